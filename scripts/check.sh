@@ -1,0 +1,41 @@
+#!/bin/bash
+# The test runner behind `make check`. Runs every step in scripts/check.d/ in
+# name order; each step prints TAP (kselftest style) on stdout. A step counts
+# its "ok"/"not ok" lines (a "# SKIP" directive counts as skipped); a step
+# that exits non-zero without reporting a failure counts as one failure, and
+# exit 4 with no results as one skip. Ends with the plain summary line.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+pass=0 fail=0 skip=0
+log=build/check.log
+mkdir -p build
+: >"$log"
+
+run_step() {
+	local step=$1 out rc p=0 f=0 s=0
+	echo "# ---- ${step##*/}"
+	out=$(mktemp)
+	"$step" 2>&1 | tee "$out" | tee -a "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -Ec '^[[:space:]]*ok [0-9]+' "$out" | tr -d ' ')
+	s=$(grep -Ec '^[[:space:]]*(not )?ok [0-9]+.*# *SKIP' "$out" | tr -d ' ')
+	f=$(grep -Ec '^[[:space:]]*not ok [0-9]+' "$out" | tr -d ' ')
+	f=$((f - $(grep -Ec '^[[:space:]]*not ok [0-9]+.*# *SKIP' "$out")))
+	p=$((p - $(grep -Ec '^[[:space:]]*ok [0-9]+.*# *SKIP' "$out")))
+	rm -f "$out"
+	if [ "$rc" -eq 4 ] && [ $((p + f + s)) -eq 0 ]; then
+		s=1
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - ${step##*/} exited with status $rc"
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(scripts/check.d/*)
+for step in "${steps[@]}"; do
+	[ -x "$step" ] && run_step "$step"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
