@@ -15,9 +15,10 @@
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
-#define vnl_rmb()	smp_rmb()
-#define vnl_wmb()	smp_wmb()
-#define vnl_mb()	smp_mb()
+/* Ring ordering per virtio 1.2 2.7.13; callers say which access pairs. */
+#define vnl_rmb()	smp_rmb()	/* avail->idx before ring entries */
+#define vnl_wmb()	smp_wmb()	/* used entry before used->idx */
+#define vnl_mb()	smp_mb()	/* our store before the guest's hint */
 
 #else /* userspace */
 #include <errno.h>

@@ -53,6 +53,7 @@ struct vnl_vq {
 	u16 avail_idx;		/* last avail->idx read */
 	u16 used_idx;		/* next used slot to fill (free-running) */
 	u16 signalled_used;	/* used_idx at the last interrupt decision */
+	u32 added;		/* used entries added in this drain */
 };
 
 struct vnl_seg {
