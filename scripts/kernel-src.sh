@@ -1,0 +1,39 @@
+#!/bin/sh
+# Extract parts of Debian's linux-source-6.1 tarball into the cache, once.
+#   kernel-src.sh tools   -> kselftest headers + checkpatch; prints the dir
+#   kernel-src.sh full    -> the whole tree (guest kernel build); prints the dir
+set -e
+CACHE=${CACHE:-$HOME/.cache/vnetloop}
+tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null) || {
+	echo "kernel-src.sh: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)" >&2
+	exit 1
+}
+mode=${1:-tools}
+case "$mode" in
+tools)
+	dir=$CACHE/linux-6.1-tools
+	members="linux-source-6.1/tools/testing/selftests/kselftest.h
+linux-source-6.1/tools/testing/selftests/kselftest_harness.h
+linux-source-6.1/scripts/checkpatch.pl
+linux-source-6.1/scripts/spelling.txt
+linux-source-6.1/scripts/const_structs.checkpatch"
+	;;
+full)
+	dir=$CACHE/linux-6.1-src
+	members=linux-source-6.1
+	;;
+*)
+	echo "usage: kernel-src.sh tools|full" >&2
+	exit 2
+	;;
+esac
+if [ ! -f "$dir/.done" ]; then
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	# shellcheck disable=SC2086
+	tar -xJf "$tarball" -C "$dir.tmp" --strip-components=1 $members
+	touch "$dir.tmp/.done"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+fi
+echo "$dir"
