@@ -27,6 +27,10 @@ full)
 	exit 2
 	;;
 esac
+mkdir -p "$CACHE"
+# Parallel make runs this more than once: extract under a lock.
+exec 9>"$CACHE/.kernel-src.lock"
+flock 9
 if [ ! -f "$dir/.done" ]; then
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounds: the per-drain work budget (packets, bytes, "more" flag), the
+ * smallest and largest queues, and free-running 16-bit ring indices that
+ * wrap after 65,536 frames.
+ */
+#include "engine_test.h"
+
+VQ_FIXTURE(limits)
+
+#define VRING	VNETLOOP_ISR_VRING
+#define MORE	VNL_DRAIN_MORE
+
+/* n frames of len bytes, each with its own RX buffer (seeds from 0). */
+static void queue_frames(struct vqt *t, unsigned int n, u32 len, u32 rx_len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		vqt_rx_buf(t, rx_len, NULL);
+		vqt_tx_frame(t, len, i, NULL);
+	}
+}
+
+TEST_F(limits, budget_defaults)
+{
+	EXPECT_EQ(256u, self->t.dev.budget_packets);
+	EXPECT_EQ(512u * 1024, self->t.dev.budget_bytes);
+}
+
+/* 10 chains, 4 per drain: 4 + 4 (MORE) then 2, in order. */
+TEST_F(limits, budget_packets)
+{
+	static const unsigned int per[] = { 4, 4, 2 };
+	struct vqt *t = &self->t;
+	unsigned int k, i, done = 0;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	t->dev.budget_packets = 4;
+	queue_frames(t, 10, 30, 64);
+	for (k = 0; k < 3; k++) {
+		vqt_mark(t);
+		EXPECT_DRAIN(t, k < 2 ? VRING | MORE : VRING);
+		EXPECT_DELTA(t, D(TX_PACKETS) = per[k],
+			     D(TX_BYTES) = 30 * per[k],
+			     D(RX_PACKETS) = per[k],
+			     D(RX_BYTES) = 30 * per[k]);
+		done += per[k];
+		EXPECT_EQ((int)done, vqt_used_idx(t, VQT_TX));
+		EXPECT_EQ((int)done, vqt_used_idx(t, VQT_RX));
+	}
+	for (i = 0; i < 10; i++) {
+		EXPECT_USED(t, VQT_TX, i, i, 0);
+		EXPECT_USED(t, VQT_RX, i, i, 42);
+	}
+	vqt_mark(t);
+	EXPECT_DRAIN(t, 0);
+	EXPECT_DELTA(t);
+}
+
+/* The budget runs out exactly as the ring empties: no MORE. */
+TEST_F(limits, budget_packets_exact)
+{
+	struct vqt *t = &self->t;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	t->dev.budget_packets = 4;
+	queue_frames(t, 8, 30, 64);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING | MORE);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 120,
+		     D(RX_PACKETS) = 4, D(RX_BYTES) = 120);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 120,
+		     D(RX_PACKETS) = 4, D(RX_BYTES) = 120);
+	EXPECT_EQ(8, vqt_used_idx(t, VQT_TX));
+}
+
+/* Malformed chains are work too: they count against the packet budget. */
+TEST_F(limits, budget_counts_invalid_chains)
+{
+	struct vqt *t = &self->t;
+	unsigned int i;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	t->dev.budget_packets = 4;
+	for (i = 0; i < 6; i++)
+		vqt_tx_split(t, (const u32[]){ 3 }, 1, i, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING | MORE);
+	EXPECT_DELTA(t, D(TX_CHAIN_INVALID) = 4);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_CHAIN_INVALID) = 2);
+	EXPECT_EQ(6, vqt_used_idx(t, VQT_TX));
+}
+
+/*
+ * The byte budget is checked before each chain: with 1000 bytes and
+ * 400-byte frames a drain moves 3 frames (1200 bytes), then stops.
+ */
+TEST_F(limits, budget_bytes)
+{
+	static const unsigned int per[] = { 3, 3, 1 };
+	struct vqt *t = &self->t;
+	unsigned int k;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	t->dev.budget_bytes = 1000;
+	queue_frames(t, 7, 400, 512);
+	for (k = 0; k < 3; k++) {
+		vqt_mark(t);
+		EXPECT_DRAIN(t, k < 2 ? VRING | MORE : VRING);
+		EXPECT_DELTA(t, D(TX_PACKETS) = per[k],
+			     D(TX_BYTES) = 400 * per[k],
+			     D(RX_PACKETS) = per[k],
+			     D(RX_BYTES) = 400 * per[k]);
+	}
+	EXPECT_EQ(7, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(7, vqt_used_idx(t, VQT_RX));
+}
+
+/* Default byte budget (512 KiB): 8 maximum frames per drain. */
+TEST_F(limits, budget_bytes_default)
+{
+	struct vqt *t = &self->t;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	queue_frames(t, 9, VNL_MAX_FRAME_SIZE, 12 + VNL_MAX_FRAME_SIZE);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING | MORE);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 8, D(TX_BYTES) = 8ULL * 65557,
+		     D(RX_PACKETS) = 8, D(RX_BYTES) = 8ULL * 65557);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 65557,
+		     D(RX_PACKETS) = 1, D(RX_BYTES) = 65557);
+}
+
+/* Queue size 1: every entry lands in slot 0, indices still advance. */
+TEST_F(limits, queue_size_1)
+{
+	struct vqt *t = &self->t;
+	u16 i, th, rh;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 1, 1, false));
+	for (i = 0; i < 5; i++) {
+		vqt_alloc_reset(t);
+		rh = vqt_rx_buf(t, 128, &rx);
+		th = vqt_tx_frame(t, 20 + i, i, NULL);
+		vqt_mark(t);
+		EXPECT_DRAIN(t, VRING);
+		EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20 + i,
+			     D(RX_PACKETS) = 1, D(RX_BYTES) = 20 + i);
+		EXPECT_EQ(0, th);
+		EXPECT_EQ(0, rh);
+		EXPECT_EQ(i + 1, vqt_used_idx(t, VQT_TX));
+		EXPECT_EQ(i + 1, vqt_used_idx(t, VQT_RX));
+		EXPECT_USED(t, VQT_TX, i, 0, 0);
+		EXPECT_USED(t, VQT_RX, i, 0, 32 + i);
+		EXPECT_PATTERN(t, rx + 12, 20 + i, i);
+	}
+}
+
+/* Queue size 1: two entries pending is more than the ring can hold. */
+TEST_F(limits, queue_size_1_overfull)
+{
+	struct vqt *t = &self->t;
+
+	ASSERT_EQ(0, vqt_setup(t, 1, 1, false));
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_avail_set_idx(t, VQT_TX, 2);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNL_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
+}
+
+/* Queue size 256, full on both sides, drained at once (= packet budget). */
+TEST_F(limits, queue_size_256)
+{
+	struct vqt *t = &self->t;
+	u64 rx[256], total = 0;
+	u16 th[256], rh[256];
+	unsigned int i;
+
+	ASSERT_EQ(0, vqt_setup(t, 256, 256, false));
+	for (i = 0; i < 256; i++) {
+		rh[i] = vqt_rx_buf(t, 128, &rx[i]);
+		th[i] = vqt_tx_frame(t, i % 100, i, NULL);
+		total += i % 100;
+	}
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 256, D(TX_BYTES) = total,
+		     D(RX_PACKETS) = 256, D(RX_BYTES) = total);
+	EXPECT_EQ(256, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(256, vqt_used_idx(t, VQT_RX));
+	for (i = 0; i < 256; i++) {
+		EXPECT_USED(t, VQT_TX, i, th[i], 0);
+		EXPECT_USED(t, VQT_RX, i, rh[i], 12 + i % 100);
+		EXPECT_TRUE(vqt_rx_hdr_ok(t, rx[i]));
+		EXPECT_PATTERN(t, rx[i] + 12, i % 100, i);
+	}
+}
+
+/* A 256-entry chain in a 256-entry queue is the longest legal chain. */
+TEST_F(limits, queue_size_256_longest_chain)
+{
+	struct vqt *t = &self->t;
+	u32 lens[256];
+	unsigned int i;
+	u64 rx;
+	u16 rh, th;
+
+	ASSERT_EQ(0, vqt_setup(t, 256, 256, false));
+	for (i = 0; i < 256; i++)
+		lens[i] = i < 12 ? 1 : 3;
+	rh = vqt_rx_buf(t, 1024, &rx);
+	th = vqt_tx_split(t, lens, 256, 77, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 244 * 3,
+		     D(RX_PACKETS) = 1, D(RX_BYTES) = 244 * 3);
+	EXPECT_USED(t, VQT_TX, 0, th, 0);
+	EXPECT_USED(t, VQT_RX, 0, rh, 12 + 244 * 3);
+	EXPECT_PATTERN(t, rx + 12, 244 * 3, 77);
+}
+
+#define WRAP_FRAMES	70000u
+#define WRAP_NUM	256u
+#define WRAP_LEN	16u
+
+/*
+ * More than 65,536 frames through 256-entry rings: every avail/used index
+ * wraps. EVENT_IDX is on and each batch asks (RX used_event) for its last
+ * entry, so every drain must interrupt, also across the wrap.
+ */
+TEST_F_TIMEOUT(limits, index_wrap, 300)
+{
+	struct vqt *t = &self->t;
+	u64 txb[WRAP_NUM], rxb[WRAP_NUM];
+	unsigned int sent = 0, i, n, bad = 0;
+	u16 slot;
+
+	ASSERT_EQ(0, vqt_setup(t, WRAP_NUM, WRAP_NUM, true));
+	for (i = 0; i < WRAP_NUM; i++) {
+		txb[i] = vqt_alloc(t, 12 + WRAP_LEN);
+		rxb[i] = vqt_alloc(t, 64);
+		vqt_desc_set(t, VQT_TX, i, txb[i], 12 + WRAP_LEN, 0, 0);
+		vqt_desc_set(t, VQT_RX, i, rxb[i], 64, VNL_DESC_F_WRITE, 0);
+	}
+	while (sent < WRAP_FRAMES) {
+		n = WRAP_FRAMES - sent < WRAP_NUM ? WRAP_FRAMES - sent
+						   : WRAP_NUM;
+		for (i = 0; i < n; i++) {
+			memset(vqt_ptr(t, rxb[i]), VQT_RX_FILL, 64);
+			vqt_pattern(vqt_ptr(t, txb[i] + 12), WRAP_LEN,
+				    sent + i);
+			vqt_avail_put(t, VQT_RX, i);
+			vqt_avail_put(t, VQT_TX, i);
+		}
+		vqt_set_used_event(t, VQT_RX, (u16)(sent + n - 1));
+		vqt_mark(t);
+		EXPECT_DRAIN(t, VRING);
+		EXPECT_DELTA(t, D(TX_PACKETS) = n, D(TX_BYTES) = n * WRAP_LEN,
+			     D(RX_PACKETS) = n, D(RX_BYTES) = n * WRAP_LEN);
+		EXPECT_EQ((u16)(sent + n), vqt_used_idx(t, VQT_TX));
+		EXPECT_EQ((u16)(sent + n), vqt_used_idx(t, VQT_RX));
+		EXPECT_EQ((u16)(sent + n), vqt_avail_event(t, VQT_TX));
+		for (i = 0; i < n; i++) {
+			slot = (u16)(sent + i);
+			if (vqt_used_id(t, VQT_TX, slot) != i ||
+			    vqt_used_len(t, VQT_TX, slot) != 0 ||
+			    vqt_used_id(t, VQT_RX, slot) != i ||
+			    vqt_used_len(t, VQT_RX, slot) != 12 + WRAP_LEN ||
+			    !vqt_rx_hdr_ok(t, rxb[i]) ||
+			    vqt_pattern_check(vqt_ptr(t, rxb[i] + 12),
+					      WRAP_LEN, sent + i) != -1)
+				bad++;
+		}
+		if (!_metadata->passed || bad)
+			break;
+		sent += n;
+	}
+	EXPECT_EQ(0u, bad);
+	EXPECT_EQ(WRAP_FRAMES, sent);
+	EXPECT_EQ((unsigned long long)WRAP_FRAMES,
+		  t->c[VNETLOOP_C_RX_PACKETS]);
+	EXPECT_EQ((unsigned long long)WRAP_FRAMES * WRAP_LEN,
+		  t->c[VNETLOOP_C_RX_BYTES]);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile avail rings (SPEC 3) and used-ring faults (SPEC 2, step 4): a
+ * poisoned queue stays poisoned until reset, an RX poison still lets TX
+ * complete, a failed used write never poisons. Counters live in the test's
+ * ops, so "kept across reset" means no delta is lost or replayed.
+ */
+#include "engine_test.h"
+
+VQ_FIXTURE(poison)
+
+#define POISONED_TX	(VNL_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG)
+#define POISONED_RX	(VNL_DRAIN_POISONED_RX | VNETLOOP_ISR_CONFIG)
+
+/* The guest claims num + 1 new TX entries. */
+TEST_F(poison, tx_idx_too_far_ahead)
+{
+	struct vqt *t = &self->t;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, &rx);
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_avail_set_idx(t, VQT_TX, 5);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+}
+
+/* Exactly num entries ahead is a full ring, not a violation. */
+TEST_F(poison, tx_full_ring_is_legal)
+{
+	struct vqt *t = &self->t;
+	u16 i;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	for (i = 0; i < 4; i++) {
+		vqt_rx_buf(t, 64, NULL);
+		vqt_tx_frame(t, 8, i, NULL);
+	}
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 32,
+		     D(RX_PACKETS) = 4, D(RX_BYTES) = 32);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_EQ(4, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(4, vqt_used_idx(t, VQT_RX));
+	for (i = 0; i < 4; i++) {
+		EXPECT_USED(t, VQT_TX, i, i, 0);
+		EXPECT_USED(t, VQT_RX, i, i, 20);
+	}
+}
+
+/* "Ahead" is measured from the device position, modulo 2^16. */
+TEST_F(poison, tx_idx_behind_device)
+{
+	struct vqt *t = &self->t;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 64, NULL);
+	vqt_rx_buf(t, 64, NULL);
+	vqt_tx_frame(t, 8, 1, NULL);
+	vqt_tx_frame(t, 8, 2, NULL);
+	vqt_drain(t);
+	/* Device at 2; idx 1 is 65535 entries ahead. */
+	vqt_avail_set_idx(t, VQT_TX, 1);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_EQ(2, vqt_used_idx(t, VQT_TX));
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+}
+
+/* After progress, idx = position + num + 1 poisons; + num does not. */
+TEST_F(poison, tx_limit_after_progress)
+{
+	struct vqt *t = &self->t;
+	u16 i;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	for (i = 0; i < 3; i++)
+		vqt_tx_frame(t, 8, i, NULL);
+	vqt_drain(t);
+	vqt_avail_set_idx(t, VQT_TX, 3 + 5);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_EQ(3, vqt_used_idx(t, VQT_TX));
+}
+
+/* The TX avail ring itself is not backed by guest RAM. */
+TEST_F(poison, tx_avail_unmapped)
+{
+	struct vqt *t = &self->t;
+	u64 rx;
+
+	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+					  (1ULL << VNETLOOP_F_VERSION_1)));
+	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
+	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
+				   VQT_GPA_ABOVE, VQT_RING_USED(VQT_TX)));
+	vnl_dev_start(&t->dev);
+	vqt_rx_buf(t, 256, &rx);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+}
+
+/*
+ * A poisoned TX queue does nothing more, even once the guest repairs the
+ * index: no counter, no used entry, no interrupt, no memory access.
+ */
+TEST_F(poison, tx_poison_persists)
+{
+	struct vqt *t = &self->t;
+	unsigned int k;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, &rx);
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_avail_set_idx(t, VQT_TX, 9);
+	EXPECT_DRAIN(t, POISONED_TX);
+	vqt_avail_set_idx(t, VQT_TX, 1);
+	for (k = 0; k < 3; k++) {
+		unsigned long r = t->reads, w = t->writes;
+
+		vqt_mark(t);
+		EXPECT_DRAIN(t, 0);
+		EXPECT_DELTA(t);
+		EXPECT_EQ(r, t->reads);
+		EXPECT_EQ(w, t->writes);
+		EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	}
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+}
+
+/*
+ * Only a reset clears poisoning. The device then starts over at ring
+ * position 0 with fresh rings; the cumulative counters carry on.
+ */
+TEST_F(poison, reset_clears_tx_poison)
+{
+	struct vqt *t = &self->t;
+	u64 rx;
+	u16 th, rh;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, NULL);
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_drain(t);
+	vqt_avail_set_idx(t, VQT_TX, 100);
+	EXPECT_DRAIN(t, POISONED_TX);
+	ASSERT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_EQ(1ull, t->c[VNETLOOP_C_TX_PACKETS]);
+	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
+
+	vqt_mark(t);
+	vnl_dev_reset(&t->dev);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_DELTA(t);
+	/* Reset: nothing runs until the driver sets the device up again. */
+	EXPECT_DRAIN(t, 0);
+	EXPECT_DELTA(t);
+
+	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
+	vqt_alloc_reset(t);
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	rh = vqt_rx_buf(t, 256, &rx);
+	th = vqt_tx_frame(t, 20, 2, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
+		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
+	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));
+	EXPECT_USED(t, VQT_TX, 0, th, 0);
+	EXPECT_EQ(1, vqt_used_idx(t, VQT_RX));
+	EXPECT_USED(t, VQT_RX, 0, rh, 32);
+	EXPECT_PATTERN(t, rx + 12, 20, 2);
+	EXPECT_EQ(2ull, t->c[VNETLOOP_C_TX_PACKETS]);
+	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+}
+
+/* A new violation after reset is a new transition: counted again. */
+TEST_F(poison, poison_again_after_reset)
+{
+	struct vqt *t = &self->t;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_avail_set_idx(t, VQT_TX, 5);
+	EXPECT_DRAIN(t, POISONED_TX);
+	vnl_dev_reset(&t->dev);
+	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_avail_set_idx(t, VQT_TX, 6);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_EQ(2ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
+}
+
+/*
+ * RX avail idx more than num ahead: RX poisoned on the first frame that
+ * needs it; that frame still completes on TX as tx_dropped_rx_poisoned.
+ */
+TEST_F(poison, rx_idx_too_far_ahead)
+{
+	struct vqt *t = &self->t;
+	u64 rx;
+	u16 th;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, &rx);
+	vqt_avail_set_idx(t, VQT_RX, 5);
+	th = vqt_tx_frame(t, 10, 1, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
+		     D(TX_DROPPED_RX_POISONED) = 1,
+		     D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));
+	EXPECT_USED(t, VQT_TX, 0, th, 0);
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+}
+
+/* The RX avail ring is not backed by guest RAM. */
+TEST_F(poison, rx_avail_unmapped)
+{
+	struct vqt *t = &self->t;
+	u16 th;
+
+	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+					  (1ULL << VNETLOOP_F_VERSION_1)));
+	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
+				   VQT_GPA_BELOW, VQT_RING_USED(VQT_RX)));
+	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
+	vnl_dev_start(&t->dev);
+	th = vqt_tx_frame(t, 10, 1, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
+		     D(TX_DROPPED_RX_POISONED) = 1,
+		     D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_USED(t, VQT_TX, 0, th, 0);
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+}
+
+/*
+ * Once RX is poisoned, TX goes on: each frame completes and counts as
+ * tx_dropped_rx_poisoned; no second poison transition, no CONFIG.
+ */
+TEST_F(poison, rx_poison_tx_goes_on)
+{
+	struct vqt *t = &self->t;
+	u16 th1, th2;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, &rx);
+	vqt_avail_set_idx(t, VQT_RX, 0x8000);
+	vqt_tx_frame(t, 10, 1, NULL);
+	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	/* Repairing the RX index changes nothing either. */
+	vqt_avail_set_idx(t, VQT_RX, 1);
+	th1 = vqt_tx_frame(t, 11, 2, NULL);
+	th2 = vqt_tx_frame(t, 12, 3, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 2, D(TX_BYTES) = 23,
+		     D(TX_DROPPED_RX_POISONED) = 2);
+	EXPECT_EQ(3, vqt_used_idx(t, VQT_TX));
+	EXPECT_USED(t, VQT_TX, 1, th1, 0);
+	EXPECT_USED(t, VQT_TX, 2, th2, 0);
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+}
+
+/* Malformed TX chains keep their own counter on a poisoned RX queue. */
+TEST_F(poison, rx_poison_invalid_tx)
+{
+	struct vqt *t = &self->t;
+	u16 th;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_avail_set_idx(t, VQT_RX, 9);
+	vqt_tx_frame(t, 10, 1, NULL);
+	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	th = vqt_tx_split(t, (const u32[]){ 4 }, 1, 1, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_CHAIN_INVALID) = 1);
+	EXPECT_USED(t, VQT_TX, 1, th, 0);
+}
+
+TEST_F(poison, reset_clears_rx_poison)
+{
+	struct vqt *t = &self->t;
+	u16 th, rh;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_avail_set_idx(t, VQT_RX, 9);
+	vqt_tx_frame(t, 10, 1, NULL);
+	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	vnl_dev_reset(&t->dev);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
+	vqt_alloc_reset(t);
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	rh = vqt_rx_buf(t, 256, &rx);
+	th = vqt_tx_frame(t, 20, 2, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
+		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
+	EXPECT_USED(t, VQT_TX, 0, th, 0);
+	EXPECT_USED(t, VQT_RX, 0, rh, 32);
+	EXPECT_TRUE(vqt_rx_hdr_ok(t, rx));
+	EXPECT_PATTERN(t, rx + 12, 20, 2);
+}
+
+/*
+ * TX used ring not backed: every chain is still consumed and delivered,
+ * but counts as tx_add_used_failures instead of tx_packets. No poison.
+ */
+TEST_F(poison, tx_used_unmapped)
+{
+	struct vqt *t = &self->t;
+	unsigned int k;
+	u64 rx[2];
+	u16 rh[2];
+
+	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+					  (1ULL << VNETLOOP_F_VERSION_1)));
+	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
+	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
+				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
+	vnl_dev_start(&t->dev);
+	for (k = 0; k < 2; k++) {
+		rh[k] = vqt_rx_buf(t, 256, &rx[k]);
+		vqt_tx_frame(t, 10 + k, k, NULL);
+		vqt_mark(t);
+		EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+		EXPECT_DELTA(t, D(RX_PACKETS) = 1, D(RX_BYTES) = 10 + k,
+			     D(TX_ADD_USED_FAILURES) = 1);
+		EXPECT_EQ((int)k + 1, vqt_used_idx(t, VQT_RX));
+		EXPECT_USED(t, VQT_RX, k, rh[k], 22 + k);
+		EXPECT_PATTERN(t, rx[k] + 12, 10 + k, k);
+		EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	}
+}
+
+/* Both used rings unbacked: nothing is published, so no interrupt. */
+TEST_F(poison, both_used_unmapped)
+{
+	struct vqt *t = &self->t;
+	u64 rx;
+
+	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+					  (1ULL << VNETLOOP_F_VERSION_1)));
+	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
+				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_BELOW));
+	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
+				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
+	vnl_dev_start(&t->dev);
+	vqt_rx_buf(t, 256, &rx);
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, 0);
+	EXPECT_DELTA(t, D(TX_ADD_USED_FAILURES) = 1,
+		     D(RX_ADD_USED_FAILURES) = 1);
+	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	/* The chain was consumed: the next drain has nothing to do. */
+	vqt_mark(t);
+	EXPECT_DRAIN(t, 0);
+	EXPECT_DELTA(t);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory, rings and driver-side helpers for the engine unit tests.
+ * Ring fields are written little-endian through vqt_ptr(), exactly as a guest
+ * driver would lay them out.
+ */
+#include <stdlib.h>
+
+#include "vqt.h"
+
+#define VQT_NAME(id, name) [VNETLOOP_C_##id] = #name,
+static const char *const vqt_names[VNETLOOP_NUM_COUNTERS] = {
+	VNETLOOP_COUNTERS(VQT_NAME)
+};
+
+const char *vqt_counter_name(unsigned int id)
+{
+	return id < VNETLOOP_NUM_COUNTERS ? vqt_names[id] : "?";
+}
+
+/* Bounds-checked like a VMM mapping: the whole range must be in the region. */
+static void *vqt_translate(struct vqt *t, u64 gpa, u32 len)
+{
+	u64 hva, room;
+
+	if (vnl_region_find(&t->region, 1, gpa, &hva, &room) || room < len)
+		return NULL;
+	return (void *)(uintptr_t)hva;
+}
+
+static int vqt_read(void *ctx, u64 gpa, void *dst, u32 len)
+{
+	struct vqt *t = ctx;
+	void *src;
+
+	t->reads++;
+	if (!len)
+		return 0;
+	src = vqt_translate(t, gpa, len);
+	if (!src) {
+		t->faults++;
+		return -EFAULT;
+	}
+	memcpy(dst, src, len);
+	return 0;
+}
+
+static int vqt_write(void *ctx, u64 gpa, const void *src, u32 len)
+{
+	struct vqt *t = ctx;
+	void *dst;
+
+	t->writes++;
+	if (!len)
+		return 0;
+	dst = vqt_translate(t, gpa, len);
+	if (!dst) {
+		t->faults++;
+		return -EFAULT;
+	}
+	memcpy(dst, src, len);
+	if (t->write_hook)
+		t->write_hook(t, gpa, len);
+	return 0;
+}
+
+static void vqt_commit(void *ctx, const u64 *delta)
+{
+	struct vqt *t = ctx;
+	unsigned int i;
+
+	t->commits++;
+	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+		t->c[i] += delta[i];
+}
+
+int vqt_open(struct vqt *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->mem = calloc(1, VQT_MEM_SIZE);
+	t->scratch = malloc(VNL_MAX_FRAME_SIZE);
+	if (!t->mem || !t->scratch) {
+		vqt_close(t);
+		return -ENOMEM;
+	}
+	t->region.gpa = VQT_GPA_BASE;
+	t->region.size = VQT_MEM_SIZE;
+	t->region.hva = (u64)(uintptr_t)t->mem;
+	t->ops.read = vqt_read;
+	t->ops.write = vqt_write;
+	t->ops.commit = vqt_commit;
+	t->data_next = VQT_DATA_BASE;
+	vnl_dev_init(&t->dev, &t->ops, t, t->scratch);
+	return 0;
+}
+
+void vqt_close(struct vqt *t)
+{
+	free(t->mem);
+	free(t->scratch);
+	free(t->snap);
+	t->mem = NULL;
+	t->scratch = NULL;
+	t->snap = NULL;
+}
+
+int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
+		  u64 avail, u64 used)
+{
+	struct vqt_ring *r = &t->q[q];
+
+	r->desc = desc;
+	r->avail = avail;
+	r->used = used;
+	r->num = num;
+	r->next_desc = 0;
+	r->avail_idx = 0;
+	return vnl_dev_set_vring(&t->dev, q, num, desc, avail, used);
+}
+
+int vqt_config(struct vqt *t, unsigned int q, u16 num)
+{
+	return vqt_config_at(t, q, num, VQT_RING_DESC(q), VQT_RING_AVAIL(q),
+			     VQT_RING_USED(q));
+}
+
+int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx)
+{
+	u64 f = (1ULL << VNETLOOP_F_VERSION_1) | (1ULL << VNETLOOP_F_MAC);
+	int ret;
+
+	if (event_idx)
+		f |= 1ULL << VNETLOOP_F_EVENT_IDX;
+	ret = vnl_dev_set_features(&t->dev, f);
+	if (!ret && rx_num)
+		ret = vqt_config(t, VQT_RX, rx_num);
+	if (!ret && tx_num)
+		ret = vqt_config(t, VQT_TX, tx_num);
+	if (!ret)
+		vnl_dev_start(&t->dev);
+	return ret;
+}
+
+void *vqt_ptr(struct vqt *t, u64 gpa)
+{
+	if (gpa < VQT_GPA_BASE || gpa >= VQT_GPA_END)
+		abort();	/* a test bug, not an engine one */
+	return t->mem + (gpa - VQT_GPA_BASE);
+}
+
+u64 vqt_alloc(struct vqt *t, u32 len)
+{
+	u64 gpa = t->data_next;
+
+	if (len > VQT_GPA_END - gpa)
+		abort();
+	t->data_next = (gpa + len + 63) & ~63ULL;
+	return gpa;
+}
+
+void vqt_alloc_reset(struct vqt *t)
+{
+	t->data_next = VQT_DATA_BASE;
+}
+
+void vqt_pattern(u8 *p, u32 len, u32 seed)
+{
+	u32 i, x = seed * 2654435761u + 1;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (u8)(x >> 16);
+	}
+}
+
+long vqt_pattern_check(const u8 *p, u32 len, u32 seed)
+{
+	u32 i, x = seed * 2654435761u + 1;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		if (p[i] != (u8)(x >> 16))
+			return i;
+	}
+	return -1;
+}
+
+long vqt_fill_check(const u8 *p, u32 len, u8 c)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return i;
+	return -1;
+}
+
+static void put16(struct vqt *t, u64 gpa, u16 v)
+{
+	u16 le = cpu_to_le16(v);
+
+	memcpy(vqt_ptr(t, gpa), &le, sizeof(le));
+}
+
+static u16 get16(struct vqt *t, u64 gpa)
+{
+	u16 le;
+
+	memcpy(&le, vqt_ptr(t, gpa), sizeof(le));
+	return le16_to_cpu(le);
+}
+
+static u32 get32(struct vqt *t, u64 gpa)
+{
+	u32 le;
+
+	memcpy(&le, vqt_ptr(t, gpa), sizeof(le));
+	return le32_to_cpu(le);
+}
+
+void vqt_desc_set(struct vqt *t, unsigned int q, u16 i, u64 addr, u32 len,
+		  u16 flags, u16 next)
+{
+	u64 gpa = t->q[q].desc + (u64)i * VNL_DESC_SIZE;
+	u64 a = cpu_to_le64(addr);
+	u32 l = cpu_to_le32(len);
+
+	memcpy(vqt_ptr(t, gpa), &a, 8);
+	memcpy(vqt_ptr(t, gpa + 8), &l, 4);
+	put16(t, gpa + 12, flags);
+	put16(t, gpa + 14, next);
+}
+
+void vqt_avail_set_idx(struct vqt *t, unsigned int q, u16 idx)
+{
+	t->q[q].avail_idx = idx;
+	put16(t, t->q[q].avail + VNL_AVAIL_IDX, idx);
+}
+
+/* Slot first, then idx: the order the engine's barriers pair with. */
+void vqt_avail_put(struct vqt *t, unsigned int q, u16 head)
+{
+	struct vqt_ring *r = &t->q[q];
+
+	put16(t, r->avail + VNL_AVAIL_RING(r->avail_idx % r->num), head);
+	vqt_avail_set_idx(t, q, r->avail_idx + 1);
+}
+
+void vqt_avail_set_flags(struct vqt *t, unsigned int q, u16 flags)
+{
+	put16(t, t->q[q].avail + VNL_AVAIL_FLAGS, flags);
+}
+
+void vqt_set_used_event(struct vqt *t, unsigned int q, u16 v)
+{
+	put16(t, t->q[q].avail + VNL_AVAIL_USED_EVENT(t->q[q].num), v);
+}
+
+u16 vqt_avail_event(struct vqt *t, unsigned int q)
+{
+	return get16(t, t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num));
+}
+
+void vqt_set_avail_event(struct vqt *t, unsigned int q, u16 v)
+{
+	put16(t, t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num), v);
+}
+
+u16 vqt_used_idx(struct vqt *t, unsigned int q)
+{
+	return get16(t, t->q[q].used + VNL_USED_IDX);
+}
+
+u32 vqt_used_id(struct vqt *t, unsigned int q, u16 idx)
+{
+	return get32(t, t->q[q].used + VNL_USED_RING(idx % t->q[q].num));
+}
+
+u32 vqt_used_len(struct vqt *t, unsigned int q, u16 idx)
+{
+	return get32(t, t->q[q].used + VNL_USED_RING(idx % t->q[q].num) + 4);
+}
+
+u16 vqt_chain(struct vqt *t, unsigned int q, const struct vqt_seg *s,
+	      unsigned int n)
+{
+	struct vqt_ring *r = &t->q[q];
+	u16 head = r->next_desc, i = head, next;
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		next = (u16)((i + 1) % r->num);
+		vqt_desc_set(t, q, i, s[k].gpa, s[k].len,
+			     s[k].flags | (k + 1 < n ? VNL_DESC_F_NEXT : 0),
+			     k + 1 < n ? next : 0);
+		i = next;
+	}
+	r->next_desc = i;
+	vqt_avail_put(t, q, head);
+	return head;
+}
+
+u16 vqt_tx_frame(struct vqt *t, u32 len, u32 seed, u64 *gpa)
+{
+	struct vqt_seg s = { .len = VNL_NET_HDR_LEN + len };
+	u8 *p;
+
+	s.gpa = vqt_alloc(t, s.len);
+	p = vqt_ptr(t, s.gpa);
+	memset(p, VQT_TX_HDR_FILL, VNL_NET_HDR_LEN);
+	vqt_pattern(p + VNL_NET_HDR_LEN, len, seed);
+	if (gpa)
+		*gpa = s.gpa;
+	return vqt_chain(t, VQT_TX, &s, 1);
+}
+
+u16 vqt_rx_buf(struct vqt *t, u32 len, u64 *gpa)
+{
+	struct vqt_seg s = { .len = len, .flags = VNL_DESC_F_WRITE };
+
+	s.gpa = vqt_alloc(t, len);
+	memset(vqt_ptr(t, s.gpa), VQT_RX_FILL, len);
+	if (gpa)
+		*gpa = s.gpa;
+	return vqt_chain(t, VQT_RX, &s, 1);
+}
+
+bool vqt_rx_hdr_ok(struct vqt *t, u64 gpa)
+{
+	static const u8 hdr[VNL_NET_HDR_LEN] = {
+		[VNL_NET_HDR_NUM_BUFFERS] = 1,
+	};
+
+	return !memcmp(vqt_ptr(t, gpa), hdr, sizeof(hdr));
+}
+
+u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
+		 u64 *gpas)
+{
+	struct vqt_seg s[VNETLOOP_QUEUE_SIZE_MAX];
+	u32 total = 0, off = 0;
+	unsigned int k;
+	u8 *frame;
+
+	if (n > VNETLOOP_QUEUE_SIZE_MAX)
+		abort();
+	for (k = 0; k < n; k++)
+		total += lens[k];
+	frame = calloc(1, total + VNL_NET_HDR_LEN);
+	if (!frame)
+		abort();
+	memset(frame, VQT_TX_HDR_FILL, VNL_NET_HDR_LEN);
+	if (total > VNL_NET_HDR_LEN)
+		vqt_pattern(frame + VNL_NET_HDR_LEN, total - VNL_NET_HDR_LEN,
+			    seed);
+	for (k = n; k-- > 0;)
+		s[k].gpa = vqt_alloc(t, lens[k]);
+	for (k = 0; k < n; k++) {
+		s[k].len = lens[k];
+		s[k].flags = 0;
+		memcpy(vqt_ptr(t, s[k].gpa), frame + off, lens[k]);
+		off += lens[k];
+		if (gpas)
+			gpas[k] = s[k].gpa;
+	}
+	free(frame);
+	return vqt_chain(t, VQT_TX, s, n);
+}
+
+u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas)
+{
+	struct vqt_seg s[VNETLOOP_QUEUE_SIZE_MAX];
+	unsigned int k;
+
+	if (n > VNETLOOP_QUEUE_SIZE_MAX)
+		abort();
+	for (k = 0; k < n; k++) {
+		s[k].gpa = vqt_alloc(t, lens[k]);
+		s[k].len = lens[k];
+		s[k].flags = VNL_DESC_F_WRITE;
+		memset(vqt_ptr(t, s[k].gpa), VQT_RX_FILL, lens[k]);
+		if (gpas)
+			gpas[k] = s[k].gpa;
+	}
+	return vqt_chain(t, VQT_RX, s, n);
+}
+
+void vqt_gather(struct vqt *t, const u64 *gpas, const u32 *lens,
+		unsigned int n, u8 *out)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		memcpy(out, vqt_ptr(t, gpas[k]), lens[k]);
+		out += lens[k];
+	}
+}
+
+void vqt_rx_expect(u8 *out, u32 buf_len, u32 frame_len, u32 seed)
+{
+	u32 room = buf_len - VNL_NET_HDR_LEN;
+	u32 n = frame_len < room ? frame_len : room;
+
+	memset(out, 0, VNL_NET_HDR_LEN);
+	out[VNL_NET_HDR_NUM_BUFFERS] = 1;
+	vqt_pattern(out + VNL_NET_HDR_LEN, n, seed);
+	memset(out + VNL_NET_HDR_LEN + n, VQT_RX_FILL, room - n);
+}
+
+int vqt_snapshot(struct vqt *t)
+{
+	if (!t->snap)
+		t->snap = malloc(VQT_MEM_SIZE);
+	if (!t->snap)
+		return -ENOMEM;
+	memcpy(t->snap, t->mem, VQT_MEM_SIZE);
+	return 0;
+}
+
+unsigned long vqt_changed_outside(struct vqt *t, const struct vqt_range *r,
+				  unsigned int n)
+{
+	unsigned long changed = 0;
+	unsigned int k;
+	u64 off, gpa;
+
+	for (off = 0; off < VQT_MEM_SIZE; off++) {
+		/* Skip unchanged 4 KiB blocks whole. */
+		if (!(off & 4095) && !memcmp(t->mem + off, t->snap + off, 4096)) {
+			off += 4095;
+			continue;
+		}
+		if (t->mem[off] == t->snap[off])
+			continue;
+		gpa = VQT_GPA_BASE + off;
+		for (k = 0; k < n; k++)
+			if (gpa >= r[k].start && gpa < r[k].end)
+				break;
+		if (k == n)
+			changed++;
+	}
+	return changed;
+}
+
+struct vqt_range vqt_used_range(struct vqt *t, unsigned int q)
+{
+	struct vqt_range r = {
+		.start = t->q[q].used,
+		.end = t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num) + 2,
+	};
+
+	return r;
+}
+
+void vqt_mark(struct vqt *t)
+{
+	memcpy(t->mark, t->c, sizeof(t->mark));
+}
+
+u64 vqt_delta(const struct vqt *t, unsigned int id)
+{
+	return t->c[id] - t->mark[id];
+}
+
+unsigned int vqt_drain(struct vqt *t)
+{
+	return vnl_drain(&t->dev);
+}

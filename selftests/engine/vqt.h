@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A userspace stand-in for a guest driver, for the engine unit tests: one
+ * guest memory buffer at VQT_GPA_BASE behind a one-entry vnl_region table,
+ * memory ops that bounds-check every access through vnl_region_find(), the
+ * rings of both queues at fixed addresses, and helpers to build TX chains,
+ * post RX buffers and read used entries. Counter deltas committed by the
+ * engine are summed into plain fields.
+ */
+#ifndef VQT_H
+#define VQT_H
+
+#include "core/vnl_engine.h"
+
+#define VQT_GPA_BASE	0x10000ULL
+#define VQT_MEM_SIZE	(4u << 20)
+#define VQT_GPA_END	(VQT_GPA_BASE + VQT_MEM_SIZE)
+/* Guest-physical addresses outside the one region. */
+#define VQT_GPA_BELOW	0x1000ULL
+#define VQT_GPA_ABOVE	(VQT_GPA_END + 0x10000ULL)
+
+/* Fixed ring addresses, room for VNETLOOP_QUEUE_SIZE_MAX entries each. */
+#define VQT_RING_DESC(q)	(VQT_GPA_BASE + 0x3000ULL * (q))
+#define VQT_RING_AVAIL(q)	(VQT_RING_DESC(q) + 0x1000ULL)
+#define VQT_RING_USED(q)	(VQT_RING_DESC(q) + 0x2000ULL)
+#define VQT_DATA_BASE		(VQT_GPA_BASE + 0x8000ULL)
+
+#define VQT_TX_HDR_FILL	0x5a	/* TX header bytes: never interpreted */
+#define VQT_RX_FILL	0xee	/* RX buffers before delivery */
+
+#define VQT_RX	VNETLOOP_QUEUE_RX
+#define VQT_TX	VNETLOOP_QUEUE_TX
+
+/* One descriptor of a chain; NEXT and next are filled in by vqt_chain(). */
+struct vqt_seg {
+	u64 gpa;
+	u32 len;
+	u16 flags;
+};
+
+struct vqt_ring {
+	u64 desc, avail, used;
+	u16 num;		/* 0: not configured */
+	u16 next_desc;		/* next free descriptor (wraps at num) */
+	u16 avail_idx;		/* driver's shadow of avail->idx */
+};
+
+struct vqt {
+	u8 *mem;
+	struct vnl_region region;
+	struct vnl_ops ops;
+	struct vnl_dev dev;
+	u8 *scratch;
+	u64 c[VNETLOOP_NUM_SPEC_COUNTERS];	/* sums of committed deltas */
+	u64 mark[VNETLOOP_NUM_SPEC_COUNTERS];	/* c at vqt_mark() */
+	unsigned long commits;
+	unsigned long reads, writes, faults;	/* memory ops seen */
+	u64 data_next;				/* bump allocator (gpa) */
+	struct vqt_ring q[VNETLOOP_NUM_QUEUES];
+	u8 *snap;				/* vqt_snapshot() copy */
+	/* Called after each successful engine write: a racing guest. */
+	void (*write_hook)(struct vqt *t, u64 gpa, u32 len);
+};
+
+/* A guest-physical range [start, end). */
+struct vqt_range {
+	u64 start, end;
+};
+
+const char *vqt_counter_name(unsigned int id);
+
+/* Allocate guest memory and vnl_dev_init(); 0 or -errno. */
+int vqt_open(struct vqt *t);
+void vqt_close(struct vqt *t);
+/* Record the ring layout of queue q and hand it to the engine. */
+int vqt_config(struct vqt *t, unsigned int q, u16 num);
+/* Same, with explicit (possibly unmapped) ring addresses. */
+int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
+		  u64 avail, u64 used);
+/*
+ * The usual bring-up: features (VERSION_1 | MAC, plus EVENT_IDX when asked),
+ * queues of the given sizes (0 leaves one unconfigured), start.
+ */
+int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx);
+
+/* Guest memory access for the tests; gpa must be inside the region. */
+void *vqt_ptr(struct vqt *t, u64 gpa);
+u64 vqt_alloc(struct vqt *t, u32 len);
+void vqt_alloc_reset(struct vqt *t);
+void vqt_pattern(u8 *p, u32 len, u32 seed);
+/* Offset of the first byte that differs from vqt_pattern(), or -1. */
+long vqt_pattern_check(const u8 *p, u32 len, u32 seed);
+/* Offset of the first byte that is not c, or -1. */
+long vqt_fill_check(const u8 *p, u32 len, u8 c);
+
+/* Ring fields, read and written as the guest driver sees them. */
+void vqt_desc_set(struct vqt *t, unsigned int q, u16 i, u64 addr, u32 len,
+		  u16 flags, u16 next);
+void vqt_avail_put(struct vqt *t, unsigned int q, u16 head);
+void vqt_avail_set_idx(struct vqt *t, unsigned int q, u16 idx);
+void vqt_avail_set_flags(struct vqt *t, unsigned int q, u16 flags);
+void vqt_set_used_event(struct vqt *t, unsigned int q, u16 v);
+u16 vqt_avail_event(struct vqt *t, unsigned int q);
+void vqt_set_avail_event(struct vqt *t, unsigned int q, u16 v);
+u16 vqt_used_idx(struct vqt *t, unsigned int q);
+u32 vqt_used_id(struct vqt *t, unsigned int q, u16 idx);
+u32 vqt_used_len(struct vqt *t, unsigned int q, u16 idx);
+
+/* Write a chain into the next free descriptors and make it available. */
+u16 vqt_chain(struct vqt *t, unsigned int q, const struct vqt_seg *s,
+	      unsigned int n);
+/*
+ * A TX frame in one descriptor: a 12-byte header (VQT_TX_HDR_FILL) and len
+ * payload bytes of vqt_pattern(seed). *gpa (if not NULL) gets its address.
+ */
+u16 vqt_tx_frame(struct vqt *t, u32 len, u32 seed, u64 *gpa);
+/* One device-writable RX buffer of len bytes filled with VQT_RX_FILL. */
+u16 vqt_rx_buf(struct vqt *t, u32 len, u64 *gpa);
+/* True when the 12 bytes at gpa are the RX header (num_buffers = 1). */
+bool vqt_rx_hdr_ok(struct vqt *t, u64 gpa);
+
+/*
+ * A TX chain of n descriptors of lens[i] bytes carrying the same bytes as
+ * vqt_tx_frame(sum - 12, seed). The pieces are allocated in reverse order so
+ * that the gather order is visible. gpas (if not NULL) gets their addresses.
+ */
+u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
+		 u64 *gpas);
+/* An RX chain of n device-writable pieces filled with VQT_RX_FILL. */
+u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas);
+/* Concatenate guest pieces into out. */
+void vqt_gather(struct vqt *t, const u64 *gpas, const u32 *lens,
+		unsigned int n, u8 *out);
+/*
+ * What an RX buffer of buf_len bytes must hold after the delivery of a
+ * frame_len-byte frame of vqt_pattern(seed): the header, the frame truncated
+ * to the buffer, then the untouched fill.
+ */
+void vqt_rx_expect(u8 *out, u32 buf_len, u32 frame_len, u32 seed);
+
+/* Copy guest memory, to see later what the engine changed. */
+int vqt_snapshot(struct vqt *t);
+/* Bytes changed since vqt_snapshot() outside the n ranges given. */
+unsigned long vqt_changed_outside(struct vqt *t, const struct vqt_range *r,
+				  unsigned int n);
+/* The whole used ring of queue q, avail_event included. */
+struct vqt_range vqt_used_range(struct vqt *t, unsigned int q);
+
+void vqt_mark(struct vqt *t);
+/* Counter delta since vqt_mark(). */
+u64 vqt_delta(const struct vqt *t, unsigned int id);
+unsigned int vqt_drain(struct vqt *t);
+
+#endif /* VQT_H */
