@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: vnetloop/<id>/counters and vnetloop/<id>/state, read-only.
+ * The formats are documented in Documentation/debugfs.rst and are stable.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "vnetloop.h"
+
+static struct dentry *vnl_dbg_root;
+
+static void vnl_seq_counters(struct seq_file *m, const char *label,
+			     const u64 *v)
+{
+	unsigned int i;
+
+	seq_puts(m, label);
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+		seq_printf(m, " %llu", v[i]);
+	seq_putc(m, '\n');
+}
+
+/* The total is the sum of the very lines printed above it. */
+static int vnl_counters_show(struct seq_file *m, void *unused)
+{
+	struct vnl_device *vd = m->private;
+	u64 v[VNETLOOP_NUM_COUNTERS], total[VNETLOOP_NUM_COUNTERS] = {};
+	char label[16];
+	unsigned int i;
+	int cpu;
+
+	seq_puts(m, "cpu");
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+		seq_printf(m, " %s", vnl_counter_names[i]);
+	seq_putc(m, '\n');
+
+	for_each_possible_cpu(cpu) {
+		vnl_stats_read_cpu(vd, cpu, v);
+		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+			total[i] += v[i];
+		snprintf(label, sizeof(label), "cpu%d", cpu);
+		vnl_seq_counters(m, label, v);
+	}
+	vnl_seq_counters(m, "total", total);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vnl_counters);
+
+static void vnl_seq_queue(struct seq_file *m, const char *name,
+			  const struct vnl_vq *vq)
+{
+	/* Positions and poison move under the running worker: READ_ONCE. */
+	seq_printf(m, "%s num %u ready %u poisoned %u desc 0x%llx avail 0x%llx used 0x%llx last_avail_idx %u used_idx %u\n",
+		   name, vq->num, READ_ONCE(vq->ready),
+		   READ_ONCE(vq->poisoned), vq->desc, vq->avail, vq->used,
+		   READ_ONCE(vq->last_avail), READ_ONCE(vq->used_idx));
+}
+
+/*
+ * Configuration cannot change while vd->lock is held, but the worker keeps
+ * running: ring positions and poison flags are a racy snapshot of a live
+ * device (each field is read once; they may be a drain apart).
+ */
+static int vnl_state_show(struct seq_file *m, void *unused)
+{
+	struct vnl_device *vd = m->private;
+	int err;
+
+	err = mutex_lock_killable(&vd->lock);
+	if (err)
+		return err;
+	seq_printf(m, "id %u\n", vd->id);
+	seq_printf(m, "owner_pid %u\n", vnl_owner_pid(vd));
+	seq_printf(m, "running %u\n", vd->running);
+	seq_printf(m, "features 0x%llx\n", vd->eng.features);
+	seq_printf(m, "isr 0x%x\n", atomic_read(&vd->isr));
+	seq_printf(m, "status 0x%x\n",
+		   test_bit(VNL_NEEDS_RESET, &vd->flags) ?
+		   VNETLOOP_STATUS_NEEDS_RESET : 0);
+	seq_printf(m, "regions %u\n", vd->nregions);
+	seq_printf(m, "budget_packets %u\n", READ_ONCE(vd->budget_packets));
+	seq_printf(m, "budget_bytes %u\n", READ_ONCE(vd->budget_bytes));
+	vnl_seq_queue(m, "rx", &vd->eng.vq[VNETLOOP_QUEUE_RX]);
+	vnl_seq_queue(m, "tx", &vd->eng.vq[VNETLOOP_QUEUE_TX]);
+	mutex_unlock(&vd->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vnl_state);
+
+void vnl_debugfs_init(void)
+{
+	vnl_dbg_root = debugfs_create_dir("vnetloop", NULL);
+}
+
+void vnl_debugfs_exit(void)
+{
+	debugfs_remove(vnl_dbg_root);
+	vnl_dbg_root = NULL;
+}
+
+/* Errors are ignored on purpose: debugfs is optional. */
+void vnl_debugfs_add(struct vnl_device *vd)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", vd->id);
+	vd->dbg = debugfs_create_dir(name, vnl_dbg_root);
+	debugfs_create_file("counters", 0444, vd->dbg, vd,
+			    &vnl_counters_fops);
+	debugfs_create_file("state", 0444, vd->dbg, vd, &vnl_state_fops);
+}
+
+void vnl_debugfs_remove(struct vnl_device *vd)
+{
+	debugfs_remove(vd->dbg);
+	vd->dbg = NULL;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/vnetloop and the device lifetime: each open creates one device with
+ * a fresh id; the last close of that file tears it down. The owner dying
+ * closes its fds, so that path is the same.
+ */
+#define pr_fmt(fmt) "vnetloop: " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "vnetloop.h"
+
+/* The owner's pid as the global (init namespace) number; 0 if unowned. */
+u32 vnl_owner_pid(const struct vnl_device *vd)
+{
+	return pid_nr(READ_ONCE(vd->owner));
+}
+
+static void vnl_device_free(struct vnl_device *vd)
+{
+	if (vd->mm)
+		mmdrop(vd->mm);
+	put_pid(vd->owner);
+	vnl_stats_free(vd);
+	kvfree(vd->scratch);
+	mutex_destroy(&vd->lock);
+	kfree(vd);
+}
+
+static int vnl_open(struct inode *inode, struct file *file)
+{
+	struct vnl_device *vd;
+	int err;
+
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
+	if (!vd)
+		return -ENOMEM;
+	mutex_init(&vd->lock);
+	atomic_set(&vd->isr, 0);
+	vd->budget_packets = VNL_BUDGET_PACKETS;
+	vd->budget_bytes = VNL_BUDGET_BYTES;
+
+	err = -ENOMEM;
+	vd->scratch = kvmalloc(VNL_MAX_FRAME_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!vd->scratch)
+		goto err_free;
+	err = vnl_stats_alloc(vd);
+	if (err)
+		goto err_free;
+	vnl_dev_init(&vd->eng, &vnl_mem_ops, vd, vd->scratch);
+
+	mutex_lock(&vnl_devs_lock);
+	err = xa_alloc(&vnl_devs, &vd->id, vd, xa_limit_31b, GFP_KERNEL);
+	if (!err)
+		vnl_debugfs_add(vd);
+	mutex_unlock(&vnl_devs_lock);
+	if (err)
+		goto err_free;
+
+	file->private_data = vd;
+	nonseekable_open(inode, file);
+	/* Not owned yet: the event names the process that created it. */
+	vnl_genl_dev_event(VNETLOOP_CMD_DEV_CREATED, vd->id,
+			   task_tgid_nr(current));
+	return 0;
+
+err_free:
+	vnl_device_free(vd);
+	return err;
+}
+
+static int vnl_release(struct inode *inode, struct file *file)
+{
+	struct vnl_device *vd = file->private_data;
+
+	/* Waits for debugfs readers; later reads of open files get -EIO. */
+	vnl_debugfs_remove(vd);
+
+	mutex_lock(&vd->lock);
+	vnl_device_stop(vd);
+	mutex_unlock(&vd->lock);
+
+	/* Sent before the id can be reused, so events stay in order. */
+	vnl_genl_dev_event(VNETLOOP_CMD_DEV_DESTROYED, vd->id,
+			   vnl_owner_pid(vd));
+
+	mutex_lock(&vnl_devs_lock);
+	xa_erase(&vnl_devs, vd->id);
+	mutex_unlock(&vnl_devs_lock);
+
+	vnl_device_free(vd);
+	return 0;
+}
+
+static const struct file_operations vnl_fops = {
+	.owner = THIS_MODULE,
+	.open = vnl_open,
+	.release = vnl_release,
+	.unlocked_ioctl = vnl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice vnl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vnetloop",
+	.fops = &vnl_fops,
+	.mode = 0600,
+};
+
+int vnl_misc_init(void)
+{
+	return misc_register(&vnl_misc);
+}
+
+void vnl_misc_exit(void)
+{
+	misc_deregister(&vnl_misc);
+}

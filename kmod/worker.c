@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data plane: the kick eventfd's wait-queue callback queues work, and a
+ * per-device kthread runs the engine's drain in the owner's address space,
+ * then raises at most one interrupt per drain through the call eventfd.
+ *
+ * The worker holds only mm_count (mmgrab at bind); it takes mm_users with
+ * mmget_not_zero() while it has work, so it never keeps a dead owner's
+ * address space alive, and does nothing once that address space is gone.
+ */
+#define pr_fmt(fmt) "vnetloop: " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/version.h>
+
+#include "vnetloop.h"
+
+/* 6.8 dropped eventfd_signal()'s count argument. */
+static void vnl_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_MAJOR > 6 || \
+	(LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 8)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+static void vnl_worker_queue(struct vnl_device *vd)
+{
+	if (!test_and_set_bit(VNL_WORK_QUEUED, &vd->flags))
+		wake_up_process(vd->worker);
+}
+
+static void vnl_worker_drain(struct vnl_device *vd)
+{
+	unsigned int r, isr;
+
+	/* The budget may change over netlink; the engine sees it here only. */
+	vd->eng.budget_packets = READ_ONCE(vd->budget_packets);
+	vd->eng.budget_bytes = READ_ONCE(vd->budget_bytes);
+
+	r = vnl_drain(&vd->eng);
+	vnl_stats_add(vd, VNETLOOP_C_WORKER_RUNS, 1);
+
+	if (r & (VNL_DRAIN_POISONED_TX | VNL_DRAIN_POISONED_RX))
+		set_bit(VNL_NEEDS_RESET, &vd->flags);
+
+	isr = r & VNL_DRAIN_ISR_MASK;
+	if (isr) {
+		/* InterruptStatus is visible before the interrupt fires. */
+		atomic_or(isr, &vd->isr);
+		vnl_eventfd_signal(vd->call);
+		vnl_stats_add(vd, VNETLOOP_C_INTERRUPTS, 1);
+	}
+
+	if (r & VNL_DRAIN_POISONED_TX)
+		vnl_genl_poison_event(vd->id, VNETLOOP_QUEUE_TX);
+	if (r & VNL_DRAIN_POISONED_RX)
+		vnl_genl_poison_event(vd->id, VNETLOOP_QUEUE_RX);
+
+	if (r & VNL_DRAIN_MORE) {
+		set_bit(VNL_WORK_QUEUED, &vd->flags);
+		vnl_stats_add(vd, VNETLOOP_C_BUDGET_REQUEUES, 1);
+	}
+}
+
+static int vnl_worker_fn(void *data)
+{
+	struct vnl_device *vd = data;
+	bool has_mm = false;
+
+	while (!kthread_should_stop()) {
+		if (!test_and_clear_bit(VNL_WORK_QUEUED, &vd->flags)) {
+			if (has_mm) {
+				kthread_unuse_mm(vd->mm);
+				mmput(vd->mm);
+				has_mm = false;
+			}
+			set_current_state(TASK_INTERRUPTIBLE);
+			if (!test_bit(VNL_WORK_QUEUED, &vd->flags) &&
+			    !kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		if (!has_mm) {
+			/* The owner's address space is gone: drop the work. */
+			if (!mmget_not_zero(vd->mm))
+				continue;
+			kthread_use_mm(vd->mm);
+			has_mm = true;
+		}
+		vnl_worker_drain(vd);
+		cond_resched();
+	}
+
+	if (has_mm) {
+		kthread_unuse_mm(vd->mm);
+		mmput(vd->mm);
+	}
+	return 0;
+}
+
+/* Create the (sleeping) worker. Caller holds vd->lock, device not running. */
+int vnl_worker_start(struct vnl_device *vd)
+{
+	struct task_struct *t;
+
+	t = kthread_create(vnl_worker_fn, vd, "vnetloop-%u", vd->id);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	clear_bit(VNL_WORK_QUEUED, &vd->flags);
+	vd->worker = t;
+	wake_up_process(t);
+	return 0;
+}
+
+/*
+ * Stop the worker after its current drain; nothing of it runs afterwards.
+ * The kick must be unhooked first, or the callback could wake a dead task.
+ */
+void vnl_worker_stop(struct vnl_device *vd)
+{
+	if (!vd->worker)
+		return;
+	kthread_stop(vd->worker);
+	vd->worker = NULL;
+	clear_bit(VNL_WORK_QUEUED, &vd->flags);
+}
+
+/*
+ * Runs inside eventfd_signal() or an eventfd write, with the eventfd's
+ * wait-queue lock held and interrupts off: only count and queue work. The
+ * eventfd counter is never read; the avail ring says what there is to do.
+ */
+static int vnl_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct vnl_device *vd = container_of(wait, struct vnl_device,
+					     kick.wait);
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	vnl_stats_add(vd, VNETLOOP_C_KICKS, 1);
+	vnl_worker_queue(vd);
+	return 0;
+}
+
+static void vnl_kick_queue_proc(struct file *file, wait_queue_head_t *wqh,
+				poll_table *pt)
+{
+	struct vnl_device *vd = container_of(pt, struct vnl_device,
+					     kick.table);
+
+	if (vd->kick.wqh)	/* eventfd registers exactly one queue */
+		return;
+	vd->kick.wqh = wqh;
+	add_wait_queue(wqh, &vd->kick.wait);
+}
+
+/*
+ * Hook the kick eventfd; the worker must exist. A kick signalled before
+ * START is not replayed (its counter stays readable forever, since nobody
+ * reads it): only notifies after START run the ring.
+ */
+int vnl_kick_hook(struct vnl_device *vd)
+{
+	struct vnl_kick *k = &vd->kick;
+	__poll_t mask;
+
+	init_waitqueue_func_entry(&k->wait, vnl_kick_wake);
+	init_poll_funcptr(&k->table, vnl_kick_queue_proc);
+	mask = vfs_poll(k->file, &k->table);
+	if (!k->wqh)
+		return -EINVAL;
+	if (mask & EPOLLERR) {
+		vnl_kick_unhook(vd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* After this returns, the callback is not running and will not run. */
+void vnl_kick_unhook(struct vnl_device *vd)
+{
+	if (!vd->kick.wqh)
+		return;
+	remove_wait_queue(vd->kick.wqh, &vd->kick.wait);
+	vd->kick.wqh = NULL;
+}

@@ -1,0 +1,124 @@
+#!/bin/sh
+# Build the small x86-64 guest kernel (bzImage) for the Linux-guest scenario
+# from Debian's linux-source-6.1 and scripts/guest-kernel.config, once.
+#
+#   guest-kernel.sh          build unless cached; print the bzImage path
+#   guest-kernel.sh --path   print the path; exit 1 if it is not built yet
+#
+# The result lives in $CACHE/guest-kernel/<key>/ (bzImage, config, System.map),
+# where <key> hashes the source package version, the fragment and this script,
+# so any change to one of them builds a new kernel and old ones stay valid.
+# Progress goes to stderr, the build log to $CACHE/guest-kernel/<key>.log.
+set -eu
+
+CACHE=${CACHE:-$HOME/.cache/vnetloop}
+JOBS=${GUEST_KERNEL_JOBS:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+fragment=$here/guest-kernel.config
+tarball=/usr/src/linux-source-6.1.tar.xz
+
+die() {
+	echo "guest-kernel: $*" >&2
+	exit 1
+}
+
+[ -f "$tarball" ] ||
+	die "$tarball missing (apt-get install linux-source-6.1)"
+[ -f "$fragment" ] || die "$fragment missing"
+
+# The package version names the exact source (upstream + Debian patches); the
+# tarball's size and mtime stand in when it was not installed by dpkg.
+version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+	version=$(stat -c 'size %s mtime %Y' "$tarball")
+key=$({
+	echo "linux-source-6.1 $version"
+	cat "$fragment" "$0"
+} | sha256sum | cut -c1-16)
+
+top=$CACHE/guest-kernel
+out=$top/$key
+if [ "${1:-}" = "--path" ]; then
+	echo "$out/bzImage"
+	[ -f "$out/bzImage" ]
+	exit
+fi
+[ $# -eq 0 ] || die "usage: guest-kernel.sh [--path]"
+
+if [ -f "$out/bzImage" ]; then
+	echo "$out/bzImage"
+	exit 0
+fi
+
+mkdir -p "$top"
+# One build at a time per cache; a second caller waits, then finds the result.
+exec 9>"$top/.lock"
+flock 9
+if [ -f "$out/bzImage" ]; then
+	echo "$out/bzImage"
+	exit 0
+fi
+
+work=$top/$key.build
+log=$top/$key.log
+rm -rf "$work" "$out.tmp"
+mkdir -p "$work"
+: >"$log"
+start=$(date +%s)
+
+fail() {
+	echo "guest-kernel: $* (last lines of $log follow; tree kept in $work)" >&2
+	tail -n 30 "$log" >&2
+	exit 1
+}
+
+kmake() {
+	make -C "$work" ARCH=x86_64 KBUILD_BUILD_USER=vnetloop \
+		KBUILD_BUILD_HOST=vnetloop \
+		KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $version" "$@" \
+		>>"$log" 2>&1
+}
+
+echo "guest-kernel: extracting $tarball into $work" >&2
+tar -xJf "$tarball" -C "$work" --strip-components=1 ||
+	fail "cannot extract $tarball"
+
+echo "guest-kernel: configuring (tinyconfig + $fragment)" >&2
+kmake tinyconfig || fail "make tinyconfig failed"
+"$work/scripts/kconfig/merge_config.sh" -m -O "$work" "$work/.config" \
+	"$fragment" >>"$log" 2>&1 || fail "merge_config.sh failed"
+kmake olddefconfig || fail "make olddefconfig failed"
+
+# Kconfig silently drops symbols whose dependencies are unmet: insist that
+# every line of the fragment survived.
+bad=
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*) want=$line ;;
+	"# CONFIG_"*" is not set") want=$line ;;
+	*) continue ;;
+	esac
+	sym=$(echo "$want" | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p;s/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p')
+	if ! grep -qx "$want" "$work/.config"; then
+		# "not set" is also satisfied by a symbol that is absent.
+		case "$want" in
+		"# "*) grep -q "^$sym=" "$work/.config" || continue ;;
+		esac
+		got=$(grep -E "^($sym=|# $sym is not set)" "$work/.config" || echo "absent")
+		bad="$bad
+  want '$want', got '$got'"
+	fi
+done <"$fragment"
+[ -z "$bad" ] || die "the fragment did not apply (unmet dependencies?):$bad"
+
+echo "guest-kernel: building bzImage with -j$JOBS (log: $log)" >&2
+kmake -j"$JOBS" bzImage || fail "kernel build failed"
+
+mkdir -p "$out.tmp"
+cp "$work/arch/x86/boot/bzImage" "$out.tmp/bzImage"
+cp "$work/.config" "$out.tmp/config"
+cp "$work/System.map" "$out.tmp/System.map"
+mv "$out.tmp" "$out"
+rm -rf "$work"
+end=$(date +%s)
+echo "guest-kernel: built in $((end - start)) s, $(stat -c %s "$out/bzImage") bytes: $out/bzImage" >&2
+echo "$out/bzImage"

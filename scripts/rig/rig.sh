@@ -1,0 +1,367 @@
+#!/bin/bash
+# Host side of the rig: boot the rig kernel with the initramfs built by
+# `make rig-initramfs` under qemu (TCG), stream what runs inside, and judge
+# the run. See Documentation/testing.rst ("The rig").
+#
+#   rig.sh                  run the tests listed in the initramfs; print TAP
+#   rig.sh --run 'CMDS'     run shell commands inside instead (cwd /rig) and
+#                           print their output as is; status lines on stderr
+#   rig.sh --run-file FILE  the same with a script file
+#   rig.sh --shell          an interactive shell on the console (Ctrl-A x quits)
+#
+# Options: --initrd FILE (default build/rig/initramfs.cpio.gz), --timeout S.
+# Logs go to RIG_OUT (default build/rig): console.log (the kernel console),
+# dmesg.log (the whole kernel log, dumped at the end), serial.log (all that
+# came over the second serial port).
+# Environment: RIG_TIMEOUT (wall clock, default 900 s), RIG_TEST_TIMEOUT (per
+# test, default 300 s), RIG_MEM (MiB, 2048), RIG_SMP (2), RIG_VERBOSE=1 (show
+# the kernel console on stderr), RIG_APPEND (more kernel parameters),
+# RIG_NO_MODULE=1 (accept an initramfs without vnetloop.ko; only for
+# debugging the rig itself), QEMU.
+#
+# Exits non-zero on any failure: a failed or unfinished test, a timeout, a
+# failed rmmod, debugfs entries left behind, or a kernel log line that shows a
+# warning, bug, oops or leak.
+set -uo pipefail
+export LC_ALL=C
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+
+initrd=build/rig/initramfs.cpio.gz
+out=${RIG_OUT:-build/rig}
+mode=tests
+cmds=
+timeout_s=${RIG_TIMEOUT:-900}
+test_timeout=${RIG_TEST_TIMEOUT:-300}
+qemu_bin=${QEMU:-qemu-system-x86_64}
+# The kernel log lines that fail a run.
+bad_log='WARNING:|BUG:|Oops|general protection|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG at|INFO: task .* blocked'
+M='@@VNLRIG@@'
+
+usage() {
+	sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"
+	exit "${1:-0}"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--initrd) initrd=${2:?--initrd needs a file}; shift ;;
+	--timeout) timeout_s=${2:?--timeout needs seconds}; shift ;;
+	--run) mode=run; cmds=${2?--run needs commands}; shift ;;
+	--run-file)
+		mode=run
+		cmds=$(cat "${2:?--run-file needs a file}") || exit 1
+		shift ;;
+	--shell) mode=shell ;;
+	-h | --help) usage 0 ;;
+	*) echo "rig: unknown argument '$1'" >&2; usage 2 >&2 ;;
+	esac
+	shift
+done
+
+die() {
+	echo "rig: $*" >&2
+	exit 1
+}
+
+[ -f "$initrd" ] || die "$initrd missing: run 'make rig-initramfs' first"
+command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found: install qemu-system-x86 (scripts/deps.sh)"
+command -v cpio >/dev/null || die "cpio not found (scripts/deps.sh)"
+kroot=$(scripts/rig/fetch-kernel.sh) || die "cannot get the rig kernel"
+KVER=${KVER:-$(scripts/kver.sh)} || exit 1
+kernel=$kroot/vmlinux
+[ -f "$kernel" ] || kernel=$kroot/boot/vmlinuz-$KVER
+
+# Each run works in its own directory, so runs may overlap; the logs are
+# moved to $out (console.log, dmesg.log, serial.log) when it ends.
+mkdir -p "$out" || exit 1
+work=$(mktemp -d "$out/run.XXXXXX") || die "cannot create a directory in $out"
+console=$work/console.log
+serial=$work/serial.log
+dmesg_log=$work/dmesg.log
+: >"$console"
+
+# The run's settings (and the commands) travel in a small second cpio archive
+# appended to the initramfs: the kernel unpacks both.
+extra=$work/extra
+mkdir -p "$extra/rig"
+{
+	echo "RIG_MODE=$mode"
+	echo "RIG_TEST_TIMEOUT=$test_timeout"
+} >"$extra/rig/config"
+[ "$mode" = run ] && printf '%s\n' "$cmds" >"$extra/rig/run.sh"
+(cd "$extra" && find rig -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$work/extra.cpio" ||
+	die "cannot pack $work/extra.cpio"
+# The kernel looks for an uncompressed archive at a 4-byte boundary only.
+size=$(stat -c %s "$initrd")
+{
+	cat "$initrd"
+	head -c $(((4 - size % 4) % 4)) /dev/zero
+	cat "$work/extra.cpio"
+} >"$work/boot.cpio"
+
+# Kernel messages go to ttyS0 (the console); warnings and worse while booting,
+# /init raises the level once it runs. ttyS1 carries the tests' output.
+# cryptomgr.notests: the crypto self-tests cost a second of emulated boot.
+# panic=-1 with -no-reboot ends qemu if the kernel panics; nothing panics on
+# purpose: a warning must be seen, not turned into a crash.
+append="console=ttyS0 loglevel=5 panic=-1 panic_on_warn=0 printk.devkmsg=on"
+append="$append cryptomgr.notests=1"
+append="$append ${RIG_APPEND:-}"
+qemu=("$qemu_bin" -nodefaults -no-user-config -display none -no-reboot
+	-accel tcg -cpu max -m "${RIG_MEM:-2048}" -smp "${RIG_SMP:-2}"
+	-kernel "$kernel" -initrd "$work/boot.cpio" -append "$append")
+
+if [ "$mode" = shell ]; then
+	"${qemu[@]}" -chardev stdio,id=con,mux=on,signal=off,logfile="$console" \
+		-serial chardev:con -mon chardev=con,mode=readline \
+		-chardev file,id=rig,path="$serial" -serial chardev:rig
+	rc=$?
+	mv -f "$console" "$out/console.log"
+	rm -rf "$work"
+	exit $rc
+fi
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+secs() {
+	printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100))
+}
+
+fifo=$work/serial.fifo
+mkfifo "$fifo" || die "cannot create $fifo"
+t0=$(now_ms)
+timeout -k 10 "$timeout_s" "${qemu[@]}" \
+	-chardev file,id=con,path="$console" -serial chardev:con \
+	-chardev stdio,id=rig,signal=off -serial chardev:rig \
+	</dev/null >"$fifo" 2>"$work/qemu.err" &
+qpid=$!
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	kill "$qpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ "${RIG_VERBOSE:-0}" = 1 ]; then
+	tail --pid="$qpid" -n +1 -F "$console" 2>/dev/null | sed 's/^/console: /' >&2 &
+fi
+
+# TAP goes to stdout in test mode; in run mode stdout is the commands'
+# output and the rig's own lines go to stderr.
+if [ "$mode" = run ]; then exec 5>&2; else exec 5>&1; fi
+n=0
+failed=0
+emit() { # "ok"|"not ok" description
+	n=$((n + 1))
+	echo "$1 $n $2" >&5
+	[ "$1" = ok ] || failed=1
+}
+comment() {
+	local l
+	while IFS= read -r l; do echo "# $l" >&5; done <<<"$*"
+}
+
+[ "$mode" = tests ] && echo "TAP version 13"
+
+booted='' boot_ms='' loaded='' nomodule='' req_fail='' tests_done='' run_rc=''
+rmmod_res='' debugfs_res='' ended='' in_dmesg=''
+cur='' cur_name='' cur_plan=0 cur_res=0 cur_fail=0 cur_skip=''
+
+test_end() { # rc seconds
+	local rc=$1 s=$2 why
+	comment "$cur_name: exit status $rc after ${s}s"
+	if [ "$cur_res" -eq 0 ] && [ "$cur_plan" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		emit ok "$cur_name"
+	elif [ "$cur_res" -eq 0 ] && [ "$rc" -eq 4 ]; then
+		emit ok "$cur_name # SKIP ${cur_skip:-exit status 4 with no results}"
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$cur_fail" -eq 0 ]; then
+		why="exited with status $rc"
+		if [ "$rc" -gt 128 ]; then
+			why="killed by signal $((rc - 128))"
+			[ "$s" -ge "$test_timeout" ] && why="timed out after ${test_timeout}s"
+		fi
+		emit "not ok" "$cur_name: $why"
+	elif [ "$cur_plan" -gt 0 ] && [ "$cur_res" -ne "$cur_plan" ]; then
+		emit "not ok" "$cur_name: planned $cur_plan results, reported $cur_res"
+	fi
+	cur=
+}
+
+test_line() {
+	local l=$1 st desc
+	if [[ $l =~ ^(not\ ok|ok)[[:space:]]+[0-9]+[[:space:]]*(-[[:space:]]*)?(.*)$ ]]; then
+		st=${BASH_REMATCH[1]}
+		desc=${BASH_REMATCH[3]}
+		cur_res=$((cur_res + 1))
+		if [ "$st" = "not ok" ] && ! [[ $desc =~ \#[[:space:]]*(SKIP|TODO) ]]; then
+			cur_fail=$((cur_fail + 1))
+			emit "not ok" "$cur_name: $desc"
+		else
+			n=$((n + 1))
+			echo "$st $n $cur_name: $desc" >&5
+		fi
+	elif [[ $l =~ ^1\.\.([0-9]+) ]]; then
+		cur_plan=${BASH_REMATCH[1]}
+		[[ $l =~ \#[[:space:]]*SKIP[[:space:]]*(.*)$ ]] && cur_skip=${BASH_REMATCH[1]}
+		echo "# $cur_name: $l" >&5
+	elif [[ $l =~ ^Bail\ out! ]]; then
+		cur_fail=$((cur_fail + 1))
+		emit "not ok" "$cur_name: $l"
+	elif [[ $l == \#* ]]; then
+		echo "$l" >&5
+	else
+		echo "# $l" >&5
+	fi
+}
+
+marker() {
+	local w=$1 a b c
+	shift
+	case $w in
+	boot)
+		booted=1
+		boot_ms=$(($(now_ms) - t0))
+		comment "rig: kernel $1 reached /init in $(secs "$boot_ms")s"
+		emit ok "rig: booted" ;;
+	kmod) # TAG NAME ok|fail [message]
+		a=$1 b=$2 c=$3
+		shift 3
+		[ "$c" = ok ] && comment "rig: loaded $b in $*"
+		if [ "$c" = fail ]; then
+			if [ "$a" = req ]; then
+				req_fail="$req_fail $b: $*;"
+			else
+				comment "rig: $b did not load: $* (tests that need /dev/kvm will skip)"
+			fi
+		fi ;;
+	nomodule) nomodule=1 ;;
+	kvm) comment "rig: $*" ;;
+	modules-loaded)
+		loaded=1
+		if [ -n "$nomodule" ]; then
+			if [ "${RIG_NO_MODULE:-0}" = 1 ]; then
+				emit ok "rig: insmod vnetloop # SKIP RIG_NO_MODULE=1"
+			else
+				emit "not ok" "rig: insmod vnetloop: vnetloop.ko is not in the initramfs"
+			fi
+		elif [ -n "$req_fail" ]; then
+			emit "not ok" "rig: insmod vnetloop:$req_fail"
+		else
+			emit ok "rig: insmod vnetloop"
+		fi ;;
+	test-begin)
+		cur=$1 cur_name=${1##*/} cur_plan=0 cur_res=0 cur_fail=0 cur_skip='' ;;
+	test-end) [ -n "$cur" ] && test_end "$1" "$2" ;;
+	run-end) run_rc=$1 ;;
+	tests-done) tests_done=1 ;;
+	rmmod) rmmod_res=$* ;;
+	debugfs) debugfs_res=$* ;;
+	dmesg-begin) in_dmesg=1 ;;
+	dmesg-end) in_dmesg= ;;
+	end) ended=1 ;;
+	esac
+}
+
+shopt -s extglob
+set -f
+while IFS= read -r line || [ -n "$line" ]; do
+	line=${line%%+($'\r')}
+	printf '%s\n' "$line" >>"$serial"
+	if [[ $line == "$M "* ]]; then
+		# shellcheck disable=SC2086
+		marker ${line#"$M "}
+	elif [ -n "$in_dmesg" ]; then
+		printf '%s\n' "$line" >>"$dmesg_log"
+	elif [ "$mode" = run ]; then
+		printf '%s\n' "$line"
+	elif [ -n "$cur" ]; then
+		test_line "$line"
+	else
+		comment "$line"
+	fi
+done <"$fifo"
+wait "$qpid"
+qrc=$?
+total_ms=$(($(now_ms) - t0))
+timed_out=
+[ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ] && timed_out=1
+
+if [ -n "$cur" ]; then
+	emit "not ok" "$cur_name: did not finish (the rig stopped while it ran)"
+fi
+[ -n "$booted" ] || emit "not ok" "rig: booted"
+[ -n "$booted" ] && [ -z "$loaded" ] && emit "not ok" "rig: insmod vnetloop: modules did not finish loading"
+
+what=tests
+[ "$mode" = run ] && what=commands
+if [ -n "$tests_done" ]; then
+	emit ok "rig: $what finished before timeout"
+elif [ -n "$timed_out" ]; then
+	emit "not ok" "rig: $what finished before timeout: killed after ${timeout_s}s"
+else
+	emit "not ok" "rig: $what finished before timeout: the guest stopped first (qemu status $qrc)"
+fi
+
+skip_nomod=
+[ -n "$nomodule" ] && [ "${RIG_NO_MODULE:-0}" = 1 ] && skip_nomod=" # SKIP RIG_NO_MODULE=1"
+if [ -n "$skip_nomod" ]; then
+	emit ok "rig: rmmod vnetloop$skip_nomod"
+	emit ok "rig: debugfs entries removed$skip_nomod"
+else
+	case $rmmod_res in
+	"ok 1") emit ok "rig: rmmod vnetloop" ;;
+	ok*)
+		comment "rig: rmmod vnetloop succeeded at try ${rmmod_res#ok } (the module was busy)"
+		emit ok "rig: rmmod vnetloop" ;;
+	"") emit "not ok" "rig: rmmod vnetloop: no result" ;;
+	*) emit "not ok" "rig: rmmod vnetloop: ${rmmod_res#fail }" ;;
+	esac
+	case $debugfs_res in
+	gone) emit ok "rig: debugfs entries removed" ;;
+	"") emit "not ok" "rig: debugfs entries removed: no result" ;;
+	*) emit "not ok" "rig: debugfs entries removed: left ${debugfs_res#present }" ;;
+	esac
+fi
+
+# Both the console (which survives a crash) and the full dump from inside.
+bad=$(cat "$dmesg_log" "$console" 2>/dev/null | tr -d '\r' |
+	grep -aE "$bad_log" | awk '!seen[$0]++' | head -n 60)
+if [ -z "$booted" ] && [ ! -s "$console" ]; then
+	emit "not ok" "rig: kernel log clean: no kernel log"
+elif [ -n "$bad" ]; then
+	emit "not ok" "rig: kernel log clean"
+	comment "$bad"
+else
+	emit ok "rig: kernel log clean"
+fi
+
+if [ -n "$ended" ] && [ "$qrc" -eq 0 ]; then
+	emit ok "rig: powered off"
+else
+	emit "not ok" "rig: powered off (qemu status $qrc${timed_out:+, timed out})"
+	[ -s "$work/qemu.err" ] && comment "qemu: $(cat "$work/qemu.err")"
+fi
+
+if [ -z "$ended" ] || [ -n "$bad" ]; then
+	comment "rig: last lines of the console ($out/console.log):"
+	comment "$(tr -d '\r' <"$console" 2>/dev/null | tail -n 40)"
+fi
+for f in console.log dmesg.log serial.log; do
+	if [ -f "$work/$f" ]; then
+		mv -f "$work/$f" "$out/$f"
+	else
+		rm -f "$out/$f"
+	fi
+done
+comment "rig: ${boot_ms:+boot $(secs "$boot_ms")s, }total $(secs "$total_ms")s; logs: $out/console.log, $out/dmesg.log"
+[ "$mode" = tests ] && echo "1..$n"
+
+if [ "$mode" = run ] && [ -n "$run_rc" ] && [ "$run_rc" -ne 0 ]; then
+	echo "rig: the commands exited with status $run_rc" >&2
+	exit "$run_rc"
+fi
+[ "$mode" = run ] && [ -z "$run_rc" ] && failed=1
+exit "$failed"

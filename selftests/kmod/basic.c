@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The frame path through vnetloop.ko (SPEC 2): loopback with exact bytes and
+ * counters, an empty RX queue, invalid and oversize TX chains, bad RX chains,
+ * and one interrupt for a drain of several chains.
+ */
+#include <endian.h>
+
+#include "tests.h"
+
+#define RX	VNETLOOP_QUEUE_RX
+#define TX	VNETLOOP_QUEUE_TX
+
+/* An address the memory table does not cover. */
+static uint64_t unmapped_gpa(struct vg *g)
+{
+	return vg_gpa(g->mem) + g->mem_size + (1u << 20);
+}
+
+/* One TX frame in a single descriptor: 12 junk header bytes, then data. */
+static uint8_t *tx_frame(struct vg *g, uint16_t head, uint32_t len,
+			 uint32_t seed)
+{
+	uint8_t *buf = vg_alloc(g, VG_HDR_LEN + len);
+
+	if (!buf)
+		return NULL;
+	memset(buf, 0x5a, VG_HDR_LEN);	/* not interpreted by the device */
+	vg_fill(buf + VG_HDR_LEN, len, seed);
+	vg_post(g, TX, head, buf, VG_HDR_LEN + len, 0);
+	return buf;
+}
+
+static uint8_t *rx_buffer(struct vg *g, uint16_t head, uint32_t len)
+{
+	uint8_t *buf = vg_alloc(g, len);
+
+	if (!buf)
+		return NULL;
+	memset(buf, 0xee, len);
+	vg_post(g, RX, head, buf, len, VG_DESC_F_WRITE);
+	return buf;
+}
+
+/* The header a delivery writes: zero except le16 num_buffers = 1. */
+static int rx_hdr_ok(const uint8_t *hdr)
+{
+	static const uint8_t want[VG_HDR_LEN] = { [10] = 1 };
+
+	return !memcmp(hdr, want, VG_HDR_LEN);
+}
+
+static int all_bytes(const uint8_t *p, size_t len, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+TEST(info)
+{
+	struct vg a, b;
+
+	ASSERT_EQ(0, vg_open(&a));
+	ASSERT_EQ(0, vg_open(&b));
+	EXPECT_EQ(VNETLOOP_API_VERSION, a.info.api_version);
+	EXPECT_EQ(VNETLOOP_NUM_COUNTERS, a.info.num_counters);
+	EXPECT_EQ(VNETLOOP_MAX_REGIONS, a.info.max_regions);
+	EXPECT_EQ(VNETLOOP_QUEUE_SIZE_MAX, a.info.max_queue_size);
+	EXPECT_EQ(VNETLOOP_FEATURES, a.info.features);
+	/* Each open is its own device. */
+	EXPECT_NE(a.info.dev_id, b.info.dev_id);
+	vg_close(&b);
+	vg_close(&a);
+}
+
+/* Chains queued before START wait for the first kick after it. */
+TEST(kick_before_start)
+{
+	vnl_cnt_t before, after, want = { 0 };
+	uint8_t *rx;
+	struct vg g;
+
+	ASSERT_EQ(0, vg_open(&g));
+	ASSERT_EQ(0, vg_set_mem(&g));
+	ASSERT_EQ(0, vg_set_vring(&g, RX, 64));
+	ASSERT_EQ(0, vg_set_vring(&g, TX, 64));
+	ASSERT_EQ(0, vg_set_features(&g, VG_FEATURES_BASE));
+	ASSERT_EQ(0, vg_set_eventfds(&g));
+	vnl_read(_metadata, &g, before);
+	rx = rx_buffer(&g, 0, 2048);
+	ASSERT_NE(NULL, tx_frame(&g, 0, 100, 1));
+	ASSERT_EQ(0, vg_kick(&g));
+	vnl_expect_still(_metadata, &g, before);
+	EXPECT_EQ(0, vg_used_pending(&g, TX));
+	EXPECT_EQ(0, vg_irq_count(&g));
+
+	ASSERT_EQ(0, vg_start(&g));
+	ASSERT_EQ(0, vg_kick(&g));
+	vnl_expect_irq(_metadata, &g);
+	vnl_expect_used(_metadata, &g, TX, 0, 0);
+	vnl_expect_used(_metadata, &g, RX, 0, VG_HDR_LEN + 100);
+	EXPECT_TRUE(rx_hdr_ok(rx));
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 100;
+	want[VNETLOOP_C_RX_PACKETS] = 1;
+	want[VNETLOOP_C_RX_BYTES] = 100;
+	vnl_expect_deltas(_metadata, &g, before, want, after);
+	vg_close(&g);
+}
+
+/*
+ * Loopback of one frame, with the TX chain and the RX chain cut into
+ * descriptors in various ways (header split across descriptors, several
+ * data descriptors, an RX buffer too small for the frame).
+ */
+FIXTURE(loop) {
+	struct vg g;
+};
+
+FIXTURE_VARIANT(loop) {
+	uint64_t features;
+	uint32_t frame_len;
+	uint32_t tx_lens[4];	/* sums to 12 + frame_len */
+	unsigned int tx_n;
+	uint32_t rx_lens[4];
+	unsigned int rx_n;
+};
+
+FIXTURE_VARIANT_ADD(loop, one_desc) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 1000,
+	.tx_lens = { 1012 }, .tx_n = 1, .rx_lens = { 1526 }, .rx_n = 1,
+};
+
+FIXTURE_VARIANT_ADD(loop, one_desc_no_event_idx) {
+	.features = VG_FEATURES_BASE, .frame_len = 1000,
+	.tx_lens = { 1012 }, .tx_n = 1, .rx_lens = { 1526 }, .rx_n = 1,
+};
+
+FIXTURE_VARIANT_ADD(loop, header_desc) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 1514,
+	.tx_lens = { 12, 1514 }, .tx_n = 2, .rx_lens = { 12, 1514 }, .rx_n = 2,
+};
+
+FIXTURE_VARIANT_ADD(loop, scattered) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 3000,
+	.tx_lens = { 5, 7, 1000, 2000 }, .tx_n = 4,
+	.rx_lens = { 3, 9, 100, 4000 }, .rx_n = 4,
+};
+
+FIXTURE_VARIANT_ADD(loop, zero_len_descs) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 200,
+	.tx_lens = { 0, 12, 0, 200 }, .tx_n = 4,
+	.rx_lens = { 0, 12, 0, 300 }, .rx_n = 4,
+};
+
+FIXTURE_VARIANT_ADD(loop, truncated) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 1500,
+	.tx_lens = { 1512 }, .tx_n = 1, .rx_lens = { 112 }, .rx_n = 1,
+};
+
+FIXTURE_VARIANT_ADD(loop, header_only_rx) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 64,
+	.tx_lens = { 76 }, .tx_n = 1, .rx_lens = { 12 }, .rx_n = 1,
+};
+
+FIXTURE_VARIANT_ADD(loop, empty_frame) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = 0,
+	.tx_lens = { 12 }, .tx_n = 1, .rx_lens = { 100 }, .rx_n = 1,
+};
+
+FIXTURE_VARIANT_ADD(loop, max_frame) {
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = VG_MAX_FRAME,
+	.tx_lens = { 12, VG_MAX_FRAME }, .tx_n = 2,
+	.rx_lens = { 12 + VG_MAX_FRAME }, .rx_n = 1,
+};
+
+FIXTURE_SETUP(loop)
+{
+	vnl_up(_metadata, &self->g, variant->features, 64, 64);
+}
+
+FIXTURE_TEARDOWN(loop)
+{
+	vg_close(&self->g);
+}
+
+TEST_F(loop, frame)
+{
+	uint32_t tx_total = 0, rx_total = 0, room, i;
+	vnl_cnt_t before, after, want = { 0 };
+	struct vnetloop_irq_state st;
+	uint8_t *tx, *rx;
+
+	for (i = 0; i < variant->tx_n; i++)
+		tx_total += variant->tx_lens[i];
+	for (i = 0; i < variant->rx_n; i++)
+		rx_total += variant->rx_lens[i];
+	ASSERT_EQ(VG_HDR_LEN + variant->frame_len, tx_total);
+	room = rx_total - VG_HDR_LEN;
+	if (room > variant->frame_len)
+		room = variant->frame_len;
+
+	tx = vg_alloc(&self->g, tx_total);
+	rx = vg_alloc(&self->g, rx_total + 64);
+	ASSERT_NE(NULL, tx);
+	ASSERT_NE(NULL, rx);
+	memset(tx, 0x5a, VG_HDR_LEN);
+	vg_fill(tx + VG_HDR_LEN, variant->frame_len, 7);
+	memset(rx, 0xee, rx_total + 64);
+
+	vnl_read(_metadata, &self->g, before);
+	/* Heads 3 and 9: used ids must name the chain heads. */
+	vg_post_split(&self->g, RX, 9, rx, variant->rx_lens, variant->rx_n,
+		      VG_DESC_F_WRITE);
+	vg_post_split(&self->g, TX, 3, tx, variant->tx_lens, variant->tx_n, 0);
+	ASSERT_EQ(0, vg_kick(&self->g));
+
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 3, 0);
+	vnl_expect_used(_metadata, &self->g, RX, 9, VG_HDR_LEN + room);
+	EXPECT_TRUE(rx_hdr_ok(rx));
+	EXPECT_EQ(0, memcmp(tx + VG_HDR_LEN, rx + VG_HDR_LEN, room))
+		TH_LOG("frame bytes differ");
+	/* Nothing past what the used length says. */
+	EXPECT_TRUE(all_bytes(rx + VG_HDR_LEN + room, rx_total - VG_HDR_LEN -
+			      room + 64, 0xee));
+
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = variant->frame_len;
+	want[VNETLOOP_C_RX_PACKETS] = 1;
+	want[VNETLOOP_C_RX_BYTES] = room;
+	vnl_expect_deltas(_metadata, &self->g, before, want, after);
+
+	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
+	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(0, st.status);
+	EXPECT_EQ(1, st.running);
+}
+
+/* Device up, both queues 64 entries; variants for the feature sets. */
+FIXTURE(basic) {
+	struct vg g;
+	vnl_cnt_t before;
+};
+
+FIXTURE_VARIANT(basic) {
+	uint64_t features;
+};
+
+FIXTURE_VARIANT_ADD(basic, event_idx) {
+	.features = VG_FEATURES_EVENT_IDX,
+};
+
+FIXTURE_VARIANT_ADD(basic, no_event_idx) {
+	.features = VG_FEATURES_BASE,
+};
+
+FIXTURE_SETUP(basic)
+{
+	vnl_up(_metadata, &self->g, variant->features, 64, 64);
+	vnl_read(_metadata, &self->g, self->before);
+}
+
+FIXTURE_TEARDOWN(basic)
+{
+	vg_close(&self->g);
+}
+
+/* No RX buffer: TX still completes, the frame counts as dropped. */
+TEST_F(basic, empty_rx)
+{
+	vnl_cnt_t after, want = { 0 };
+	uint8_t *rx;
+
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 300, 1));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 0, 0);
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 300;
+	want[VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+
+	/* A buffer offered afterwards gets the next frame. */
+	memcpy(self->before, after, sizeof(after));
+	vg_arm(&self->g);
+	rx = rx_buffer(&self->g, 0, 2048);
+	ASSERT_NE(NULL, tx_frame(&self->g, 1, 400, 2));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 1, 0);
+	vnl_expect_used(_metadata, &self->g, RX, 0, VG_HDR_LEN + 400);
+	EXPECT_TRUE(rx_hdr_ok(rx));
+	memset(want, 0, sizeof(want));
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 400;
+	want[VNETLOOP_C_RX_PACKETS] = 1;
+	want[VNETLOOP_C_RX_BYTES] = 400;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+}
+
+/* Larger than 65557 bytes after the header: dropped whole. */
+TEST_F(basic, oversize)
+{
+	vnl_cnt_t after, want = { 0 };
+	uint8_t *rx;
+
+	rx = rx_buffer(&self->g, 0, VG_HDR_LEN + VG_MAX_FRAME + 16);
+	ASSERT_NE(NULL, rx);
+	ASSERT_NE(NULL, tx_frame(&self->g, 5, VG_MAX_FRAME + 1, 3));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 5, 0);
+	want[VNETLOOP_C_TX_OVERSIZE_DROPPED] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+	EXPECT_EQ(0, vg_used_pending(&self->g, RX));
+	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN + VG_MAX_FRAME + 16, 0xee))
+		TH_LOG("the RX buffer was written");
+}
+
+/* Two chains, one kick: one drain, one interrupt. */
+TEST_F(basic, two_chains_one_irq)
+{
+	vnl_cnt_t after, want = { 0 };
+
+	ASSERT_NE(NULL, rx_buffer(&self->g, 0, 2048));
+	ASSERT_NE(NULL, rx_buffer(&self->g, 1, 2048));
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
+	ASSERT_NE(NULL, tx_frame(&self->g, 1, 200, 2));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 0, 0);
+	vnl_expect_used(_metadata, &self->g, TX, 1, 0);
+	vnl_expect_used(_metadata, &self->g, RX, 0, VG_HDR_LEN + 100);
+	vnl_expect_used(_metadata, &self->g, RX, 1, VG_HDR_LEN + 200);
+	want[VNETLOOP_C_TX_PACKETS] = 2;
+	want[VNETLOOP_C_TX_BYTES] = 300;
+	want[VNETLOOP_C_RX_PACKETS] = 2;
+	want[VNETLOOP_C_RX_BYTES] = 300;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+
+	/*
+	 * The eventfd adds up signals: one more frame must bring exactly one,
+	 * so the first drain did not signal twice after we read it.
+	 */
+	vg_arm(&self->g);
+	ASSERT_NE(NULL, rx_buffer(&self->g, 2, 2048));
+	ASSERT_NE(NULL, tx_frame(&self->g, 2, 50, 3));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, RX, 2, VG_HDR_LEN + 50);
+}
+
+/* RX chain with a device-readable descriptor: returned with length 0. */
+TEST_F(basic, rx_invalid)
+{
+	uint32_t lens[2] = { VG_HDR_LEN, 1000 };
+	vnl_cnt_t after, want = { 0 };
+	uint8_t *rx = vg_alloc(&self->g, VG_HDR_LEN + 1000);
+
+	ASSERT_NE(NULL, rx);
+	memset(rx, 0xaa, VG_HDR_LEN + 1000);
+	vg_chain(&self->g, RX, 4, (struct vg_seg[]){
+		{ vg_gpa(rx), lens[0], VG_DESC_F_WRITE },
+		{ vg_gpa(rx + VG_HDR_LEN), lens[1], 0 } }, 2);
+	vg_avail_push(&self->g, RX, 4);
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 0, 0);
+	vnl_expect_used(_metadata, &self->g, RX, 4, 0);
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 100;
+	want[VNETLOOP_C_RX_CHAIN_INVALID] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+	/* Rejected before anything was written. */
+	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN + 1000, 0xaa));
+}
+
+/* An RX chain shorter than the header cannot take a frame. */
+TEST_F(basic, rx_short)
+{
+	vnl_cnt_t after, want = { 0 };
+	uint8_t *rx = rx_buffer(&self->g, 0, VG_HDR_LEN - 1);
+
+	ASSERT_NE(NULL, rx);
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, RX, 0, 0);
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 100;
+	want[VNETLOOP_C_RX_CHAIN_INVALID] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN - 1, 0xee));
+}
+
+/* RX buffer outside guest RAM: the write fails, the chain comes back. */
+TEST_F(basic, rx_unmapped)
+{
+	vnl_cnt_t after, want = { 0 };
+
+	vg_desc_write(&self->g, RX, 6, unmapped_gpa(&self->g), 2048,
+		      VG_DESC_F_WRITE, 0);
+	vg_avail_push(&self->g, RX, 6);
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, TX, 0, 0);
+	vnl_expect_used(_metadata, &self->g, RX, 6, 0);
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 100;
+	want[VNETLOOP_C_RX_WRITE_FAILED] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+}
+
+/* Header lands, data does not: the header bytes are zeroed again. */
+TEST_F(basic, rx_data_unmapped)
+{
+	vnl_cnt_t after, want = { 0 };
+	uint8_t *hdr = vg_alloc(&self->g, VG_HDR_LEN);
+
+	ASSERT_NE(NULL, hdr);
+	memset(hdr, 0xaa, VG_HDR_LEN);
+	vg_chain(&self->g, RX, 0, (struct vg_seg[]){
+		{ vg_gpa(hdr), VG_HDR_LEN, VG_DESC_F_WRITE },
+		{ unmapped_gpa(&self->g), 2048, VG_DESC_F_WRITE } }, 2);
+	vg_avail_push(&self->g, RX, 0);
+	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_used(_metadata, &self->g, RX, 0, 0);
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 100;
+	want[VNETLOOP_C_RX_WRITE_FAILED] = 1;
+	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
+	EXPECT_TRUE(all_bytes(hdr, VG_HDR_LEN, 0));
+}
+
+/*
+ * Invalid TX chains (SPEC 2.1): each is returned with length 0 and counted
+ * as tx_chain_invalid; nothing reaches RX; the device keeps working.
+ */
+enum bad_tx {
+	BAD_WRITE_DESC,		/* device-writable descriptor */
+	BAD_SHORT,		/* shorter than the header */
+	BAD_HDR_UNMAPPED,	/* header outside guest RAM */
+	BAD_DATA_UNMAPPED,	/* frame bytes outside guest RAM */
+	BAD_NEXT_RANGE,		/* next index >= queue size */
+	BAD_LOOP,		/* descriptor loop */
+	BAD_INDIRECT,		/* INDIRECT without INDIRECT_DESC */
+	BAD_ADDR_WRAP,		/* address + length overflows */
+	BAD_HEAD_RANGE,		/* avail entry >= queue size */
+};
+
+FIXTURE(badtx) {
+	struct vg g;
+};
+
+FIXTURE_VARIANT(badtx) {
+	enum bad_tx kind;
+};
+
+FIXTURE_VARIANT_ADD(badtx, write_desc) { .kind = BAD_WRITE_DESC };
+FIXTURE_VARIANT_ADD(badtx, short_chain) { .kind = BAD_SHORT };
+FIXTURE_VARIANT_ADD(badtx, header_unmapped) { .kind = BAD_HDR_UNMAPPED };
+FIXTURE_VARIANT_ADD(badtx, data_unmapped) { .kind = BAD_DATA_UNMAPPED };
+FIXTURE_VARIANT_ADD(badtx, next_out_of_range) { .kind = BAD_NEXT_RANGE };
+FIXTURE_VARIANT_ADD(badtx, desc_loop) { .kind = BAD_LOOP };
+FIXTURE_VARIANT_ADD(badtx, indirect) { .kind = BAD_INDIRECT };
+FIXTURE_VARIANT_ADD(badtx, addr_wrap) { .kind = BAD_ADDR_WRAP };
+FIXTURE_VARIANT_ADD(badtx, head_out_of_range) { .kind = BAD_HEAD_RANGE };
+
+FIXTURE_SETUP(badtx)
+{
+	vnl_up(_metadata, &self->g, VG_FEATURES_EVENT_IDX, 64, 64);
+}
+
+FIXTURE_TEARDOWN(badtx)
+{
+	vg_close(&self->g);
+}
+
+TEST_F(badtx, chain)
+{
+	struct vg *g = &self->g;
+	uint8_t *buf = vg_alloc(g, 4096), *rx;
+	vnl_cnt_t before, after, want = { 0 };
+	uint16_t head = 0;
+
+	ASSERT_NE(NULL, buf);
+	vg_fill(buf, 4096, 9);
+	rx = rx_buffer(g, 0, 4096);
+	ASSERT_NE(NULL, rx);
+	vnl_read(_metadata, g, before);
+
+	switch (variant->kind) {
+	case BAD_WRITE_DESC:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, vg_gpa(buf + 12), 100,
+			      VG_DESC_F_WRITE, 0);
+		break;
+	case BAD_SHORT:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 4, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, vg_gpa(buf + 4), 7, 0, 0);
+		break;
+	case BAD_HDR_UNMAPPED:
+		vg_desc_write(g, TX, 0, unmapped_gpa(g), 12, VG_DESC_F_NEXT,
+			      1);
+		vg_desc_write(g, TX, 1, vg_gpa(buf), 100, 0, 0);
+		break;
+	case BAD_DATA_UNMAPPED:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, unmapped_gpa(g), 100, 0, 0);
+		break;
+	case BAD_NEXT_RANGE:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 64);
+		break;
+	case BAD_LOOP:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, vg_gpa(buf), 10, VG_DESC_F_NEXT, 0);
+		break;
+	case BAD_INDIRECT:
+		/* A well-formed table, but the feature was not negotiated. */
+		vg_desc_write(g, TX, 0, vg_gpa(buf + 1024), 32,
+			      VG_DESC_F_INDIRECT, 0);
+		((struct vg_desc *)(buf + 1024))[0] = (struct vg_desc){
+			htole64(vg_gpa(buf)), htole32(12),
+			htole16(VG_DESC_F_NEXT), htole16(1) };
+		((struct vg_desc *)(buf + 1024))[1] = (struct vg_desc){
+			htole64(vg_gpa(buf + 12)), htole32(100), 0, 0 };
+		break;
+	case BAD_ADDR_WRAP:
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, UINT64_MAX - 15, 100, 0, 0);
+		break;
+	case BAD_HEAD_RANGE:
+		head = 64;
+		break;
+	}
+	vg_avail_push(g, TX, head);
+	ASSERT_EQ(0, vg_kick(g));
+
+	want[VNETLOOP_C_TX_CHAIN_INVALID] = 1;
+	if (variant->kind == BAD_HEAD_RANGE) {
+		/* No used entry can name it: the used write fails instead. */
+		want[VNETLOOP_C_TX_ADD_USED_FAILURES] = 1;
+		vnl_expect_deltas(_metadata, g, before, want, after);
+		EXPECT_EQ(0, vg_used_pending(g, TX));
+	} else {
+		vnl_expect_irq(_metadata, g);
+		vnl_expect_used(_metadata, g, TX, head, 0);
+		vnl_expect_deltas(_metadata, g, before, want, after);
+	}
+	EXPECT_EQ(0, vg_used_pending(g, RX));
+	EXPECT_TRUE(all_bytes(rx, 4096, 0xee));
+
+	/* The next valid frame goes through, with exactly one interrupt. */
+	memcpy(before, after, sizeof(after));
+	vg_arm(g);
+	ASSERT_NE(NULL, tx_frame(g, 10, 500, 4));
+	ASSERT_EQ(0, vg_kick(g));
+	vnl_expect_irq(_metadata, g);
+	vnl_expect_used(_metadata, g, TX, 10, 0);
+	vnl_expect_used(_metadata, g, RX, 0, VG_HDR_LEN + 500);
+	memset(want, 0, sizeof(want));
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = 500;
+	want[VNETLOOP_C_RX_PACKETS] = 1;
+	want[VNETLOOP_C_RX_BYTES] = 500;
+	vnl_expect_deltas(_metadata, g, before, want, after);
+}
+
+VNL_TEST_MAIN

@@ -1,0 +1,40 @@
+# Tests of `vnetloop stats` and `vnetloop monitor` (selftests/stats/):
+#   nl_unit        parsing and output of the netlink client, no module needed
+#   stats_test.sh  the tool against the real module (root, vnetloop.ko), with
+#                  vnl_traffic playing the guest driver and runwith setting up
+#                  denied, unprivileged and signal cases; jq parses the JSON
+#
+#   make stats-tests      build them into $(B)/selftests/stats/
+#   make stats-unit-run   run nl_unit here
+
+STATS_T_DIR    := $(B)/selftests/stats
+STATS_T_NLCF   := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+STATS_T_NLLIB  := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+STATS_T_TOOL   := $(B)/user/nl.o $(B)/user/stats.o $(B)/user/monitor.o
+STATS_T_BINS   := $(STATS_T_DIR)/nl_unit $(STATS_T_DIR)/vnl_traffic \
+		  $(STATS_T_DIR)/runwith
+
+$(STATS_T_DIR)/nl_unit: selftests/stats/nl_unit.c $(STATS_T_TOOL) \
+		$(wildcard user/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(STATS_T_NLCF) -o $@ $< $(STATS_T_TOOL) \
+		$(STATS_T_NLLIB)
+
+$(STATS_T_DIR)/vnl_traffic: selftests/stats/vnl_traffic.c include/uapi/vnetloop.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(STATS_T_DIR)/runwith: selftests/stats/runwith.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+.PHONY: stats-tests stats-unit-run
+stats-tests: $(STATS_T_BINS)
+
+stats-unit-run: $(STATS_T_DIR)/nl_unit
+	$(STATS_T_DIR)/nl_unit
+
+all: $(STATS_T_BINS)
+RIG_TESTS += $(STATS_T_DIR)/nl_unit selftests/stats/stats_test.sh
+RIG_FILES += $(B)/vnetloop $(STATS_T_DIR)/vnl_traffic $(STATS_T_DIR)/runwith \
+	     $(shell command -v jq 2>/dev/null)

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnl_traffic: drive one /dev/vnetloop device from userspace, so the stats
+ * tests have counters to read. It plays the guest driver: one memory region
+ * where guest-physical == our address, split rings written by hand, kick =
+ * write the kick eventfd, interrupt = poll the call eventfd.
+ *
+ * Prints "dev ID" once the device runs and "done" after the traffic, both on
+ * stdout. With -g it waits for SIGUSR1 before sending; with -H it keeps the
+ * device open afterwards until SIGTERM, SIGINT or SIGUSR1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "include/uapi/vnetloop.h"
+
+#define QSZ		256u
+#define HDR		12u
+#define OVERSIZE	(65557u + 1u)	/* one byte over the frame cap */
+#define DESC_F_NEXT	1
+#define DESC_F_WRITE	2
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[QSZ];
+	uint16_t used_event;
+};
+
+struct used {
+	uint16_t flags;
+	uint16_t idx;
+	struct {
+		uint32_t id;
+		uint32_t len;
+	} ring[QSZ];
+	uint16_t avail_event;
+};
+
+struct ring {
+	struct desc *desc;
+	struct avail *avail;
+	struct used *used;
+	uint16_t next;		/* our avail idx */
+	uint8_t *buf;		/* QSZ buffers of bufsz bytes */
+};
+
+static struct {
+	int fd, kick, call;
+	uint32_t id;
+	size_t bufsz;
+	struct ring rx, tx;
+	uint8_t *big;		/* the oversize frame */
+} g;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "vnl_traffic: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "vnl_traffic: %s\n", what);
+	exit(1);
+}
+
+static uint16_t load16(const uint16_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Queue one single-descriptor chain; the device sees it at the next kick. */
+static void post(struct ring *r, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint16_t slot = r->next % QSZ;
+
+	r->desc[slot] = (struct desc){ .addr = addr, .len = len,
+				       .flags = flags };
+	r->avail->ring[slot] = slot;
+	r->next++;
+	__atomic_store_n(&r->avail->idx, r->next, __ATOMIC_RELEASE);
+}
+
+static uint64_t slot_addr(struct ring *r)
+{
+	return (uint64_t)(uintptr_t)(r->buf + (r->next % QSZ) * g.bufsz);
+}
+
+static void kick(void)
+{
+	uint64_t one = 1;
+
+	if (write(g.kick, &one, sizeof(one)) != sizeof(one))
+		die("kick");
+}
+
+/* Wait for interrupts until the TX used ring has caught up with avail. */
+static void wait_tx(void)
+{
+	struct pollfd p = { .fd = g.call, .events = POLLIN };
+	uint64_t n;
+
+	while (load16(&g.tx.used->idx) != g.tx.next) {
+		int r = poll(&p, 1, 10000);
+
+		if (r < 0 && errno != EINTR)
+			die("poll call eventfd");
+		if (!r)
+			fail("no interrupt within 10 s");
+		if (read(g.call, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			die("read call eventfd");
+	}
+}
+
+static bool needs_reset(void)
+{
+	struct vnetloop_irq_state s;
+
+	if (ioctl(g.fd, VNETLOOP_GET_IRQ, &s))
+		die("VNETLOOP_GET_IRQ");
+	return s.status & VNETLOOP_STATUS_NEEDS_RESET;
+}
+
+static void wait_poisoned(void)
+{
+	struct pollfd p = { .fd = g.call, .events = POLLIN };
+	uint64_t n;
+
+	while (!needs_reset()) {
+		if (!poll(&p, 1, 10000))
+			fail("queue not poisoned within 10 s");
+		if (read(g.call, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			die("read call eventfd");
+	}
+}
+
+static void pause_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (ms && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void *carve(uint8_t **p, size_t n)
+{
+	void *r = *p;
+
+	*p += (n + 4095) & ~(size_t)4095;
+	return r;
+}
+
+static void setup(uint32_t size)
+{
+	struct vnetloop_mem_table *mt;
+	struct vnetloop_eventfds ev = { 0 };
+	struct vnetloop_info info;
+	struct ring *rings[2] = { &g.rx, &g.tx };
+	uint64_t features = 1ULL << VNETLOOP_F_VERSION_1;
+	size_t len;
+	uint8_t *mem, *p;
+
+	g.bufsz = HDR + size;
+	len = 6 * 4096 + 2 * ((QSZ * g.bufsz + 4095) & ~(size_t)4095) +
+	      ((HDR + OVERSIZE + 4095) & ~(size_t)4095);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap");
+	p = mem;
+	for (int q = 0; q < 2; q++) {
+		rings[q]->desc = carve(&p, QSZ * sizeof(struct desc));
+		rings[q]->avail = carve(&p, sizeof(struct avail));
+		rings[q]->used = carve(&p, sizeof(struct used));
+		rings[q]->buf = carve(&p, QSZ * g.bufsz);
+	}
+	g.big = carve(&p, HDR + OVERSIZE);
+	memset(g.tx.buf, 0x5a, QSZ * g.bufsz);
+
+	g.fd = open("/dev/vnetloop", O_RDWR | O_CLOEXEC);
+	if (g.fd < 0)
+		die("open /dev/vnetloop");
+	if (ioctl(g.fd, VNETLOOP_GET_INFO, &info))
+		die("VNETLOOP_GET_INFO");
+	g.id = info.dev_id;
+
+	/* One region where guest-physical == our address. */
+	mt = calloc(1, sizeof(*mt) + sizeof(mt->regions[0]));
+	if (!mt)
+		die("calloc");
+	mt->nregions = 1;
+	mt->regions[0].guest_phys_addr = (uintptr_t)mem;
+	mt->regions[0].userspace_addr = (uintptr_t)mem;
+	mt->regions[0].memory_size = len;
+	if (ioctl(g.fd, VNETLOOP_SET_MEM_TABLE, mt))
+		die("VNETLOOP_SET_MEM_TABLE");
+	free(mt);
+	if (ioctl(g.fd, VNETLOOP_SET_FEATURES, &features))
+		die("VNETLOOP_SET_FEATURES");
+	for (unsigned int q = 0; q < 2; q++) {
+		struct vnetloop_vring v = {
+			.index = q,
+			.num = QSZ,
+			.desc_addr = (uintptr_t)rings[q]->desc,
+			.avail_addr = (uintptr_t)rings[q]->avail,
+			.used_addr = (uintptr_t)rings[q]->used,
+		};
+
+		if (ioctl(g.fd, VNETLOOP_SET_VRING, &v))
+			die("VNETLOOP_SET_VRING");
+	}
+	g.kick = eventfd(0, EFD_CLOEXEC);
+	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.kick < 0 || g.call < 0)
+		die("eventfd");
+	ev.kick_fd = g.kick;
+	ev.call_fd = g.call;
+	if (ioctl(g.fd, VNETLOOP_SET_EVENTFDS, &ev))
+		die("VNETLOOP_SET_EVENTFDS");
+	if (ioctl(g.fd, VNETLOOP_START))
+		die("VNETLOOP_START");
+}
+
+struct plan {
+	unsigned int frames, batch, pause, nobuf, invalid, oversize, rx_ro;
+	uint32_t size;
+	int poison;		/* -1 none, else the queue */
+	bool go, hold;
+};
+
+/* n frames of `size` bytes in batches, each with an RX buffer when rx. */
+static void send_frames(const struct plan *pl, unsigned int n, bool rx)
+{
+	while (n) {
+		unsigned int b = n < pl->batch ? n : pl->batch;
+		uint16_t rx_before = g.rx.next;
+
+		for (unsigned int i = 0; i < b; i++) {
+			if (rx)
+				post(&g.rx, slot_addr(&g.rx), g.bufsz,
+				     DESC_F_WRITE);
+			post(&g.tx, slot_addr(&g.tx), g.bufsz, 0);
+		}
+		kick();
+		wait_tx();
+		if (rx && load16(&g.rx.used->idx) != (uint16_t)(rx_before + b))
+			fail("RX used ring did not advance with TX");
+		n -= b;
+		pause_ms(pl->pause);
+	}
+}
+
+static void run(const struct plan *pl)
+{
+	send_frames(pl, pl->frames, true);
+	/* No RX buffer posted: tx_dropped_no_rx_buffer. */
+	send_frames(pl, pl->nobuf, false);
+	/* A device-writable TX descriptor: tx_chain_invalid. */
+	for (unsigned int i = 0; i < pl->invalid; i++) {
+		post(&g.tx, slot_addr(&g.tx), g.bufsz, DESC_F_WRITE);
+		kick();
+		wait_tx();
+	}
+	/* One byte over the cap: tx_oversize_dropped. */
+	for (unsigned int i = 0; i < pl->oversize; i++) {
+		post(&g.tx, (uintptr_t)g.big, HDR + OVERSIZE, 0);
+		kick();
+		wait_tx();
+	}
+	/* A device-readable RX descriptor: rx_chain_invalid. */
+	for (unsigned int i = 0; i < pl->rx_ro; i++) {
+		post(&g.rx, slot_addr(&g.rx), g.bufsz, 0);
+		post(&g.tx, slot_addr(&g.tx), g.bufsz, 0);
+		kick();
+		wait_tx();
+	}
+	if (pl->poison < 0)
+		return;
+	/* An avail index more than the queue size ahead poisons the queue. */
+	if (pl->poison == VNETLOOP_QUEUE_RX) {
+		__atomic_store_n(&g.rx.avail->idx, (uint16_t)(g.rx.next + QSZ + 1),
+				 __ATOMIC_RELEASE);
+		post(&g.tx, slot_addr(&g.tx), g.bufsz, 0);
+	} else {
+		__atomic_store_n(&g.tx.avail->idx, (uint16_t)(g.tx.next + QSZ + 1),
+				 __ATOMIC_RELEASE);
+	}
+	kick();
+	wait_poisoned();
+	if (pl->poison == VNETLOOP_QUEUE_RX) {
+		/* TX goes on; each frame is tx_dropped_rx_poisoned. */
+		wait_tx();
+		send_frames(pl, 2, false);
+	}
+}
+
+static unsigned int num(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v > 1000000000)
+		fail("bad number");
+	return (unsigned int)v;
+}
+
+static void usage(void)
+{
+	fputs("usage: vnl_traffic [-n FRAMES] [-s SIZE] [-b BATCH] [-p PAUSE_MS]\n"
+	      "           [-D NO_RX_BUF] [-I INVALID_TX] [-O OVERSIZE] [-R RX_RO]\n"
+	      "           [-P rx|tx] [-g] [-H]\n", stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct plan pl = { .batch = 16, .size = 64, .poison = -1 };
+	sigset_t sigs;
+	int opt, sig;
+
+	while ((opt = getopt(argc, argv, "n:s:b:p:D:I:O:R:P:gH")) != -1) {
+		switch (opt) {
+		case 'n': pl.frames = num(optarg); break;
+		case 's': pl.size = num(optarg); break;
+		case 'b': pl.batch = num(optarg); break;
+		case 'p': pl.pause = num(optarg); break;
+		case 'D': pl.nobuf = num(optarg); break;
+		case 'I': pl.invalid = num(optarg); break;
+		case 'O': pl.oversize = num(optarg); break;
+		case 'R': pl.rx_ro = num(optarg); break;
+		case 'P':
+			if (!strcmp(optarg, "rx"))
+				pl.poison = VNETLOOP_QUEUE_RX;
+			else if (!strcmp(optarg, "tx"))
+				pl.poison = VNETLOOP_QUEUE_TX;
+			else
+				usage();
+			break;
+		case 'g': pl.go = true; break;
+		case 'H': pl.hold = true; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || !pl.batch || pl.batch > QSZ || pl.size < 1 ||
+	    pl.size > 65535)
+		usage();
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	setup(pl.size);
+	printf("dev %u\n", g.id);
+	fflush(stdout);
+	if (pl.go && (sigwait(&sigs, &sig) || sig != SIGUSR1))
+		return 0;
+	run(&pl);
+	printf("done\n");
+	fflush(stdout);
+	if (pl.hold)
+		sigwait(&sigs, &sig);
+	close(g.fd);
+	return 0;
+}

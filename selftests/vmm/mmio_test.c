@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the virtio-mmio transport (user/mmio.c, SPEC 1), with
+ * no KVM: register identity, the 4-byte width rule, feature windows, the
+ * status state machine, FAILED on bad features, queue configuration windows,
+ * config space, interrupt status merging, and what reaches the backend.
+ * A recording fake stands in for the backend.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "kselftest_harness.h"
+#include "user/mmio.h"
+
+static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+#define ST_ACK		VIRTIO_STATUS_ACKNOWLEDGE
+#define ST_DRV		VIRTIO_STATUS_DRIVER
+#define ST_FOK		VIRTIO_STATUS_FEATURES_OK
+#define ST_DOK		VIRTIO_STATUS_DRIVER_OK
+#define ST_NR		VIRTIO_STATUS_NEEDS_RESET
+#define ST_FAIL		VIRTIO_STATUS_FAILED
+#define F_V1		(1ULL << VNETLOOP_F_VERSION_1)
+#define F_MAC		(1ULL << VNETLOOP_F_MAC)
+#define F_EIDX		(1ULL << VNETLOOP_F_EVENT_IDX)
+
+struct fake_be {
+	struct vnl_backend be;
+	int starts, resets, notifies, acks;
+	int start_ret;
+	uint32_t acked, isr, status;
+	uint64_t features;
+	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
+};
+
+static int fake_start(struct vnl_backend *b, uint64_t features,
+		      const struct vnl_queue_cfg *q)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	f->starts++;
+	f->features = features;
+	memcpy(f->q, q, sizeof(f->q));
+	return f->start_ret;
+}
+
+static void fake_reset(struct vnl_backend *b)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	f->resets++;
+	f->isr = f->status = 0;
+}
+
+static void fake_irq_state(struct vnl_backend *b, uint32_t *isr,
+			   uint32_t *status)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	*isr = f->isr;
+	*status = f->status;
+}
+
+static void fake_irq_ack(struct vnl_backend *b, uint32_t bits)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	f->acks++;
+	f->acked = bits;
+	f->isr &= ~bits;
+}
+
+static void fake_notify(struct vnl_backend *b)
+{
+	((struct fake_be *)b)->notifies++;
+}
+
+static int fake_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
+{
+	(void)b;
+	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
+	*n = VNETLOOP_NUM_SPEC_COUNTERS;
+	return 0;
+}
+
+static void fake_destroy(struct vnl_backend *b)
+{
+	(void)b;
+}
+
+static const struct vnl_backend_ops fake_ops = {
+	.name = "fake", .start = fake_start, .reset = fake_reset,
+	.irq_state = fake_irq_state, .irq_ack = fake_irq_ack,
+	.notify = fake_notify, .counters = fake_counters,
+	.destroy = fake_destroy,
+};
+
+static uint64_t rdw(struct vnl_mmio *m, uint64_t off, uint32_t len)
+{
+	uint64_t v = 0;
+
+	vnl_mmio_read(m, off, &v, len);
+	return v;
+}
+
+static uint32_t rd(struct vnl_mmio *m, uint64_t off)
+{
+	return rdw(m, off, 4);
+}
+
+static void wrw(struct vnl_mmio *m, uint64_t off, uint32_t len, uint64_t v)
+{
+	vnl_mmio_write(m, off, &v, len);
+}
+
+static void wr(struct vnl_mmio *m, uint64_t off, uint32_t v)
+{
+	wrw(m, off, 4, v);
+}
+
+static void set_features(struct vnl_mmio *m, uint64_t f)
+{
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
+}
+
+/* ACKNOWLEDGE, DRIVER, features, FEATURES_OK. */
+static void to_features_ok(struct vnl_mmio *m, uint64_t f)
+{
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	set_features(m, f);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+}
+
+static void setup_queue(struct vnl_mmio *m, uint32_t q, uint32_t num,
+			uint64_t base)
+{
+	wr(m, VIRTIO_MMIO_QUEUE_SEL, q);
+	wr(m, VIRTIO_MMIO_QUEUE_NUM, num);
+	wr(m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
+	wr(m, VIRTIO_MMIO_QUEUE_DESC_HIGH, base >> 32);
+	wr(m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(base + 0x1000));
+	wr(m, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (base + 0x1000) >> 32);
+	wr(m, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(base + 0x2000));
+	wr(m, VIRTIO_MMIO_QUEUE_USED_HIGH, (base + 0x2000) >> 32);
+	wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+static void to_driver_ok(struct vnl_mmio *m)
+{
+	to_features_ok(m, F_V1 | F_MAC | F_EIDX);
+	setup_queue(m, 0, 256, 0x10000);
+	setup_queue(m, 1, 128, 0x123400000ULL);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+}
+
+static uint64_t take_eventfd(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+FIXTURE(mmio) {
+	struct fake_be f;
+	struct vnl_mmio m;
+};
+
+FIXTURE_SETUP(mmio)
+{
+	memset(&self->f, 0, sizeof(self->f));
+	self->f.be.ops = &fake_ops;
+	self->f.be.kick_fd = self->f.be.rx_kick_fd = -1;
+	self->f.be.dev_id = -1;
+	self->f.be.call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->f.be.call_fd);
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES, test_mac);
+}
+
+FIXTURE_TEARDOWN(mmio)
+{
+	vnl_mmio_destroy(&self->m);
+	close(self->f.be.call_fd);
+}
+
+TEST_F(mmio, identity_registers)
+{
+	EXPECT_EQ(0x74726976, rd(&self->m, VIRTIO_MMIO_MAGIC_VALUE));
+	EXPECT_EQ(2, rd(&self->m, VIRTIO_MMIO_VERSION));
+	EXPECT_EQ(1, rd(&self->m, VIRTIO_MMIO_DEVICE_ID));
+	EXPECT_EQ(VNL_MMIO_VENDOR, rd(&self->m, VIRTIO_MMIO_VENDOR_ID));
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_CONFIG_GENERATION));
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
+}
+
+TEST_F(mmio, narrow_and_wide_register_reads_are_all_ones)
+{
+	EXPECT_EQ(0xff, rdw(&self->m, VIRTIO_MMIO_MAGIC_VALUE, 1));
+	EXPECT_EQ(0xffff, rdw(&self->m, VIRTIO_MMIO_VERSION, 2));
+	EXPECT_EQ(0xffffffffffffffffULL, rdw(&self->m, VIRTIO_MMIO_STATUS, 8));
+	/* Misaligned 4-byte access: not a register access either. */
+	EXPECT_EQ(0xffffffff, rdw(&self->m, VIRTIO_MMIO_MAGIC_VALUE + 2, 4));
+}
+
+TEST_F(mmio, narrow_and_wide_register_writes_are_ignored)
+{
+	wrw(&self->m, VIRTIO_MMIO_STATUS, 1, ST_ACK);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+	wrw(&self->m, VIRTIO_MMIO_STATUS, 2, ST_ACK);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+	wrw(&self->m, VIRTIO_MMIO_STATUS, 8, ST_ACK);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+	wrw(&self->m, VIRTIO_MMIO_STATUS + 1, 4, ST_ACK);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+	wr(&self->m, VIRTIO_MMIO_STATUS, ST_ACK);
+	EXPECT_EQ(ST_ACK, rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, unknown_and_write_only_registers_read_zero)
+{
+	static const uint32_t offs[] = {
+		0x018, 0x028, 0x03c, 0x048, 0x058, 0x068, 0x0b0, 0x0c0, 0x0f8,
+		VIRTIO_MMIO_DEVICE_FEATURES_SEL, VIRTIO_MMIO_DRIVER_FEATURES,
+		VIRTIO_MMIO_DRIVER_FEATURES_SEL, VIRTIO_MMIO_QUEUE_SEL,
+		VIRTIO_MMIO_QUEUE_NUM, VIRTIO_MMIO_QUEUE_NOTIFY,
+		VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_QUEUE_DESC_LOW,
+	};
+
+	to_driver_ok(&self->m);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		wr(&self->m, offs[i] == VIRTIO_MMIO_QUEUE_NOTIFY ||
+		   offs[i] == VIRTIO_MMIO_INTERRUPT_ACK ||
+		   offs[i] == VIRTIO_MMIO_QUEUE_SEL ? 0x100 + i : offs[i],
+		   0xdeadbeef);
+		EXPECT_EQ(0, rd(&self->m, offs[i]))
+			TH_LOG("offset 0x%03x", offs[i]);
+	}
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, device_feature_windows)
+{
+	EXPECT_EQ((uint32_t)VNETLOOP_FEATURES,
+		  rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	EXPECT_EQ(VNETLOOP_FEATURES >> 32,
+		  rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	EXPECT_EQ(1, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+}
+
+TEST_F(mmio, ktstr_feature_set_without_event_idx)
+{
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES & ~F_EIDX,
+		      test_mac);
+	EXPECT_EQ(F_MAC, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	/* Accepting EVENT_IDX when it is not offered fails the device. */
+	to_features_ok(&self->m, F_V1 | F_MAC | F_EIDX);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, status_adds_one_bit_at_a_time_in_order)
+{
+	struct vnl_mmio *m = &self->m;
+
+	wr(m, VIRTIO_MMIO_STATUS, ST_DRV);		/* skips ACK */
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);	/* two bits */
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	EXPECT_EQ(ST_ACK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_FOK);	/* skips DRIVER */
+	EXPECT_EQ(ST_ACK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DOK);
+	EXPECT_EQ(ST_ACK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	EXPECT_EQ(ST_ACK | ST_DRV, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_DRV);		/* clears ACK */
+	EXPECT_EQ(ST_ACK | ST_DRV, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);	/* adds nothing */
+	EXPECT_EQ(ST_ACK | ST_DRV, rd(m, VIRTIO_MMIO_STATUS));
+	set_features(m, F_V1);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_DOK);
+	EXPECT_EQ(ST_ACK | ST_DRV, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(0, self->f.starts);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(1, self->f.starts);
+	/* Nothing comes after DRIVER_OK. */
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK | 0x10);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(1, self->f.starts);
+}
+
+TEST_F(mmio, driver_features_only_between_driver_and_features_ok)
+{
+	struct vnl_mmio *m = &self->m;
+
+	set_features(m, F_V1 | F_MAC | F_EIDX);		/* before DRIVER */
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	/* The early write did not count: no VERSION_1, so FAILED. */
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	to_features_ok(m, F_V1);
+	set_features(m, F_V1 | F_MAC);			/* after FEATURES_OK */
+	setup_queue(m, 1, 64, 0x20000);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	ASSERT_EQ(1, self->f.starts);
+	EXPECT_EQ(F_V1, self->f.features);
+}
+
+TEST_F(mmio, driver_feature_windows_other_than_0_and_1_ignored)
+{
+	struct vnl_mmio *m = &self->m;
+
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	set_features(m, F_V1 | F_MAC);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	EXPECT_EQ(F_V1 | F_MAC, self->f.features);
+}
+
+TEST_F(mmio, failed_when_accepting_a_bit_not_offered)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_features_ok(m, F_V1 | 1);			/* CSUM */
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+	/* Stuck until reset: no FEATURES_OK, no DRIVER_OK. */
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FAIL | ST_FOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FAIL | ST_DOK);
+	EXPECT_EQ(0, self->f.starts);
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
+	to_features_ok(m, F_V1);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK, rd(m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, failed_without_version_1)
+{
+	to_features_ok(&self->m, F_MAC | F_EIDX);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, driver_may_set_failed)
+{
+	wr(&self->m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(&self->m, VIRTIO_MMIO_STATUS, ST_ACK | ST_FAIL);
+	EXPECT_EQ(ST_ACK | ST_FAIL, rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, queue_num_max)
+{
+	wr(&self->m, VIRTIO_MMIO_QUEUE_SEL, 0);
+	EXPECT_EQ(256, rd(&self->m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	wr(&self->m, VIRTIO_MMIO_QUEUE_SEL, 1);
+	EXPECT_EQ(256, rd(&self->m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	wr(&self->m, VIRTIO_MMIO_QUEUE_SEL, 2);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	wr(&self->m, VIRTIO_MMIO_QUEUE_SEL, 0x80000001);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+}
+
+TEST_F(mmio, queue_config_only_between_features_ok_and_driver_ok)
+{
+	struct vnl_mmio *m = &self->m;
+
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	setup_queue(m, 1, 64, 0x20000);			/* too early */
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	set_features(m, F_V1);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	/* Without a QueueNum, QueueReady does not stick. */
+	wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	setup_queue(m, 1, 64, 0x20000);
+	EXPECT_EQ(1, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	/* Too late: the backend already has the rings. */
+	wr(m, VIRTIO_MMIO_QUEUE_READY, 0);
+	EXPECT_EQ(1, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	setup_queue(m, 0, 32, 0x40000);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	ASSERT_EQ(1, self->f.starts);
+	EXPECT_FALSE(self->f.q[0].ready);
+	EXPECT_TRUE(self->f.q[1].ready);
+	EXPECT_EQ(64, self->f.q[1].num);
+}
+
+TEST_F(mmio, queue_num_must_be_a_power_of_two_up_to_256)
+{
+	static const uint32_t bad[] = { 0, 3, 100, 257, 512, 0x80000000 };
+	struct vnl_mmio *m = &self->m;
+
+	to_features_ok(m, F_V1);
+	wr(m, VIRTIO_MMIO_QUEUE_SEL, 1);
+	wr(m, VIRTIO_MMIO_QUEUE_NUM, 16);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		wr(m, VIRTIO_MMIO_QUEUE_NUM, bad[i]);
+	wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(m, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(m, VIRTIO_MMIO_QUEUE_NUM, 1);
+	wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	ASSERT_EQ(1, self->f.starts);
+	EXPECT_EQ(16, self->f.q[1].num);
+	EXPECT_EQ(1, self->f.q[0].num);
+}
+
+TEST_F(mmio, queue_selector_out_of_range_is_inert)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_features_ok(m, F_V1);
+	setup_queue(m, 2, 64, 0x20000);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	ASSERT_EQ(1, self->f.starts);
+	EXPECT_FALSE(self->f.q[0].ready);
+	EXPECT_FALSE(self->f.q[1].ready);
+}
+
+TEST_F(mmio, driver_ok_hands_over_features_and_rings)
+{
+	to_driver_ok(&self->m);
+	ASSERT_EQ(1, self->f.starts);
+	EXPECT_EQ(F_V1 | F_MAC | F_EIDX, self->f.features);
+	EXPECT_TRUE(self->f.q[0].ready);
+	EXPECT_EQ(256, self->f.q[0].num);
+	EXPECT_EQ(0x10000, self->f.q[0].desc);
+	EXPECT_EQ(0x11000, self->f.q[0].avail);
+	EXPECT_EQ(0x12000, self->f.q[0].used);
+	EXPECT_TRUE(self->f.q[1].ready);
+	EXPECT_EQ(128, self->f.q[1].num);
+	EXPECT_EQ(0x123400000ULL, self->f.q[1].desc);
+	EXPECT_EQ(0x123401000ULL, self->f.q[1].avail);
+	EXPECT_EQ(0x123402000ULL, self->f.q[1].used);
+}
+
+TEST_F(mmio, refused_rings_raise_needs_reset_and_config)
+{
+	self->f.start_ret = -EINVAL;
+	to_driver_ok(&self->m);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK | ST_NR,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(VNETLOOP_ISR_CONFIG,
+		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	EXPECT_EQ(1, take_eventfd(self->f.be.call_fd));
+	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VNETLOOP_ISR_CONFIG);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	wr(&self->m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, tx_notify_reaches_the_backend_only_after_driver_ok)
+{
+	struct vnl_mmio *m = &self->m;
+
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	to_features_ok(m, F_V1);
+	setup_queue(m, 1, 64, 0x20000);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	EXPECT_EQ(0, self->f.notifies);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0x10001);
+	EXPECT_EQ(0, self->f.notifies);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	EXPECT_EQ(1, self->f.notifies);
+	wrw(m, VIRTIO_MMIO_QUEUE_NOTIFY, 2, 1);
+	EXPECT_EQ(1, self->f.notifies);
+}
+
+TEST_F(mmio, interrupt_status_merges_the_backend_and_ack_clears)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_driver_ok(m);
+	self->f.isr = VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG;
+	EXPECT_EQ(3, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, VNETLOOP_ISR_VRING);
+	EXPECT_EQ(1, self->f.acks);
+	EXPECT_EQ(VNETLOOP_ISR_VRING, self->f.acked);
+	EXPECT_EQ(VNETLOOP_ISR_CONFIG, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	/* Only the two defined bits are passed on. */
+	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, 0xfffffffe);
+	EXPECT_EQ(2, self->f.acks);
+	EXPECT_EQ(VNETLOOP_ISR_CONFIG, self->f.acked);
+	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, 0xfffffffc);
+	EXPECT_EQ(2, self->f.acks);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+}
+
+TEST_F(mmio, status_shows_needs_reset_from_the_backend)
+{
+	struct vnl_mmio *m = &self->m;
+	uint32_t st = ST_ACK | ST_DRV | ST_FOK | ST_DOK;
+
+	self->f.status = VNETLOOP_STATUS_NEEDS_RESET;
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	EXPECT_EQ(ST_ACK, rd(m, VIRTIO_MMIO_STATUS));
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	to_driver_ok(m);
+	self->f.status = VNETLOOP_STATUS_NEEDS_RESET;
+	EXPECT_EQ(st | ST_NR, rd(m, VIRTIO_MMIO_STATUS));
+	/* A driver echoing NEEDS_RESET back adds no bit. */
+	wr(m, VIRTIO_MMIO_STATUS, st | ST_NR);
+	EXPECT_EQ(st | ST_NR, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(1, self->f.starts);
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(2, self->f.resets);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, reset_forgets_everything)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_driver_ok(m);
+	wr(m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(1, self->f.resets);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	/* Selector back to the low window. */
+	EXPECT_EQ((uint32_t)VNETLOOP_FEATURES,
+		  rd(m, VIRTIO_MMIO_DEVICE_FEATURES));
+	/* Queues not ready, queue selector back to 0. */
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	wr(m, VIRTIO_MMIO_QUEUE_SEL, 1);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
+	/* Negotiated features gone: FEATURES_OK without writing them fails. */
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, config_space_is_the_mac)
+{
+	struct vnl_mmio *m = &self->m;
+
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(test_mac[i], rdw(m, VIRTIO_MMIO_CONFIG + i, 1));
+	EXPECT_EQ(0x1102, rdw(m, VIRTIO_MMIO_CONFIG, 2));
+	EXPECT_EQ(0x33221102, rdw(m, VIRTIO_MMIO_CONFIG, 4));
+	EXPECT_EQ(0x554433221102ULL, rdw(m, VIRTIO_MMIO_CONFIG, 8));
+	EXPECT_EQ(0x5544, rdw(m, VIRTIO_MMIO_CONFIG + 4, 4));
+	EXPECT_EQ(0, rdw(m, VIRTIO_MMIO_CONFIG + 6, 2));
+	EXPECT_EQ(0, rdw(m, VIRTIO_MMIO_CONFIG + 8, 8));
+	EXPECT_EQ(0, rdw(m, 0x1fc, 4));
+	wrw(m, VIRTIO_MMIO_CONFIG, 4, 0xffffffff);
+	wrw(m, VIRTIO_MMIO_CONFIG + 6, 2, 0xffff);
+	EXPECT_EQ(0x554433221102ULL, rdw(m, VIRTIO_MMIO_CONFIG, 8));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,191 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The built-in guest's scenarios under real KVM, on each backend (TAP).
+#
+#   scenarios.sh [-b "kmod thread inline"] [-n FRAMES] [-s SIZE] [-B BATCH]
+#                [-x] [-v]
+#
+# For every scenario, with and without EVENT_IDX, and every backend:
+#  - the run passes: the guest verified every frame and every check, and the
+#    device's 13 counters equal the guest's own count (vnetloop exits 0);
+#  - exits are where they belong: with kmod and thread no QueueNotify exit
+#    (the ioeventfd takes the kick), with inline one per kick; every MMIO
+#    exit is a register access the guest made itself, so an interrupt costs
+#    exactly its InterruptStatus read and ACK, and a kick costs nothing;
+#  - poison: the guest saw NEEDS_RESET in Status and a CONFIG interrupt;
+# and across backends, the same 13 counters.
+# -x adds the exit-path checks (exit status per cause) and a 2-vCPU run.
+# Needs /dev/kvm, jq, and build/vnetloop (or $VNETLOOP). Busybox sh is
+# enough: it runs in the rig too.
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+VNETLOOP=${VNETLOOP:-$top/build/vnetloop}
+backends="thread inline"
+frames=2000 size=1500 batch=16 exits='' verbose=''
+while getopts "b:n:s:B:xv" o; do
+	case $o in
+	b) backends=$OPTARG ;;
+	n) frames=$OPTARG ;;
+	s) size=$OPTARG ;;
+	B) batch=$OPTARG ;;
+	x) exits=1 ;;
+	v) verbose=1 ;;
+	*) echo "usage: $0 [-b BACKENDS] [-n N] [-s S] [-B B] [-x] [-v]" >&2
+	   exit 2 ;;
+	esac
+done
+
+echo "TAP version 13"
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 4
+}
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+command -v jq >/dev/null || skip_all "needs jq"
+[ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+n=0 fails=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $*"
+}
+not_ok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "not ok $n $*"
+}
+# check COND-STATUS DESCRIPTION [DETAIL]
+check() {
+	if [ "$1" -eq 0 ]; then
+		ok "$2"
+	else
+		not_ok "$2${3:+: $3}"
+	fi
+}
+comment() {
+	sed 's/^/# /' "$@"
+}
+
+# jq -e over a run's JSON.
+q() {
+	jq -e "$2" "$1" >/dev/null 2>&1
+}
+
+for sc in traffic oversize short-tx poison rx-starve; do
+	for eidx in on off; do
+		flag=
+		[ "$eidx" = off ] && flag=--no-event-idx
+		ref='' refb=''
+		for b in $backends; do
+			j=$tmp/$b.json
+			t="$b $sc EVENT_IDX $eidx"
+			"$VNETLOOP" run --backend "$b" --scenario "$sc" \
+				--frames "$frames" --frame-size "$size" \
+				--batch "$batch" $flag --json >"$j" 2>"$tmp/err"
+			rc=$?
+			[ -n "$verbose" ] && comment "$tmp/err"
+			if [ "$rc" -ne 0 ]; then
+				not_ok "$t: vnetloop run exited $rc"
+				comment "$tmp/err"
+				[ -s "$j" ] && jq -c '{result, guest, counters}' "$j" | comment
+				continue
+			fi
+			ok "$t: every frame verified, counters match the guest"
+
+			# Where the exits are.
+			why=
+			if [ "$b" = inline ]; then
+				q "$j" '(.mmio.QueueNotify.write // 0) == .guest.tx_kicks + .guest.rx_kicks' ||
+					why="$why QueueNotify exits != kicks;"
+				q "$j" '(.exits.MMIO // 0) == .guest.mmio_accesses' ||
+					why="$why MMIO exits != guest register accesses;"
+			else
+				q "$j" '(.mmio.QueueNotify.write // 0) == 0' ||
+					why="$why QueueNotify exits with an ioeventfd;"
+				q "$j" '(.exits.MMIO // 0) == .guest.mmio_accesses - .guest.tx_kicks - .guest.rx_kicks' ||
+					why="$why MMIO exits != guest register accesses - kicks;"
+			fi
+			q "$j" '(.mmio.InterruptStatus.read // 0) == .guest.isr_reads' ||
+				why="$why InterruptStatus exits != guest reads;"
+			q "$j" '(.mmio.InterruptACK.write // 0) == .guest.isr_acks' ||
+				why="$why InterruptACK exits != guest ACKs;"
+			q "$j" '.guest.isr_reads <= .guest.irqs + .guest.resets and .guest.irqs > 0' ||
+				why="$why more InterruptStatus reads than interrupts;"
+			q "$j" '.mmio.other == null' || why="$why MMIO outside the device;"
+			if [ -z "$why" ]; then
+				ok "$t: exits: $(jq -r '"\(.guest.tx_kicks) kicks, \(.guest.irqs) interrupts, \(.exits.MMIO // 0) MMIO exits"' "$j")"
+			else
+				not_ok "$t: exits:$why"
+				jq -c '{exits, mmio, guest}' "$j" | comment
+			fi
+			if [ "$sc" = poison ]; then
+				q "$j" '.guest.needs_reset_seen > 0 and .guest.irqs_config > 0 and .counters.invalid_avail_idx_count == 2'
+				check $? "$t: NEEDS_RESET and a CONFIG interrupt seen by the guest"
+			fi
+
+			c=$(jq -c '[.counters | to_entries | .[0:13][] | .value]' "$j")
+			if [ -z "$ref" ]; then
+				ref=$c refb=$b
+			elif [ "$c" = "$ref" ]; then
+				ok "$b $sc EVENT_IDX $eidx: same 13 counters as $refb"
+			else
+				not_ok "$b $sc EVENT_IDX $eidx: same 13 counters as $refb"
+				echo "# $refb: $ref"
+				echo "# $b: $c"
+			fi
+		done
+	done
+done
+
+# The exit status says why the VM ended.
+expect_rc() { # WANT DESCRIPTION ARGS...
+	want=$1 t=$2
+	shift 2
+	"$VNETLOOP" run "$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$t: exit status $rc, $(grep -m1 '^result' "$tmp/out" || head -n1 "$tmp/out")"
+	else
+		not_ok "$t: exit status $rc, want $want"
+		comment "$tmp/out"
+	fi
+}
+
+# Start a long run, send SIG once traffic flows, expect WANT.
+expect_signal() { # SIG WANT
+	"$VNETLOOP" run --backend "$first" --frames 100000000 --frame-size 64 \
+		>"$tmp/out" 2>&1 &
+	pid=$!
+	sleep 2
+	kill -s "$1" "$pid"
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -eq "$2" ] && grep -q "SIG$1" "$tmp/out"; then
+		ok "SIG$1: exit status $rc, $(grep -m1 '^result' "$tmp/out")"
+	else
+		not_ok "SIG$1: exit status $rc, want $2"
+		comment "$tmp/out"
+	fi
+}
+
+if [ -n "$exits" ]; then
+	set -- $backends
+	first=$1
+	expect_rc 5 "triple fault" --backend "$first" --scenario triple-fault
+	expect_rc 7 "keyboard-controller reset" --backend "$first" --scenario reboot
+	expect_rc 2 "unknown option" --bogus
+	expect_rc 2 "frame size out of range" --frame-size 65558
+	expect_rc 2 "unknown backend" --backend nope
+	if [ ! -e /dev/vnetloop ]; then
+		expect_rc 4 "kmod backend without /dev/vnetloop" --backend kmod
+	fi
+	expect_rc 0 "two vCPUs" --backend "$first" --vcpus 2 --frames 500
+	expect_signal INT 130
+	expect_signal TERM 143
+fi
+
+echo "1..$n"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,40 @@
+# Tests of `vnetloop run` (selftests/vmm/):
+#   mmio_test, backend_test   host unit tests of the virtio-mmio transport and
+#                             the userspace backends, no KVM (kselftest
+#                             harness from linux-source-6.1, via $(CACHE))
+#   scenarios.sh              the built-in guest's scenarios under real KVM on
+#                             each backend, counters compared across backends
+#   rig-vmm.sh                the rig's run: all three backends, a SIGKILLed
+#                             VMM during kmod traffic
+# scripts/check.d/30-vmm-host runs the first three on the host.
+VMM_T_DIR   := $(B)/selftests/vmm
+VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
+VMM_T_PROGS := mmio_test backend_test
+VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
+VMM_T_UOBJS := $(patsubst %,$(B)/user/%.o,mmio backend backend_kmod \
+		backend_thread backend_inline)
+
+# What the harness macros expand into: non-static fixture functions, unused
+# variant arguments.
+VMM_T_CFLAGS := $(USER_CFLAGS) -isystem $(VMM_T_KSFT) \
+		-Wno-missing-prototypes -Wno-unused-parameter
+
+$(VMM_T_DIR)/.ksft:
+	@mkdir -p $(@D)
+	scripts/kernel-src.sh tools >/dev/null
+	@test -f $(VMM_T_KSFT)/kselftest_harness.h
+	@touch $@
+
+$(VMM_T_DIR)/%.o: selftests/vmm/%.c $(wildcard user/*.h) $(ENGINE_HDRS) \
+		$(VMM_T_DIR)/.ksft
+	$(CC) $(VMM_T_CFLAGS) -c -o $@ $<
+
+$(VMM_T_BINS): %: %.o $(VMM_T_UOBJS) $(B)/libvnlengine.a
+	$(CC) -o $@ $^ -lpthread
+
+.PHONY: vmm-tests
+vmm-tests: $(VMM_T_BINS) $(B)/vnetloop
+
+all: $(VMM_T_BINS)
+RIG_TESTS += selftests/vmm/rig-vmm.sh
+RIG_FILES += $(B)/vnetloop selftests/vmm/scenarios.sh

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the backends share: creating one by kind, the eventfds KVM signals
+ * (QueueNotify ioeventfds) and listens to (the irqfd), and the userspace
+ * home of the ring engine used by the thread and inline backends.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+
+#include "backend.h"
+
+int vnl_backend_create(enum vnl_backend_kind kind,
+		       const struct vnl_backend_env *env,
+		       struct vnl_backend **out)
+{
+	switch (kind) {
+	case VNL_BACKEND_KMOD:
+		return backend_kmod_create(env, out);
+	case VNL_BACKEND_THREAD:
+		return backend_thread_create(env, out);
+	case VNL_BACKEND_INLINE:
+		return backend_inline_create(env, out);
+	}
+	return -EINVAL;
+}
+
+void vnl_backend_destroy(struct vnl_backend *b)
+{
+	if (b)
+		b->ops->destroy(b);
+}
+
+void vnl_backend_raise(struct vnl_backend *b)
+{
+	uint64_t one = 1;
+
+	if (write(b->call_fd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "vnetloop: interrupt eventfd write: %s\n",
+			strerror(errno));
+}
+
+uint64_t vnl_eventfd_take(int fd)
+{
+	uint64_t v;
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static int vnl_kick_fd(const struct vnl_backend_env *env, uint64_t queue,
+		       int *fd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = queue,
+		.addr	   = env->notify_gpa,
+		.len	   = 4,
+		.flags	   = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	io.fd = *fd;
+	if (env->vm_fd >= 0 && ioctl(env->vm_fd, KVM_IOEVENTFD, &io)) {
+		int err = errno;
+
+		fprintf(stderr, "vnetloop: KVM_IOEVENTFD for queue %llu: %s\n",
+			(unsigned long long)queue, strerror(err));
+		close(*fd);
+		*fd = -1;
+		return -err;
+	}
+	return 0;
+}
+
+int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
+		     bool kicks)
+{
+	struct kvm_irqfd irq = { .gsi = env->gsi };
+	int ret;
+
+	b->kick_fd = b->rx_kick_fd = -1;
+	b->dev_id = -1;
+	b->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->call_fd < 0)
+		return -errno;
+	irq.fd = b->call_fd;
+	if (env->vm_fd >= 0 && ioctl(env->vm_fd, KVM_IRQFD, &irq)) {
+		ret = -errno;
+		fprintf(stderr, "vnetloop: KVM_IRQFD on GSI %u: %s\n",
+			env->gsi, strerror(-ret));
+		close(b->call_fd);
+		b->call_fd = -1;
+		return ret;
+	}
+	if (!kicks)
+		return 0;
+	/* RX kicks are no-ops for this device: swallowing them in KVM keeps
+	 * them off the userspace exit path, as TX kicks are. */
+	ret = vnl_kick_fd(env, VNETLOOP_QUEUE_TX, &b->kick_fd);
+	if (!ret)
+		ret = vnl_kick_fd(env, VNETLOOP_QUEUE_RX, &b->rx_kick_fd);
+	if (ret)
+		vnl_backend_unwire(b, env);
+	return ret;
+}
+
+static void vnl_unkick(const struct vnl_backend_env *env, uint64_t queue,
+		       int *fd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = queue,
+		.addr	   = env->notify_gpa,
+		.len	   = 4,
+		.fd	   = *fd,
+		.flags	   = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			     KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	if (*fd < 0)
+		return;
+	if (env->vm_fd >= 0)
+		ioctl(env->vm_fd, KVM_IOEVENTFD, &io);
+	close(*fd);
+	*fd = -1;
+}
+
+void vnl_backend_unwire(struct vnl_backend *b,
+			const struct vnl_backend_env *env)
+{
+	struct kvm_irqfd irq = {
+		.fd    = b->call_fd,
+		.gsi   = env->gsi,
+		.flags = KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	vnl_unkick(env, VNETLOOP_QUEUE_TX, &b->kick_fd);
+	vnl_unkick(env, VNETLOOP_QUEUE_RX, &b->rx_kick_fd);
+	if (b->call_fd < 0)
+		return;
+	if (env->vm_fd >= 0)
+		ioctl(env->vm_fd, KVM_IRQFD, &irq);
+	close(b->call_fd);
+	b->call_fd = -1;
+}
+
+/* ---- the engine over the VMM's mapping ---- */
+
+static int vnl_ueng_map(struct vnl_ueng *e, u64 gpa, u32 len, void **p)
+{
+	u64 hva, room;
+
+	if (vnl_region_find(&e->env.mem, 1, gpa, &hva, &room) || room < len)
+		return -EFAULT;
+	*p = (void *)(uintptr_t)hva;
+	return 0;
+}
+
+static int vnl_ueng_read(void *ctx, u64 gpa, void *dst, u32 len)
+{
+	void *p;
+
+	if (vnl_ueng_map(ctx, gpa, len, &p))
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+static int vnl_ueng_write(void *ctx, u64 gpa, const void *src, u32 len)
+{
+	void *p;
+
+	if (vnl_ueng_map(ctx, gpa, len, &p))
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+static void vnl_ueng_commit(void *ctx, const u64 *delta)
+{
+	struct vnl_ueng *e = ctx;
+
+	for (int i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+		e->counters[i] += delta[i];
+}
+
+static const struct vnl_ops vnl_ueng_ops = {
+	.read	= vnl_ueng_read,
+	.write	= vnl_ueng_write,
+	.commit	= vnl_ueng_commit,
+};
+
+int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
+		  const struct vnl_backend_ops *ops, bool kicks)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->be.ops = ops;
+	e->env = *env;
+	e->scratch = malloc(VNL_MAX_FRAME_SIZE);
+	if (!e->scratch)
+		return -ENOMEM;
+	pthread_mutex_init(&e->lock, NULL);
+	vnl_dev_init(&e->dev, &vnl_ueng_ops, e, e->scratch);
+	ret = vnl_backend_wire(&e->be, env, kicks);
+	if (ret) {
+		pthread_mutex_destroy(&e->lock);
+		free(e->scratch);
+	}
+	return ret;
+}
+
+void vnl_ueng_fini(struct vnl_ueng *e)
+{
+	vnl_backend_unwire(&e->be, &e->env);
+	pthread_mutex_destroy(&e->lock);
+	free(e->scratch);
+}
+
+int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
+		   const struct vnl_queue_cfg *q)
+{
+	struct vnl_ueng *e = (struct vnl_ueng *)b;
+	int ret;
+
+	pthread_mutex_lock(&e->lock);
+	/* A kick from before DRIVER_OK must not start a drain now. */
+	vnl_eventfd_take(b->kick_fd);
+	ret = vnl_dev_set_features(&e->dev, features);
+	for (int i = 0; i < VNETLOOP_NUM_QUEUES && !ret; i++)
+		if (q[i].ready)
+			ret = vnl_dev_set_vring(&e->dev, i, q[i].num,
+						q[i].desc, q[i].avail,
+						q[i].used);
+	if (ret)
+		vnl_dev_reset(&e->dev);
+	else
+		vnl_dev_start(&e->dev);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+void vnl_ueng_reset(struct vnl_backend *b)
+{
+	struct vnl_ueng *e = (struct vnl_ueng *)b;
+
+	pthread_mutex_lock(&e->lock);
+	vnl_dev_reset(&e->dev);
+	atomic_store(&e->isr, 0);
+	atomic_store(&e->status, 0);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
+			uint32_t *status)
+{
+	struct vnl_ueng *e = (struct vnl_ueng *)b;
+
+	*isr = atomic_load(&e->isr);
+	*status = atomic_load(&e->status);
+}
+
+void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits)
+{
+	struct vnl_ueng *e = (struct vnl_ueng *)b;
+
+	atomic_fetch_and(&e->isr, ~bits);
+}
+
+int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
+{
+	struct vnl_ueng *e = (struct vnl_ueng *)b;
+
+	pthread_mutex_lock(&e->lock);
+	memcpy(c, e->counters, sizeof(e->counters));
+	pthread_mutex_unlock(&e->lock);
+	*n = VNETLOOP_NUM_COUNTERS;
+	return 0;
+}
+
+unsigned int vnl_ueng_drain_locked(struct vnl_ueng *e)
+{
+	unsigned int r;
+
+	if (!e->dev.live)
+		return 0;
+	r = vnl_drain(&e->dev);
+	e->counters[VNETLOOP_C_WORKER_RUNS]++;
+	if (r & VNL_DRAIN_MORE)
+		e->counters[VNETLOOP_C_BUDGET_REQUEUES]++;
+	if (vnl_dev_needs_reset(&e->dev))
+		atomic_fetch_or(&e->status, VNETLOOP_STATUS_NEEDS_RESET);
+	if (r & VNL_DRAIN_ISR_MASK) {
+		/* The bit is visible before the interrupt that announces it;
+		 * under the lock, so a reset cannot slip in between. */
+		atomic_fetch_or(&e->isr, r & VNL_DRAIN_ISR_MASK);
+		e->counters[VNETLOOP_C_INTERRUPTS]++;
+		vnl_backend_raise(&e->be);
+	}
+	return r;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The data plane behind the virtio-mmio transport. The transport (mmio.c)
+ * keeps the register file and the status state machine; a backend owns the
+ * rings from DRIVER_OK to reset, the interrupt-status bits it raises, the
+ * poison state and the counters. Three backends run the same engine:
+ *
+ *   kmod    /dev/vnetloop: the module's worker, kicked by the KVM ioeventfd,
+ *           interrupting through the KVM irqfd
+ *   thread  the same eventfds, served by a userspace worker thread
+ *   inline  the engine on the vCPU thread, at the QueueNotify MMIO exit
+ *
+ * The transport calls every op under its own lock, so ops never run
+ * concurrently with each other; a backend's worker may run concurrently.
+ */
+#ifndef VNL_BACKEND_H
+#define VNL_BACKEND_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/vnl_engine.h"
+
+struct vnl_queue_cfg {
+	uint32_t num;
+	bool ready;
+	uint64_t desc;
+	uint64_t avail;
+	uint64_t used;
+};
+
+struct vnl_backend;
+
+struct vnl_backend_ops {
+	const char *name;
+	/* DRIVER_OK: negotiated features and both queues (ready or not). */
+	int (*start)(struct vnl_backend *b, uint64_t features,
+		     const struct vnl_queue_cfg *q);
+	/* Status = 0. */
+	void (*reset)(struct vnl_backend *b);
+	/* InterruptStatus bits and Status bits (NEEDS_RESET) it holds. */
+	void (*irq_state)(struct vnl_backend *b, uint32_t *isr,
+			  uint32_t *status);
+	void (*irq_ack)(struct vnl_backend *b, uint32_t bits);
+	/* A TX QueueNotify that reached userspace (no ioeventfd caught it). */
+	void (*notify)(struct vnl_backend *b);
+	/*
+	 * Counters by VNETLOOP_C_* id into c[VNETLOOP_NUM_COUNTERS]; *n is
+	 * how many are valid (at least VNETLOOP_NUM_SPEC_COUNTERS).
+	 */
+	int (*counters)(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+	void (*destroy)(struct vnl_backend *b);
+};
+
+struct vnl_backend {
+	const struct vnl_backend_ops *ops;
+	int call_fd;		/* writing 1 raises the interrupt (irqfd) */
+	int kick_fd;		/* TX QueueNotify ioeventfd, or -1 */
+	int rx_kick_fd;		/* RX QueueNotify ioeventfd, or -1 */
+	int dev_id;		/* kmod: the module's device id, else -1 */
+};
+
+/* What a backend needs from the VM. vm_fd < 0: no KVM (unit tests). */
+struct vnl_backend_env {
+	int vm_fd;
+	struct vnl_region mem;	/* guest RAM: gpa 0 .. size at hva */
+	uint64_t notify_gpa;	/* the QueueNotify register */
+	uint32_t gsi;
+	const char *kmod_path;	/* "/dev/vnetloop" */
+};
+
+enum vnl_backend_kind { VNL_BACKEND_KMOD, VNL_BACKEND_THREAD,
+			VNL_BACKEND_INLINE };
+
+/* Returns 0, -ENODEV when the kmod device is absent, or another -errno. */
+int vnl_backend_create(enum vnl_backend_kind kind,
+		       const struct vnl_backend_env *env,
+		       struct vnl_backend **out);
+void vnl_backend_destroy(struct vnl_backend *b);
+
+/* Raise the device interrupt: one write to the call eventfd. */
+void vnl_backend_raise(struct vnl_backend *b);
+
+/* backend_kmod.c, backend_thread.c, backend_inline.c */
+int backend_kmod_create(const struct vnl_backend_env *env,
+			struct vnl_backend **out);
+int backend_thread_create(const struct vnl_backend_env *env,
+			  struct vnl_backend **out);
+int backend_inline_create(const struct vnl_backend_env *env,
+			  struct vnl_backend **out);
+
+/* ---- backend.c: the parts the backends share ---- */
+
+/* Create the call eventfd (KVM irqfd on env->gsi) and, if kicks, the TX and
+ * RX QueueNotify eventfds (KVM ioeventfds, datamatch 1 and 0). */
+int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
+		     bool kicks);
+void vnl_backend_unwire(struct vnl_backend *b,
+			const struct vnl_backend_env *env);
+/* Read and return an eventfd's count; 0 if it was not signalled. */
+uint64_t vnl_eventfd_take(int fd);
+
+/* The engine in userspace, over the VMM's mapping of guest RAM. */
+struct vnl_ueng {
+	struct vnl_backend be;
+	struct vnl_backend_env env;
+	pthread_mutex_t lock;	/* serialises the engine */
+	struct vnl_dev dev;
+	uint8_t *scratch;
+	atomic_uint isr;	/* VNETLOOP_ISR_* */
+	atomic_uint status;	/* VNETLOOP_STATUS_NEEDS_RESET */
+	uint64_t counters[VNETLOOP_NUM_COUNTERS];	/* under lock */
+};
+
+int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
+		  const struct vnl_backend_ops *ops, bool kicks);
+void vnl_ueng_fini(struct vnl_ueng *e);
+/* Ops shared by the thread and inline backends (b is a struct vnl_ueng). */
+int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
+		   const struct vnl_queue_cfg *q);
+void vnl_ueng_reset(struct vnl_backend *b);
+void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
+			uint32_t *status);
+void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits);
+int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+/*
+ * With e->lock held: one drain; sets InterruptStatus and raises the
+ * interrupt when the engine asks for one. Returns vnl_drain()'s bits.
+ */
+unsigned int vnl_ueng_drain_locked(struct vnl_ueng *e);
+
+#endif /* VNL_BACKEND_H */

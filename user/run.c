@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `vnetloop run`: boot the built-in guest in a KVM VM with the loopback NIC
+ * on the chosen backend, run a scenario and report what happened.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "mmio.h"
+#include "run.h"
+#include "serial.h"
+
+#define RUN_MAC		{ 0x02, 0x76, 0x6e, 0x6c, 0x00, 0x01 }
+
+extern const unsigned char vnl_guest_image[], vnl_guest_image_end[];
+
+const char *const run_scenario_names[VNL_SC_COUNT] = {
+	[VNL_SC_TRAFFIC]	= "traffic",
+	[VNL_SC_OVERSIZE]	= "oversize",
+	[VNL_SC_SHORT_TX]	= "short-tx",
+	[VNL_SC_POISON]		= "poison",
+	[VNL_SC_RX_STARVE]	= "rx-starve",
+	[VNL_SC_TRIPLE_FAULT]	= "triple-fault",
+	[VNL_SC_REBOOT]		= "reboot",
+};
+
+const char *const run_backend_names[3] = {
+	[VNL_BACKEND_KMOD]	= "kmod",
+	[VNL_BACKEND_THREAD]	= "thread",
+	[VNL_BACKEND_INLINE]	= "inline",
+};
+
+_Static_assert(VNL_NUM_SPEC_COUNTERS == VNETLOOP_NUM_SPEC_COUNTERS,
+	       "the guest's expectations cover the spec counters");
+_Static_assert((int)VNL_X_INVALID_AVAIL_IDX_COUNT ==
+	       (int)VNETLOOP_C_INVALID_AVAIL_IDX_COUNT, "same counter order");
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+"usage: vnetloop run [OPTIONS]\n"
+"\n"
+"Boot the built-in test guest in a KVM VM with the virtio-mmio loopback NIC.\n"
+"The guest drives the NIC as a virtio driver, verifies every frame it gets\n"
+"back, and the device's counters are checked against what the guest expects.\n"
+"\n"
+"  --backend NAME     kmod (vnetloop.ko via /dev/vnetloop; the default when\n"
+"                     it exists), thread (userspace worker on the ioeventfd;\n"
+"                     the default otherwise) or inline (on the vCPU thread)\n"
+"  --frames N         frames to send (default 10000)\n"
+"  --frame-size S     bytes per frame after the virtio-net header,\n"
+"                     1..65557 (default 1500)\n"
+"  --batch B          frames per notify, 1..256 (default 16)\n"
+"  --no-event-idx     do not offer VIRTIO_RING_F_EVENT_IDX (the ktstr set)\n"
+"  --scenario NAME    traffic (default), oversize, short-tx, poison,\n"
+"                     rx-starve; triple-fault and reboot test the exits\n"
+"  --mem MiB          guest memory, 16..3072 (default 64)\n"
+"  --vcpus N          vCPUs, 1..%d (default 1)\n"
+"  --json             print the summary as JSON; the guest console goes to\n"
+"                     stderr\n"
+"  -h, --help         this text\n"
+"\n"
+"Directions (tx, rx) are named from the guest's side.\n"
+"\n"
+"exit status:\n"
+"  0    the guest finished and every check passed\n"
+"  1    the guest found a mismatch, or the counters differ from its count\n"
+"  2    bad command line\n"
+"  3    KVM is missing or lacks a capability, or VM setup failed\n"
+"  4    the requested backend is unavailable (kmod: no /dev/vnetloop)\n"
+"  5    triple fault (KVM_EXIT_SHUTDOWN)\n"
+"  6    unexpected vCPU exit or KVM error\n"
+"  7    the guest asked for a reset (keyboard controller)\n"
+"  130  SIGINT, 143 SIGTERM\n", VNL_MAX_VCPUS);
+}
+
+static int run_bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vnetloop run: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'vnetloop run --help' for more information.\n");
+	return VM_EXIT_USAGE;
+}
+
+static bool run_number(const char *s, uint64_t min, uint64_t max,
+		       uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int run_lookup(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int run_parse(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX,
+	       O_SCENARIO, O_MEM, O_VCPUS, O_JSON };
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "frames", required_argument, NULL, O_FRAMES },
+		{ "frame-size", required_argument, NULL, O_SIZE },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "no-event-idx", no_argument, NULL, O_NO_EIDX },
+		{ "scenario", required_argument, NULL, O_SCENARIO },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ "vcpus", required_argument, NULL, O_VCPUS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_backend = false;
+	uint64_t v;
+	int c, i;
+
+	*o = (struct run_opts) {
+		.frames = 10000, .frame_size = 1500, .batch = 16,
+		.event_idx = true, .scenario = VNL_SC_TRAFFIC,
+		.mem_mib = 64, .vcpus = 1,
+	};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_BACKEND:
+			i = run_lookup(run_backend_names, 3, optarg);
+			if (i < 0)
+				return run_bad("unknown backend '%s' (kmod, thread or inline)",
+					       optarg);
+			o->backend = i;
+			have_backend = true;
+			break;
+		case O_FRAMES:
+			if (!run_number(optarg, 1, 1ULL << 40, &o->frames))
+				return run_bad("--frames: '%s' is not a number of frames >= 1",
+					       optarg);
+			break;
+		case O_SIZE:
+			if (!run_number(optarg, 1, VNL_MAX_FRAME_SIZE, &v))
+				return run_bad("--frame-size: '%s' is not in 1..65557",
+					       optarg);
+			o->frame_size = v;
+			break;
+		case O_BATCH:
+			if (!run_number(optarg, 1, VNETLOOP_QUEUE_SIZE_MAX, &v))
+				return run_bad("--batch: '%s' is not in 1..256",
+					       optarg);
+			o->batch = v;
+			break;
+		case O_NO_EIDX:
+			o->event_idx = false;
+			break;
+		case O_SCENARIO:
+			i = run_lookup(run_scenario_names, VNL_SC_COUNT,
+				       optarg);
+			if (i < 0)
+				return run_bad("unknown scenario '%s' (traffic, oversize, short-tx, poison, rx-starve, triple-fault, reboot)",
+					       optarg);
+			o->scenario = i;
+			break;
+		case O_MEM:
+			if (!run_number(optarg, 16, 3072, &v))
+				return run_bad("--mem: '%s' is not in 16..3072 (MiB)",
+					       optarg);
+			o->mem_mib = v;
+			break;
+		case O_VCPUS:
+			if (!run_number(optarg, 1, VNL_MAX_VCPUS, &v))
+				return run_bad("--vcpus: '%s' is not in 1..32",
+					       optarg);
+			o->vcpus = v;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		case ':':
+			return run_bad("option '%s' needs an argument",
+				       argv[optind - 1]);
+		default:
+			return run_bad("unrecognized option '%s'",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return run_bad("unexpected argument '%s'", argv[optind]);
+	if (!have_backend)
+		o->backend = access("/dev/vnetloop", F_OK) ?
+			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
+	return -1;
+}
+
+static double run_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool run_ucall(struct vm *vm, struct vcpu *v, uint64_t gpa)
+{
+	struct run_state *s = vm->opaque;
+	const struct vnl_ucall *p = vm_gpa(vm, gpa, sizeof(*p));
+	struct vnl_ucall uc;
+	const char *msg;
+
+	if (!p) {
+		vm_stop(vm, VM_EXIT_UNEXPECTED,
+			"vCPU %u: ucall at 0x%llx, outside guest RAM", v->id,
+			(unsigned long long)gpa);
+		return false;
+	}
+	uc = *p;
+	switch (uc.cmd) {
+	case VNL_UCALL_MARK:
+		if (uc.arg[0] == VNL_MARK_TRAFFIC_START)
+			s->t_start = run_now();
+		else
+			s->t_end = run_now();
+		return true;
+	case VNL_UCALL_FAIL:
+		msg = vm_gpa(vm, uc.arg[0], uc.arg[1]);
+		fprintf(stderr, "guest: check failed: %.*s\n",
+			msg ? (int)uc.arg[1] : 9, msg ? msg : "(bad gpa)");
+		return true;
+	case VNL_UCALL_RESULT:
+		p = vm_gpa(vm, uc.arg[0], sizeof(s->res));
+		if (!p || uc.arg[1] != sizeof(s->res)) {
+			vm_stop(vm, VM_EXIT_UNEXPECTED,
+				"vCPU %u: malformed result ucall", v->id);
+			return false;
+		}
+		memcpy(&s->res, p, sizeof(s->res));
+		s->have_result = s->res.magic == VNL_RESULT_MAGIC;
+		return true;
+	case VNL_UCALL_DONE:
+		s->done = true;
+		s->guest_failures = uc.arg[0];
+		vm_stop(vm, VM_EXIT_OK, "the guest finished");
+		return false;
+	}
+	vm_stop(vm, VM_EXIT_UNEXPECTED, "vCPU %u: unknown ucall %u", v->id,
+		uc.cmd);
+	return false;
+}
+
+static void run_serial_irq(void *opaque, int level)
+{
+	vm_irq_line(opaque, SERIAL_COM1_IRQ, level);
+}
+
+static int run_load_guest(struct vm *vm, const struct run_opts *o)
+{
+	size_t len = vnl_guest_image_end - vnl_guest_image;
+	const struct vnl_image_head *h = (const void *)vnl_guest_image;
+	struct vnl_guest_params p = {
+		.magic = VNL_PARAMS_MAGIC,
+		.scenario = o->scenario,
+		.mem_size = vm->mem_size,
+		.frames = o->frames,
+		.frame_size = o->frame_size,
+		.batch = o->batch,
+		.event_idx = o->event_idx,
+		.vcpus = o->vcpus,
+		.mmio_base = VNL_GPA_MMIO,
+		.gsi = VNL_MMIO_GSI,
+		.mac = RUN_MAC,
+	};
+
+	if (len < sizeof(*h) || h->magic != VNL_IMAGE_MAGIC ||
+	    h->end < VNL_GPA_IMAGE + len || h->end > vm->mem_size) {
+		fprintf(stderr, "vnetloop: the built-in guest image is invalid\n");
+		return -EINVAL;
+	}
+	memcpy(vm_gpa(vm, VNL_GPA_IMAGE, len), vnl_guest_image, len);
+	memcpy(vm_gpa(vm, VNL_GPA_PARAMS, sizeof(p)), &p, sizeof(p));
+	return vm_setup_long_mode(vm, h->entry, h->ap_entry, VNL_GPA_PARAMS);
+}
+
+static void run_collect(struct run_state *s, struct vm *vm,
+			struct vnl_backend *be)
+{
+	const struct vnl_guest_result *r = &s->res;
+
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		vm_exit_stats_add(&s->exits, &vm->vcpus[i].stats);
+	s->have_counters = !be->ops->counters(be, s->counters, &s->ncounters);
+	s->counters_match = s->have_counters && s->have_result &&
+		!memcmp(s->counters, r->expect, sizeof(r->expect));
+	s->exit_code = vm->exit_code;
+	snprintf(s->why, sizeof(s->why), "%s", vm->why);
+	if (s->exit_code != VM_EXIT_OK)
+		return;
+	if (!s->have_result)
+		snprintf(s->why, sizeof(s->why), "the guest sent no result");
+	else if (s->guest_failures || r->failures || r->mismatches)
+		snprintf(s->why, sizeof(s->why),
+			 "the guest reported %llu failed checks",
+			 (unsigned long long)(r->failures + r->mismatches));
+	else if (!s->have_counters)
+		snprintf(s->why, sizeof(s->why), "the device counters are unreadable");
+	else if (!s->counters_match)
+		snprintf(s->why, sizeof(s->why),
+			 "the device counters differ from the guest's count");
+	else if (r->aps_online != vm->nvcpus - 1)
+		snprintf(s->why, sizeof(s->why), "%u of %u other vCPUs came up",
+			 r->aps_online, vm->nvcpus - 1);
+	else
+		return;
+	s->exit_code = VM_EXIT_GUEST_FAIL;
+}
+
+static int run_vm(const struct run_opts *o, struct run_state *s)
+{
+	static const uint8_t mac[6] = RUN_MAC;
+	struct vnl_backend_env env;
+	struct vnl_backend *be = NULL;
+	struct serial serial;
+	struct vnl_mmio dev;
+	struct vm vm;
+	int ret;
+
+	ret = vm_create(&vm, (uint64_t)o->mem_mib << 20, o->vcpus);
+	if (!ret)
+		ret = run_load_guest(&vm, o);
+	if (ret) {
+		vm_destroy(&vm);
+		return VM_EXIT_SETUP;
+	}
+	env = (struct vnl_backend_env) {
+		.vm_fd	    = vm.vm_fd,
+		.mem	    = { .gpa = 0, .size = vm.mem_size,
+				.hva = (uint64_t)(uintptr_t)vm.mem },
+		.notify_gpa = VNL_GPA_MMIO + 0x50,
+		.gsi	    = VNL_MMIO_GSI,
+	};
+	ret = vnl_backend_create(o->backend, &env, &be);
+	if (ret) {
+		fprintf(stderr, "vnetloop: the %s backend is unavailable: %s\n",
+			run_backend_names[o->backend], strerror(-ret));
+		vm_destroy(&vm);
+		return ret == -ENODEV ? VM_EXIT_NO_BACKEND : VM_EXIT_SETUP;
+	}
+	s->dev_id = be->dev_id;
+	vnl_mmio_init(&dev, be, o->event_idx ? VNETLOOP_FEATURES :
+		      VNETLOOP_FEATURES & ~(1ULL << VNETLOOP_F_EVENT_IDX), mac);
+	serial_init(&serial, o->json ? 2 : 1, run_serial_irq, &vm);
+	vm.serial = &serial;
+	vm.mmio = (struct vm_mmio_dev) {
+		.base	= VNL_GPA_MMIO,
+		.size	= VNL_MMIO_SIZE,
+		.read	= vnl_mmio_read,
+		.write	= vnl_mmio_write,
+		.opaque	= &dev,
+	};
+	vm.ucall = run_ucall;
+	vm.opaque = s;
+
+	vm_run(&vm);
+	/* Counters before the device goes away with its file. */
+	run_collect(s, &vm, be);
+	vnl_backend_destroy(be);
+	vnl_mmio_destroy(&dev);
+	serial_destroy(&serial);
+	vm_destroy(&vm);
+	return s->exit_code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_state s = { .dev_id = -1 };
+	struct run_opts o;
+	sigset_t block;
+	int ret;
+
+	ret = run_parse(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	/* Before any thread exists: signals reach us only via signalfd. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+
+	s.o = &o;
+	s.backend_name = run_backend_names[o.backend];
+	ret = run_vm(&o, &s);
+	if (ret == VM_EXIT_SETUP || ret == VM_EXIT_NO_BACKEND)
+		return ret;
+	if (o.json)
+		run_report_json(&s);
+	else
+		run_report_text(&s);
+	return ret;
+}

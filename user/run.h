@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `vnetloop run`: options, what a run collects, and its report. */
+#ifndef VNL_RUN_H
+#define VNL_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "ucall.h"
+#include "vm.h"
+
+struct run_opts {
+	enum vnl_backend_kind backend;
+	uint64_t frames;
+	uint32_t frame_size;
+	uint32_t batch;
+	bool event_idx;
+	enum vnl_scenario scenario;
+	uint32_t mem_mib;
+	uint32_t vcpus;
+	bool json;
+};
+
+struct run_state {
+	const struct run_opts *o;
+	const char *backend_name;
+	int dev_id;			/* kmod device id, or -1 */
+	int exit_code;
+	char why[256];
+	/* From the guest. */
+	bool have_result;
+	bool done;
+	uint64_t guest_failures;	/* as reported by DONE */
+	struct vnl_guest_result res;
+	double t_start, t_end;		/* MARK timestamps, seconds */
+	/* From the VM and the device. */
+	struct vm_exit_stats exits;
+	bool have_counters;
+	unsigned int ncounters;
+	uint64_t counters[VNETLOOP_NUM_COUNTERS];
+	bool counters_match;
+};
+
+extern const char *const run_scenario_names[VNL_SC_COUNT];
+extern const char *const run_backend_names[3];
+
+/* report.c */
+void run_report_text(const struct run_state *s);
+void run_report_json(const struct run_state *s);
+
+#endif /* VNL_RUN_H */

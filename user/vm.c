@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM setup for `vnetloop run`: the VM, its memory and irqchip, vCPUs with
+ * host-supported CPUID, long-mode entry, and the run/stop machinery.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+
+#include "serial.h"
+#include "ucall.h"
+#include "vm.h"
+
+/* Above the 4 GiB - 20 MiB mark, out of the way of RAM and MMIO windows. */
+#define VM_TSS_ADDR		0xfffbd000ULL
+#define VM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+
+static const struct {
+	int cap;
+	const char *name;
+	const char *why;
+} vm_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest RAM" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "in-kernel IOAPIC and LAPIC" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2", "in-kernel PIT" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "x86 TSS area" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "KVM_GET_SUPPORTED_CPUID" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "QueueNotify ioeventfd" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD", "irqfd interrupt injection" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE", "starting extra vCPUs" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs" },
+};
+
+static int vm_ioctl_err(const char *what)
+{
+	int err = errno;
+
+	fprintf(stderr, "vnetloop: %s failed: %s\n", what, strerror(err));
+	return -err;
+}
+
+static int vm_check_caps(struct vm *vm, unsigned int nvcpus)
+{
+	int max;
+
+	for (size_t i = 0; i < sizeof(vm_caps) / sizeof(vm_caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, vm_caps[i].cap) > 0)
+			continue;
+		fprintf(stderr,
+			"vnetloop: KVM lacks %s (needed for %s)\n",
+			vm_caps[i].name, vm_caps[i].why);
+		return -ENOTSUP;
+	}
+	max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max > 0 && nvcpus > (unsigned int)max) {
+		fprintf(stderr, "vnetloop: KVM allows %d vCPUs, %u asked\n",
+			max, nvcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct kvm_cpuid2 *vm_supported_cpuid(int kvm_fd)
+{
+	struct kvm_cpuid2 *c;
+	int n = 64;
+
+	for (;;) {
+		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = n;
+		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
+			return c;
+		free(c);
+		if (errno != E2BIG || n >= 4096) {
+			vm_ioctl_err("KVM_GET_SUPPORTED_CPUID");
+			return NULL;
+		}
+		n *= 2;
+	}
+}
+
+/* Per-vCPU CPUID: the host's supported set with this vCPU's APIC ID. */
+static int vm_set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *sup)
+{
+	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, sup, sz);
+	for (unsigned int i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffff) | (v->id << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = v->id;
+	}
+	if (ioctl(v->fd, KVM_SET_CPUID2, c))
+		ret = vm_ioctl_err("KVM_SET_CPUID2");
+	free(c);
+	return ret;
+}
+
+static int vm_create_vcpus(struct vm *vm)
+{
+	struct kvm_cpuid2 *cpuid = vm_supported_cpuid(vm->kvm_fd);
+	int ret = 0;
+
+	if (!cpuid)
+		return -ENOMEM;
+	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		free(cpuid);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned int i = 0; i < vm->nvcpus && !ret; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0) {
+			ret = vm_ioctl_err("KVM_CREATE_VCPU");
+			break;
+		}
+		v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			ret = vm_ioctl_err("mmap of the vCPU run area");
+			break;
+		}
+		ret = vm_set_cpuid(v, cpuid);
+	}
+	free(cpuid);
+	return ret;
+}
+
+static int vm_create_memory(struct vm *vm)
+{
+	struct kvm_userspace_memory_region r;
+
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return vm_ioctl_err("mmap of guest memory");
+	}
+	madvise(vm->mem, vm->mem_size, MADV_MERGEABLE);
+	r = (struct kvm_userspace_memory_region) {
+		.slot		 = 0,
+		.guest_phys_addr = 0,
+		.memory_size	 = vm->mem_size,
+		.userspace_addr	 = (uint64_t)(uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return vm_ioctl_err("KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t mem_size, unsigned int nvcpus)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	uint64_t ident = VM_IDENTITY_MAP_ADDR;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = -1;
+	vm->stop_efd = -1;
+	vm->mem_size = mem_size;
+	vm->nvcpus = nvcpus;
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "vnetloop: cannot open /dev/kvm: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		fprintf(stderr, "vnetloop: KVM API version %d, need %d\n",
+			ret, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	ret = vm_check_caps(vm, nvcpus);
+	if (ret)
+		return ret;
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0)
+		return vm_ioctl_err("KVM_GET_VCPU_MMAP_SIZE");
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return vm_ioctl_err("KVM_CREATE_VM");
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return vm_ioctl_err("eventfd");
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR))
+		return vm_ioctl_err("KVM_SET_TSS_ADDR");
+	/* Only VMX without unrestricted guest needs it; harmless elsewhere. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident))
+		return vm_ioctl_err("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0))
+		return vm_ioctl_err("KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit))
+		return vm_ioctl_err("KVM_CREATE_PIT2");
+	ret = vm_create_memory(vm);
+	if (ret)
+		return ret;
+	return vm_create_vcpus(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+	vm->mem = NULL;
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->stop_efd = vm->vm_fd = vm->kvm_fd = -1;
+}
+
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->mem + gpa;
+}
+
+/* ---- long mode ---- */
+
+#define PTE_P		0x001ULL
+#define PTE_RW		0x002ULL
+#define PTE_US		0x004ULL
+#define PTE_PWT		0x008ULL
+#define PTE_PCD		0x010ULL
+#define PTE_PS		0x080ULL
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_WP		(1ULL << 16)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXMMEXCPT	(1ULL << 10)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+
+/* Descriptor access bytes (P, DPL, S, type) and flags (G, D/B, L). */
+#define GDT_CODE0	0x9b
+#define GDT_DATA0	0x93
+#define GDT_CODE3	0xfb
+#define GDT_DATA3	0xf3
+#define GDT_TSS64	0x8b	/* busy 64-bit TSS */
+#define GDT_F_G		0x8
+#define GDT_F_DB	0x4
+#define GDT_F_L		0x2
+
+/* One 8-byte GDT descriptor. */
+static uint64_t gdt_entry(uint64_t base, uint32_t limit, uint8_t access,
+			  uint8_t flags)
+{
+	return (limit & 0xffffULL) | ((base & 0xffffffULL) << 16) |
+	       ((uint64_t)access << 40) | (((uint64_t)limit >> 16 & 0xf) << 48) |
+	       ((uint64_t)flags << 52) | ((base >> 24 & 0xff) << 56);
+}
+
+static void vm_segment(struct kvm_segment *s, uint16_t sel, uint8_t type,
+		       uint8_t sflag, uint8_t l, uint8_t db)
+{
+	*s = (struct kvm_segment) {
+		.base	  = 0,
+		.limit	  = 0xffffffff,
+		.selector = sel,
+		.type	  = type,
+		.present  = 1,
+		.dpl	  = 0,
+		.db	  = db,
+		.s	  = sflag,
+		.l	  = l,
+		.g	  = 1,
+	};
+}
+
+static void vm_build_tables(struct vm *vm)
+{
+	uint64_t *gdt = vm_gpa(vm, VNL_GPA_GDT, 0x1000);
+	uint64_t *pml4 = vm_gpa(vm, VNL_GPA_PML4, 0x1000);
+	uint64_t *pdpt = vm_gpa(vm, VNL_GPA_PML4 + 0x1000, 0x1000);
+	uint64_t *pd = vm_gpa(vm, VNL_GPA_PML4 + 0x2000, 0x4000);
+
+	memset(gdt, 0, 0x1000);
+	gdt[VNL_SEL_CODE / 8] = gdt_entry(0, 0xfffff, GDT_CODE0,
+					  GDT_F_G | GDT_F_L);
+	gdt[VNL_SEL_DATA / 8] = gdt_entry(0, 0xfffff, GDT_DATA0,
+					  GDT_F_G | GDT_F_DB);
+	/* 64-bit TSS: a 16-byte system descriptor. */
+	gdt[VNL_SEL_TSS / 8] = gdt_entry(VNL_GPA_TSS, 0x67, GDT_TSS64, 0);
+	gdt[VNL_SEL_TSS / 8 + 1] = VNL_GPA_TSS >> 32;
+	/* Flat CPL-3 segments: code runs natively there even where a
+	 * software-only KVM emulates guest CPL-0 code. */
+	gdt[VNL_SEL_USER_CODE / 8] = gdt_entry(0, 0xfffff, GDT_CODE3,
+					       GDT_F_G | GDT_F_L);
+	gdt[VNL_SEL_USER_DATA / 8] = gdt_entry(0, 0xfffff, GDT_DATA3,
+					       GDT_F_G | GDT_F_DB);
+	memset(vm_gpa(vm, VNL_GPA_TSS, 0x1000), 0, 0x1000);
+	memset(vm_gpa(vm, VNL_GPA_IDT, 0x1000), 0, 0x1000);
+
+	/* Identity map of the low 4 GiB, user-accessible; the top GiB
+	 * (MMIO) uncached. */
+	memset(pml4, 0, 0x1000);
+	pml4[0] = (VNL_GPA_PML4 + 0x1000) | PTE_P | PTE_RW | PTE_US;
+	for (int i = 0; i < 4; i++)
+		pdpt[i] = (VNL_GPA_PML4 + 0x2000 + 0x1000 * i) | PTE_P |
+			  PTE_RW | PTE_US;
+	memset(pdpt + 4, 0, 0x1000 - 4 * sizeof(*pdpt));
+	for (uint64_t i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_US | PTE_PS |
+			(i >= 3 * 512 ? PTE_PCD | PTE_PWT : 0);
+}
+
+static int vm_vcpu_long_mode(struct vcpu *v, uint64_t rip, uint64_t arg)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs))
+		return vm_ioctl_err("KVM_GET_SREGS");
+	vm_segment(&sregs.cs, VNL_SEL_CODE, 0xb, 1, 1, 0);
+	vm_segment(&sregs.ds, VNL_SEL_DATA, 0x3, 1, 0, 1);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	vm_segment(&sregs.tr, VNL_SEL_TSS, 0xb, 0, 0, 0);
+	sregs.tr.base = VNL_GPA_TSS;
+	sregs.tr.limit = 0x67;
+	sregs.tr.g = 0;
+	sregs.ldt = (struct kvm_segment) { .type = 2, .unusable = 1 };
+	sregs.gdt.base = VNL_GPA_GDT;
+	sregs.gdt.limit = 0x1000 - 1;
+	sregs.idt.base = VNL_GPA_IDT;
+	sregs.idt.limit = 0x1000 - 1;
+	sregs.cr3 = VNL_GPA_PML4;
+	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs))
+		return vm_ioctl_err("KVM_SET_SREGS");
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2;
+	regs.rip = rip;
+	regs.rsp = VNL_GPA_STACKS + (v->id + 1) * VNL_STACK_SIZE;
+	regs.rdi = arg;
+	regs.rsi = v->id;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs))
+		return vm_ioctl_err("KVM_SET_REGS");
+	/* Other vCPUs wait for INIT/SIPI otherwise; ours start in place. */
+	if (v->id && ioctl(v->fd, KVM_SET_MP_STATE, &mp))
+		return vm_ioctl_err("KVM_SET_MP_STATE");
+	return 0;
+}
+
+int vm_setup_long_mode(struct vm *vm, uint64_t entry, uint64_t ap_entry,
+		       uint64_t arg)
+{
+	int ret = 0;
+
+	if (vm->mem_size < VNL_GPA_IMAGE || vm->nvcpus > VNL_MAX_VCPUS)
+		return -EINVAL;
+	vm_build_tables(vm);
+	for (unsigned int i = 0; i < vm->nvcpus && !ret; i++)
+		ret = vm_vcpu_long_mode(&vm->vcpus[i], i ? ap_entry : entry,
+					arg);
+	return ret;
+}
+
+/* ---- devices ---- */
+
+int vm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t len,
+		 uint64_t datamatch, int fd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr	   = gpa,
+		.len	   = len,
+		.fd	   = fd,
+		.flags	   = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			     (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io))
+		return vm_ioctl_err("KVM_IOEVENTFD");
+	return 0;
+}
+
+int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign)
+{
+	struct kvm_irqfd irq = {
+		.fd    = fd,
+		.gsi   = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irq))
+		return vm_ioctl_err("KVM_IRQFD");
+	return 0;
+}
+
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l))
+		return vm_ioctl_err("KVM_IRQ_LINE");
+	return 0;
+}
+
+/* ---- run and stop ---- */
+
+static void vm_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+void vm_stop(struct vm *vm, int code, const char *fmt, ...)
+{
+	uint64_t one = 1;
+	va_list ap;
+	bool expected = false;
+
+	if (!atomic_compare_exchange_strong(&vm->stopping, &expected, true))
+		return;
+	vm->exit_code = code;
+	va_start(ap, fmt);
+	vsnprintf(vm->why, sizeof(vm->why), fmt, ap);
+	va_end(ap);
+	/* immediate_exit covers a vCPU that is about to enter KVM_RUN. */
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->run->immediate_exit = 1;
+		if (atomic_load(&v->started) &&
+		    !pthread_equal(v->thread, pthread_self()))
+			pthread_kill(v->thread, SIGUSR1);
+	}
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+		perror("vnetloop: eventfd write");
+}
+
+static int vm_wait(struct vm *vm, int sfd)
+{
+	struct pollfd p[2] = {
+		{ .fd = vm->stop_efd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	while (!atomic_load(&vm->stopping)) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vm_stop(vm, VM_EXIT_UNEXPECTED, "poll: %s",
+				strerror(errno));
+			break;
+		}
+		if (!(p[1].revents & POLLIN))
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGINT)
+			vm_stop(vm, VM_EXIT_SIGINT, "interrupted by SIGINT");
+		else
+			vm_stop(vm, VM_EXIT_SIGTERM, "terminated by SIGTERM");
+	}
+	return vm->exit_code;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = vm_kick_handler };
+	sigset_t block, old;
+	int sfd, err;
+
+	/* vCPU threads take SIGUSR1 (kick); the main thread takes the rest. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	sigdelset(&block, SIGUSR1);
+	sfd = signalfd(-1, &block, SFD_CLOEXEC);
+	if (sfd < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		vm_ioctl_err("signalfd");
+		return VM_EXIT_SETUP;
+	}
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (err) {
+			vm_stop(vm, VM_EXIT_SETUP, "cannot start vCPU %u: %s",
+				i, strerror(err));
+			break;
+		}
+		atomic_store(&v->started, true);
+	}
+	vm_wait(vm, sfd);
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
+		if (atomic_load(&vm->vcpus[i].started))
+			pthread_join(vm->vcpus[i].thread, NULL);
+		atomic_store(&vm->vcpus[i].started, false);
+	}
+	close(sfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return vm->exit_code;
+}
