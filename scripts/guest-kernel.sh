@@ -5,10 +5,13 @@
 #   guest-kernel.sh          build unless cached; print the bzImage path
 #   guest-kernel.sh --path   print the path; exit 1 if it is not built yet
 #
-# The result lives in $CACHE/guest-kernel/<key>/ (bzImage, config, System.map),
-# where <key> hashes the source package version, the fragment and this script,
-# so any change to one of them builds a new kernel and old ones stay valid.
-# Progress goes to stderr, the build log to $CACHE/guest-kernel/<key>.log.
+# The source is the tree scripts/kernel-src.sh extracts once into the cache;
+# objects go to $CACHE/guest-kernel/<key>.build (O=), which is removed after
+# a successful build. The result lives in $CACHE/guest-kernel/<key>/
+# (bzImage, config, System.map), where <key> hashes the source package
+# version, the fragment and this script, so any change to one of them builds
+# a new kernel and old ones stay valid. Progress goes to stderr, the build
+# log to $CACHE/guest-kernel/<key>.log.
 set -eu
 
 CACHE=${CACHE:-$HOME/.cache/vnetloop}
@@ -58,33 +61,38 @@ if [ -f "$out/bzImage" ]; then
 	exit 0
 fi
 
-work=$top/$key.build
+build=$top/$key.build
 log=$top/$key.log
-rm -rf "$work" "$out.tmp"
-mkdir -p "$work"
+rm -rf "$build" "$out.tmp"
+mkdir -p "$build"
 : >"$log"
 start=$(date +%s)
 
 fail() {
-	echo "guest-kernel: $* (last lines of $log follow; tree kept in $work)" >&2
+	echo "guest-kernel: $* (last lines of $log follow; objects kept in $build)" >&2
 	tail -n 30 "$log" >&2
 	exit 1
 }
 
+# The source tree is shared and read-only here: objects go to $build (O=).
+src=$("$here/kernel-src.sh" full) || die "cannot extract $tarball"
+tree=$(sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' \
+	"$src/Makefile" | paste -sd.)
+case "$version" in
+"$tree"-* | "$tree" | size*) ;;
+*) die "$src holds $tree but linux-source-6.1 is $version: remove $src" ;;
+esac
+
 kmake() {
-	make -C "$work" ARCH=x86_64 KBUILD_BUILD_USER=vnetloop \
+	make -C "$src" O="$build" ARCH=x86_64 KBUILD_BUILD_USER=vnetloop \
 		KBUILD_BUILD_HOST=vnetloop \
 		KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $version" "$@" \
 		>>"$log" 2>&1
 }
 
-echo "guest-kernel: extracting $tarball into $work" >&2
-tar -xJf "$tarball" -C "$work" --strip-components=1 ||
-	fail "cannot extract $tarball"
-
 echo "guest-kernel: configuring (tinyconfig + $fragment)" >&2
-kmake tinyconfig || fail "make tinyconfig failed"
-"$work/scripts/kconfig/merge_config.sh" -m -O "$work" "$work/.config" \
+kmake tinyconfig || fail "make tinyconfig failed (is $src clean?)"
+"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
 	"$fragment" >>"$log" 2>&1 || fail "merge_config.sh failed"
 kmake olddefconfig || fail "make olddefconfig failed"
 
@@ -98,27 +106,28 @@ while IFS= read -r line; do
 	*) continue ;;
 	esac
 	sym=$(echo "$want" | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p;s/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p')
-	if ! grep -qx "$want" "$work/.config"; then
+	if ! grep -qx "$want" "$build/.config"; then
 		# "not set" is also satisfied by a symbol that is absent.
 		case "$want" in
-		"# "*) grep -q "^$sym=" "$work/.config" || continue ;;
+		"# "*) grep -q "^$sym=" "$build/.config" || continue ;;
 		esac
-		got=$(grep -E "^($sym=|# $sym is not set)" "$work/.config" || echo "absent")
+		got=$(grep -E "^($sym=|# $sym is not set)" "$build/.config" || echo "absent")
 		bad="$bad
   want '$want', got '$got'"
 	fi
 done <"$fragment"
 [ -z "$bad" ] || die "the fragment did not apply (unmet dependencies?):$bad"
 
+configured=$(date +%s)
 echo "guest-kernel: building bzImage with -j$JOBS (log: $log)" >&2
 kmake -j"$JOBS" bzImage || fail "kernel build failed"
+built=$(date +%s)
 
 mkdir -p "$out.tmp"
-cp "$work/arch/x86/boot/bzImage" "$out.tmp/bzImage"
-cp "$work/.config" "$out.tmp/config"
-cp "$work/System.map" "$out.tmp/System.map"
+cp "$build/arch/x86/boot/bzImage" "$build/.config" "$build/System.map" \
+	"$out.tmp/"
+mv "$out.tmp/.config" "$out.tmp/config"
 mv "$out.tmp" "$out"
-rm -rf "$work"
-end=$(date +%s)
-echo "guest-kernel: built in $((end - start)) s, $(stat -c %s "$out/bzImage") bytes: $out/bzImage" >&2
+rm -rf "$build"
+echo "guest-kernel: configured in $((configured - start)) s, built in $((built - configured)) s, $(stat -c %s "$out/bzImage") bytes: $out/bzImage" >&2
 echo "$out/bzImage"

@@ -25,6 +25,8 @@ skip_all() {
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 command -v jq >/dev/null || skip_all "needs jq"
+# The rig's test output is a tty: keep jq's output free of colour codes.
+jq() { command jq -M "$@"; }
 [ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
 [ -x "$T/vnl_traffic" ] && [ -x "$T/runwith" ] || skip_all "test helpers not built in $T"
 [ -d /sys/module/vnetloop ] || skip_all "vnetloop.ko is not loaded"

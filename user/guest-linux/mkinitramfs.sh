@@ -12,8 +12,9 @@ die() {
 	exit 1
 }
 
-[ $# -ge 3 ] && [ $# -le 4 ] ||
+if [ $# -lt 3 ] || [ $# -gt 4 ]; then
 	die "usage: mkinitramfs.sh OUT.cpio.gz INIT TOOL [BUSYBOX]"
+fi
 out=$1 init=$2 tool=$3 busybox=${4:-/bin/busybox}
 
 # Nothing in the guest can load a shared library: insist on static binaries.

@@ -5,7 +5,8 @@
 # kernel, the initramfs and the tool without the project's VMM.
 #
 # usage: qemu-check.sh [-k BZIMAGE] [-i INITRAMFS] [-a tcg|kvm] [-n FRAMES]
-#                      [-s SIZE] [-b dgram|user] [-x pass|fail] [-l LOG]
+#                      [-s SIZE] [-b dgram|user] [-x pass|fail] [-m MIB]
+#                      [-e "EXTRA KERNEL PARAMETERS"] [-l LOG]
 #
 #   -b dgram  a UDP socket that sends to itself: every frame the guest
 #             transmits comes back to its own NIC (the default)
@@ -15,9 +16,9 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kernel= initrd=$top/build/guest-linux/initramfs.cpio.gz
-accel=tcg frames=64 size=1514 backend=dgram expect=pass log=
-while getopts "k:i:a:n:s:b:x:l:" opt; do
+kernel='' initrd=$top/build/guest-linux/initramfs.cpio.gz
+accel=tcg frames=64 size=1514 backend=dgram expect=pass mem=256 extra='' log=''
+while getopts "k:i:a:n:s:b:x:m:e:l:" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	i) initrd=$OPTARG ;;
@@ -26,6 +27,8 @@ while getopts "k:i:a:n:s:b:x:l:" opt; do
 	s) size=$OPTARG ;;
 	b) backend=$OPTARG ;;
 	x) expect=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	e) extra=$OPTARG ;;
 	l) log=$OPTARG ;;
 	*) exit 2 ;;
 	esac
@@ -65,9 +68,10 @@ esac
 append="console=ttyS0 reboot=t panic=-1 no_timer_check"
 append="$append vnl.frames=$frames vnl.size=$size"
 [ "$expect" = fail ] && append="$append vnl.timeout=3"
+[ -z "$extra" ] || append="$append $extra"
 rc=0
 timeout 600 qemu-system-x86_64 -M microvm,acpi=off -accel "$accel" \
-	-cpu max -m 256 -smp 1 -display none -no-reboot -nodefaults \
+	-cpu max -m "$mem" -smp 1 -display none -no-reboot -nodefaults \
 	-serial stdio -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-netdev "$netdev" -device virtio-net-device,netdev=n0 \
 	</dev/null >"$log" 2>&1 || rc=$?

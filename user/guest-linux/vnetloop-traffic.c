@@ -37,6 +37,7 @@
 #define VNL_HDR_LEN	(ETH_HLEN + 12)
 #define VNL_MAX_FRAME	65536
 #define MAX_REPORTS	5
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct opts {
 	unsigned long frames;
@@ -345,7 +346,7 @@ static int stats_read(const struct nic *nic, struct if_stats *s)
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
 			 nic->name, names[i]);
 		if (read_u64(path, vals[i])) {
