@@ -214,10 +214,10 @@ static int vnl_walk(struct vnl_dev *d, struct vnl_vq *vq, u16 head,
 
 /*
  * Move len bytes between buf and the chain in d->seg, starting at byte off
- * of the chain. On a failed write, *done says how far it got.
+ * of the chain.
  */
 static int vnl_xfer(struct vnl_dev *d, u32 nseg, u64 off, void *buf, u32 len,
-		    bool to_guest, u32 *done)
+		    bool to_guest)
 {
 	u8 *p = buf;
 	u32 i, n, moved = 0;
@@ -243,8 +243,6 @@ static int vnl_xfer(struct vnl_dev *d, u32 nseg, u64 off, void *buf, u32 len,
 		moved += n;
 		off = 0;
 	}
-	if (done)
-		*done = moved;
 	return ret;
 }
 
@@ -266,14 +264,17 @@ static int vnl_add_used(struct vnl_dev *d, struct vnl_vq *vq, u32 id, u32 len)
 	return 0;
 }
 
-/* Return an RX chain unused: zero any header bytes already written. */
+/*
+ * A write into the RX chain failed: count it, zero the header again (a
+ * failed copy may have landed in part) and return the chain unused.
+ */
 static void vnl_rx_discard(struct vnl_dev *d, struct vnl_vq *rx, u16 head,
-			   u32 nseg, u32 hdr_written)
+			   u32 nseg)
 {
 	u8 zero[VNL_NET_HDR_LEN] = { 0 };
 
-	if (hdr_written)
-		vnl_xfer(d, nseg, 0, zero, hdr_written, true, NULL);
+	vnl_count(d, VNETLOOP_C_RX_WRITE_FAILED, 1);
+	vnl_xfer(d, nseg, 0, zero, sizeof(zero), true);
 	if (vnl_add_used(d, rx, head, 0))
 		vnl_count(d, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
 }
@@ -283,7 +284,7 @@ static void vnl_rx_deliver(struct vnl_dev *d, u32 len, unsigned int *ret)
 {
 	struct vnl_vq *rx = &d->vq[VNL_RX];
 	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
-	u32 nseg, room, done;
+	u32 nseg, room;
 	u64 total;
 	u16 head;
 	int pending;
@@ -311,15 +312,10 @@ static void vnl_rx_deliver(struct vnl_dev *d, u32 len, unsigned int *ret)
 		return;
 	}
 	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;	/* le16 num_buffers = 1 */
-	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), true, &done)) {
-		vnl_count(d, VNETLOOP_C_RX_WRITE_FAILED, 1);
-		vnl_rx_discard(d, rx, head, nseg, done);
-		return;
-	}
 	room = total - VNL_NET_HDR_LEN < len ? total - VNL_NET_HDR_LEN : len;
-	if (vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, room, true, NULL)) {
-		vnl_count(d, VNETLOOP_C_RX_WRITE_FAILED, 1);
-		vnl_rx_discard(d, rx, head, nseg, VNL_NET_HDR_LEN);
+	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), true) ||
+	    vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, room, true)) {
+		vnl_rx_discard(d, rx, head, nseg);
 		return;
 	}
 	if (vnl_add_used(d, rx, head, VNL_NET_HDR_LEN + room)) {
@@ -345,8 +341,8 @@ static enum vnl_tx_verdict vnl_tx_fetch(struct vnl_dev *d, u16 head, u32 *len)
 		return VNL_TX_OVERSIZE;
 	*len = total - VNL_NET_HDR_LEN;
 	/* The header is not interpreted, but it must be readable. */
-	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), false, NULL) ||
-	    vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, *len, false, NULL))
+	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), false) ||
+	    vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, *len, false))
 		return VNL_TX_INVALID;
 	return VNL_TX_OK;
 }

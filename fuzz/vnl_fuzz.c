@@ -9,13 +9,28 @@
  * device calls (drain, reset, set_vring, set_features, start, budget).
  *
  * The engine reaches guest memory only through the ops below: each access is
- * translated with vnl_region_find(), the translation is checked against our
- * own table, and the copy must fall inside one of our allocations. After
- * every drain the accounting of SPEC 2-3 is checked; any violation prints
- * what failed and traps, so libFuzzer saves the input.
+ * translated with vnl_region_find(), which must agree with our own table, so
+ * every copy stays inside our buffers (which ASan guards too). A write that
+ * runs off the end of backed memory copies what it can and then fails, as
+ * copy_to_user() does.
+ *
+ * Checks, any of which prints what failed and traps so libFuzzer keeps the
+ * input:
+ * - after every drain, the accounting of SPEC 2-3: counter deltas against
+ *   the chains popped and completed, work bounded by budget and queue size,
+ *   poisoning once per transition and sticky until reset, no-op drains
+ *   before DRIVER_OK or once TX is poisoned, interrupt suppression;
+ * - at every used entry the engine publishes, our own reading of the chain
+ *   from the contract: the TX verdict (valid, invalid, oversize) and frame
+ *   bytes, the RX header and frame bytes, a header zeroed again when an RX
+ *   chain is returned unused. These run only while memory held still (no
+ *   racing guest, no engine write over what is compared).
+ *
+ * VNL_FUZZ_TRACE=1 narrates a replayed input.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sanitizer/asan_interface.h>
 
 #include "core/vnl_engine.h"
 
@@ -32,10 +47,13 @@
 #define MAX_DRAINS	8
 /*
  * One drain may legitimately make ~130k memory calls (256 chains of 256
- * descriptors each). Once an input has spent this many, it gets no further
- * drains, which keeps the average execution cheap enough for the smoke.
+ * descriptors each). Past CALL_CAP calls in one input, guest memory goes
+ * away: every access fails as an unbacked one would, so the engine soon
+ * stops. That drain skips the checks that rely on memory contents and the
+ * input gets no further drain; every run stays cheap enough for the smoke.
  */
-#define WORK_CAP	30000
+#define CALL_CAP	4096
+#define WLOG_MAX	512
 #define NQ		VNETLOOP_NUM_QUEUES
 #define RXQ		VNETLOOP_QUEUE_RX
 #define TXQ		VNETLOOP_QUEUE_TX
@@ -63,7 +81,31 @@ struct fz {
 	bool in_drain;
 	u64 calls, bytes, writes;
 	u64 work;		/* memory calls over the whole input */
+	bool starved;		/* past CALL_CAP: every access fails */
 	bool clobbered[NQ];	/* an engine write hit this avail ring */
+	bool desc_clob[NQ];	/* ... or this descriptor table */
+
+	/*
+	 * Engine writes of the current drain, for the publish checks; a
+	 * header-sized write keeps the bytes it replaced (old_ok bit i: byte
+	 * i was backed).
+	 */
+	struct {
+		u64 gpa;
+		u32 len;
+		u16 old_ok;
+		u8 old[VNL_NET_HDR_LEN];
+	} wlog[WLOG_MAX];
+	unsigned int nlog;
+	bool log_full;
+	unsigned int mark;	/* wlog entries before the last publish */
+	u64 last_gpa;		/* the previous write: a used element? */
+	u32 last_len;
+	u8 last_data[8];
+	u64 rx_pub_pkts, rx_pub_bytes;	/* RX publishes with a frame */
+	u64 tx_ok, tx_ok_bytes, tx_invalid, tx_oversize;	/* our verdicts */
+	bool tx_unsure;		/* a TX publish we could not judge */
+	bool pub_unsure;	/* a publish we could not attribute */
 
 	u32 race_period, race_tick;
 	u64 race_gpa;
@@ -73,6 +115,13 @@ struct fz {
 };
 
 static u8 *scratch;
+/*
+ * Backing for the two regions, allocated once: each run's region sits flush
+ * against the end of its buffer and the unused front is poisoned, so ASan
+ * still catches a step past either end without a malloc per run.
+ */
+#define MEM_MAX		0x11000
+static u8 *backing[2];
 static bool trace;	/* VNL_FUZZ_TRACE=1: narrate a replayed input */
 
 #define TRACE(...)							\
@@ -94,19 +143,26 @@ static u8 get8(struct fz *f)
 	return f->pos < f->len ? f->in[f->pos++] : 0;
 }
 
+/* Little-endian; each byte read in its own statement, in order. */
 static u16 get16(struct fz *f)
 {
-	return get8(f) | (u16)get8(f) << 8;
+	u16 lo = get8(f);
+
+	return lo | (u16)get8(f) << 8;
 }
 
 static u32 get32(struct fz *f)
 {
-	return get16(f) | (u32)get16(f) << 16;
+	u32 lo = get16(f);
+
+	return lo | (u32)get16(f) << 16;
 }
 
 static u64 get64(struct fz *f)
 {
-	return get32(f) | (u64)get32(f) << 32;
+	u64 lo = get32(f);
+
+	return lo | (u64)get32(f) << 32;
 }
 
 /* ---- guest memory as the guest sees it (independent of the engine) ---- */
@@ -204,33 +260,22 @@ static bool g_mapped(struct fz *f, u64 gpa, u32 len)
 
 /* ---- the engine's memory ops ---- */
 
-/* The host range must lie inside one of our allocations. */
-static void check_host(struct fz *f, u64 hva, u64 n)
-{
-	unsigned int i;
-
-	for (i = 0; i < f->nreg; i++) {
-		u64 lo = (u64)(uintptr_t)f->mem[i];
-
-		if (hva >= lo && hva - lo <= f->reg[i].size &&
-		    n <= f->reg[i].size - (hva - lo))
-			return;
-	}
-	CHECK(!"engine access outside guest memory");
-}
-
-/* vnl_region_find() must agree with the guest's own view. */
+/*
+ * vnl_region_find() must agree with the guest's own view: the same host
+ * byte and the same room to the region's end, which keeps every copy made
+ * from its answer inside our buffer for that region.
+ */
 static int translate(struct fz *f, u64 gpa, u64 *hva, u64 *room)
 {
 	int ret = vnl_region_find(f->reg, f->nreg, gpa, hva, room);
-	u8 *p = g_byte(f, gpa);
+	u64 my_room = 0;
+	u8 *p = g_span(f, gpa, &my_room);
 
 	if (ret) {
 		CHECK(ret == -EFAULT && !p);
 		return ret;
 	}
-	CHECK(p && *hva == (u64)(uintptr_t)p && *room > 0);
-	check_host(f, *hva, *room);
+	CHECK(p && *hva == (u64)(uintptr_t)p && *room == my_room);
 	return 0;
 }
 
@@ -249,12 +294,16 @@ static void race_step(struct fz *f)
 		*p ^= f->race_xor;
 }
 
-static void account(struct fz *f, u32 len)
+/* Count one engine access; true once the input is out of memory calls. */
+static bool account(struct fz *f, u32 len)
 {
 	CHECK(f->in_drain);
 	f->calls++;
 	f->bytes += len;
+	if (f->work + f->calls > CALL_CAP)
+		f->starved = true;
 	race_step(f);
+	return f->starved;
 }
 
 static int fz_read(void *ctx, u64 gpa, void *dst, u32 len)
@@ -263,7 +312,9 @@ static int fz_read(void *ctx, u64 gpa, void *dst, u32 len)
 	u8 *o = dst;
 	u64 hva, room;
 
-	account(f, len);
+	/* A range that wraps past 2^64 is unbacked, whatever lies at 0. */
+	if (account(f, len) || (len && gpa + len - 1 < gpa))
+		return -EFAULT;
 	while (len) {
 		if (translate(f, gpa, &hva, &room))
 			return -EFAULT;
@@ -290,24 +341,386 @@ static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
 	return a <= bend && b <= aend;
 }
 
+/* ---- publish checks: each used entry the engine makes visible ---- */
+
+/* Did an engine write in wlog[from, to) touch [gpa, gpa + len)? */
+static bool written(const struct fz *f, unsigned int from, unsigned int to,
+		    u64 gpa, u64 len)
+{
+	unsigned int i;
+
+	if (f->log_full)
+		return true;
+	for (i = from; i < to; i++)
+		if (overlaps(f->wlog[i].gpa, f->wlog[i].len, gpa, len))
+			return true;
+	return false;
+}
+
+struct chain {
+	u32 n;
+	u64 total;
+	struct vnl_seg seg[VNETLOOP_QUEUE_SIZE_MAX];
+};
+
+enum { CH_OK, CH_BAD, CH_OVERSIZE };
+
+/*
+ * SPEC 2 step 1, from the contract rather than from the engine: walk the
+ * chain at head as the device must see it. c keeps the segments walked so
+ * far even when the chain turns out bad.
+ */
+static int walk(struct fz *f, const struct vnl_vq *vq, u16 head,
+		bool device_writes, struct chain *c)
+{
+	u8 raw[VNL_DESC_SIZE];
+	u16 i = head, flags, next;
+	u64 addr;
+	u32 len;
+
+	c->n = 0;
+	c->total = 0;
+	for (;;) {
+		if (i >= vq->num || c->n >= vq->num)
+			return CH_BAD;	/* out of range, or a loop */
+		if (!g_read(f, vq->desc + (u64)i * VNL_DESC_SIZE, raw, sizeof(raw)))
+			return CH_BAD;
+		memcpy(&addr, raw, 8);
+		memcpy(&len, raw + 8, 4);
+		memcpy(&flags, raw + 12, 2);
+		memcpy(&next, raw + 14, 2);
+		addr = le64_to_cpu(addr);
+		len = le32_to_cpu(len);
+		flags = le16_to_cpu(flags);
+		if (flags & VNL_DESC_F_INDIRECT)	/* never negotiated */
+			return CH_BAD;
+		if (!!(flags & VNL_DESC_F_WRITE) != device_writes)
+			return CH_BAD;
+		if (len && addr + len - 1 < addr)
+			return CH_BAD;
+		c->seg[c->n].addr = addr;
+		c->seg[c->n].len = len;
+		c->n++;
+		c->total += len;
+		if (!(flags & VNL_DESC_F_NEXT))
+			break;
+		i = le16_to_cpu(next);
+	}
+	if (c->total < VNL_NET_HDR_LEN)
+		return CH_BAD;
+	if (!device_writes && c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
+		return CH_OVERSIZE;
+	return CH_OK;
+}
+
+static bool g_range_mapped(struct fz *f, u64 gpa, u64 len)
+{
+	u64 room;
+
+	while (len) {
+		if (!g_span(f, gpa, &room))
+			return false;
+		if (room >= len)
+			return true;
+		gpa += room;
+		len -= room;
+	}
+	return true;
+}
+
+/*
+ * Byte off..off+n of the chain, one segment piece at a time: fn gets the
+ * guest address and the piece length; false stops the walk.
+ */
+static bool chain_each(struct fz *f, const struct chain *c, u64 off, u64 n,
+		       bool (*fn)(struct fz *f, u64 gpa, u64 at, u64 len,
+				  const void *arg),
+		       const void *arg)
+{
+	u64 at = 0, piece;
+	u32 i;
+
+	for (i = 0; i < c->n && n; i++) {
+		if (off >= c->seg[i].len) {
+			off -= c->seg[i].len;
+			continue;
+		}
+		piece = c->seg[i].len - off;
+		if (piece > n)
+			piece = n;
+		if (!fn(f, c->seg[i].addr + off, at, piece, arg))
+			return false;
+		at += piece;
+		n -= piece;
+		off = 0;
+	}
+	return !n;
+}
+
+/* The guest bytes of this piece equal arg[at..]. */
+static bool piece_equal(struct fz *f, u64 gpa, u64 at, u64 len,
+			const void *arg)
+{
+	const u8 *want = (const u8 *)arg + at;
+	u64 room;
+	u8 *p;
+
+	while (len) {
+		p = g_span(f, gpa, &room);
+		if (!p)
+			return false;
+		if (room > len)
+			room = len;
+		if (memcmp(p, want, room))
+			return false;
+		gpa += room;
+		want += room;
+		len -= room;
+	}
+	return true;
+}
+
+static bool piece_unwritten(struct fz *f, u64 gpa, u64 at, u64 len,
+			    const void *arg)
+{
+	(void)at;
+	(void)arg;
+	return !written(f, 0, f->nlog, gpa, len);
+}
+
+static bool piece_mapped(struct fz *f, u64 gpa, u64 at, u64 len,
+			 const void *arg)
+{
+	(void)at;
+	(void)arg;
+	return g_range_mapped(f, gpa, len);
+}
+
+/*
+ * What byte gpa held before this chain's writes: from the first of them
+ * that covered it, or its current value if none did. False if unknown.
+ */
+static bool byte_before(struct fz *f, u64 gpa, u8 *v)
+{
+	unsigned int i;
+	u8 *p;
+
+	for (i = f->mark; i < f->nlog; i++) {
+		u64 off = gpa - f->wlog[i].gpa;
+
+		if (gpa < f->wlog[i].gpa || off >= f->wlog[i].len)
+			continue;
+		if (f->wlog[i].len > VNL_NET_HDR_LEN ||
+		    !(f->wlog[i].old_ok & (1u << off)))
+			return false;
+		*v = f->wlog[i].old[off];
+		return true;
+	}
+	p = g_byte(f, gpa);
+	if (!p)
+		return false;
+	*v = *p;
+	return true;
+}
+
+/*
+ * A header byte of a chain returned unused: the engine either never wrote
+ * it or zeroed it again, unless an earlier chain of this drain wrote there.
+ */
+static bool piece_rezeroed(struct fz *f, u64 gpa, u64 at, u64 len,
+			   const void *arg)
+{
+	const struct vnl_vq *rx = arg;
+	u64 i;
+	u8 old;
+
+	(void)at;
+	for (i = 0; i < len; i++) {
+		u8 *p = g_byte(f, gpa + i);
+
+		if (!p || f->log_full || written(f, 0, f->mark, gpa + i, 1) ||
+		    overlaps(gpa + i, 1, rx->used, VNL_USED_AVAIL_EVENT(rx->num) + 2) ||
+		    !byte_before(f, gpa + i, &old))
+			continue;
+		CHECK(*p == 0 || *p == old);
+	}
+	return true;
+}
+
+static bool segs_disjoint(const struct chain *c, u32 max)
+{
+	u32 i, j;
+
+	if (c->n > max)
+		return false;
+	for (i = 0; i < c->n; i++)
+		for (j = 0; j < i; j++)
+			if (overlaps(c->seg[i].addr, c->seg[i].len,
+				     c->seg[j].addr, c->seg[j].len))
+				return false;
+	return true;
+}
+
+/* A TX chain completed: judge it ourselves, and check the frame copied. */
+static void tx_published(struct fz *f, u32 id)
+{
+	const struct vnl_vq *vq = &f->d->vq[TXQ];
+	struct chain c;
+	u16 head;
+	int v;
+
+	if (f->race_period || f->starved || f->desc_clob[TXQ]) {
+		f->tx_unsure = true;
+		return;
+	}
+	/* The entry names the head that was popped last. */
+	if (!f->clobbered[TXQ] &&
+	    g_r16(f, vq->avail + VNL_AVAIL_RING((u16)(vq->last_avail - 1) &
+					       (vq->num - 1)), &head))
+		CHECK(id == head);
+	v = walk(f, vq, id, false, &c);
+	if (v == CH_OK && !chain_each(f, &c, 0, c.total, piece_mapped, NULL))
+		v = CH_BAD;
+	if (v == CH_BAD) {
+		f->tx_invalid++;
+	} else if (v == CH_OVERSIZE) {
+		f->tx_oversize++;
+	} else {
+		f->tx_ok++;
+		f->tx_ok_bytes += c.total - VNL_NET_HDR_LEN;
+		/* The frame the engine holds is the guest's, byte for byte. */
+		if (chain_each(f, &c, 0, c.total, piece_unwritten, NULL))
+			CHECK(chain_each(f, &c, VNL_NET_HDR_LEN,
+					 c.total - VNL_NET_HDR_LEN, piece_equal,
+					 scratch));
+	}
+}
+
+/* An RX chain completed: with the frame, or returned unused. */
+static void rx_published(struct fz *f, u32 id, u32 len)
+{
+	static const u8 hdr[VNL_NET_HDR_LEN] = {
+		[VNL_NET_HDR_NUM_BUFFERS] = 1,
+	};
+	const struct vnl_vq *vq = &f->d->vq[RXQ];
+	struct chain c;
+	u32 i;
+	int v;
+
+	CHECK(len == 0 || (len >= VNL_NET_HDR_LEN && len <= FRAME_CAP));
+	if (len) {
+		f->rx_pub_pkts++;
+		f->rx_pub_bytes += len - VNL_NET_HDR_LEN;
+	}
+	if (f->race_period || f->starved || f->desc_clob[RXQ])
+		return;
+	v = walk(f, vq, id, true, &c);
+	if (len) {
+		/* Only a sound chain is filled, and never past its end. */
+		CHECK(v == CH_OK && len <= c.total);
+		if (!segs_disjoint(&c, 16))
+			return;
+		for (i = 0; i < c.n; i++)
+			if (overlaps(c.seg[i].addr, c.seg[i].len, vq->used,
+				     VNL_USED_AVAIL_EVENT(vq->num) + 2))
+				return;
+		CHECK(chain_each(f, &c, 0, VNL_NET_HDR_LEN, piece_equal, hdr));
+		CHECK(chain_each(f, &c, VNL_NET_HDR_LEN, len - VNL_NET_HDR_LEN,
+				 piece_equal, scratch));
+	} else if (segs_disjoint(&c, 16)) {
+		chain_each(f, &c, 0, c.total < VNL_NET_HDR_LEN ? c.total :
+			   VNL_NET_HDR_LEN, piece_rezeroed, vq);
+	}
+}
+
+/*
+ * The engine publishes a used entry as an 8-byte element at the slot, then
+ * the 2-byte index one past it. Spot that pair among the writes.
+ */
+static void on_written(struct fz *f, u64 gpa, const u8 *src, u32 len)
+{
+	unsigned int q, hits = 0, which = 0;
+	u32 id, ulen;
+	u16 v;
+
+	if (len == 2 && f->last_len == 8) {
+		memcpy(&v, src, 2);
+		v = le16_to_cpu(v);
+		for (q = 0; q < NQ; q++) {
+			const struct vnl_vq *vq = &f->d->vq[q];
+
+			if (vq->num && gpa == vq->used + VNL_USED_IDX &&
+			    v == (u16)(vq->used_idx + 1) &&
+			    f->last_gpa == vq->used +
+			    VNL_USED_RING(vq->used_idx & (vq->num - 1))) {
+				hits++;
+				which = q;
+			}
+		}
+		if (hits > 1)
+			f->pub_unsure = true;
+		if (hits == 1) {
+			memcpy(&id, f->last_data, 4);
+			memcpy(&ulen, f->last_data + 4, 4);
+			id = le32_to_cpu(id);
+			ulen = le32_to_cpu(ulen);
+			CHECK(id < f->d->vq[which].num);
+			if (which == TXQ) {
+				CHECK(ulen == 0);
+				tx_published(f, id);
+			} else {
+				rx_published(f, id, ulen);
+			}
+			f->mark = f->nlog;
+		}
+	}
+	f->last_gpa = gpa;
+	f->last_len = len;
+	memcpy(f->last_data, src, len < 8 ? len : 8);
+}
+
 static int fz_write(void *ctx, u64 gpa, const void *src, u32 len)
 {
 	struct fz *f = ctx;
 	const u8 *s = src;
-	u64 hva, room;
+	u64 hva, room, at = gpa;
+	u32 n = len;
 	unsigned int q;
 
-	account(f, len);
+	if (account(f, len) || (len && gpa + len - 1 < gpa)) {
+		f->last_len = 0;
+		return -EFAULT;
+	}
 	f->writes++;
 	for (q = 0; q < NQ; q++) {
 		const struct vnl_vq *vq = &f->d->vq[q];
 
 		if (overlaps(gpa, len, vq->avail, VNL_AVAIL_USED_EVENT(vq->num) + 2))
 			f->clobbered[q] = true;
+		if (overlaps(gpa, len, vq->desc, (u64)vq->num * VNL_DESC_SIZE))
+			f->desc_clob[q] = true;
+	}
+	if (f->nlog < WLOG_MAX) {
+		f->wlog[f->nlog].gpa = gpa;
+		f->wlog[f->nlog].len = len;
+		f->wlog[f->nlog].old_ok = 0;
+		for (q = 0; len <= VNL_NET_HDR_LEN && q < len; q++) {
+			u8 *p = g_byte(f, gpa + q);
+
+			if (p) {
+				f->wlog[f->nlog].old[q] = *p;
+				f->wlog[f->nlog].old_ok |= 1u << q;
+			}
+		}
+		f->nlog++;
+	} else {
+		f->log_full = true;
 	}
 	while (len) {
-		if (translate(f, gpa, &hva, &room))
+		if (translate(f, gpa, &hva, &room)) {
+			f->last_len = 0;	/* a failed write publishes nothing */
 			return -EFAULT;
+		}
 		if (room > len)
 			room = len;
 		memcpy((void *)(uintptr_t)hva, s, room);
@@ -315,6 +728,7 @@ static int fz_write(void *ctx, u64 gpa, const void *src, u32 len)
 		gpa += room;
 		len -= room;
 	}
+	on_written(f, at, src, n);
 	return 0;
 }
 
@@ -378,7 +792,9 @@ static u64 pick_addr(struct fz *f, unsigned int cls, u16 off)
 		return r0->gpa + r0->size - 1 - (off & 0xff);
 	case 5:	/* straddling the end of region 0 */
 		return r0->gpa + r0->size - 1 - (off & 0x1f);
-	case 6:
+	case 6:		/* unbacked, or just below a region's first byte */
+		if (off & 0x100)
+			return f->reg[off & (f->nreg - 1)].gpa - 1 - (off & 7);
 		return unmapped_gpa(f, off);
 	default:	/* wraps, or whatever the input says */
 		if (off & 0x8000)
@@ -398,10 +814,10 @@ static u32 pick_len(struct fz *f, unsigned int cls, u16 off)
 		return VNL_NET_HDR_LEN + (off & 0x7ff);
 	case 3:
 		return off;
-	case 4:		/* the largest legal frame, minus a little */
-		return FRAME_CAP - (off & 3);
+	case 4:		/* the largest legal frame (with or without header) */
+		return (off & 4 ? FRAME_CAP : VNL_MAX_FRAME_SIZE) - (off & 3);
 	case 5:		/* one byte over the cap, plus a little */
-		return FRAME_CAP + 1 + (off & 3);
+		return (off & 4 ? FRAME_CAP : VNL_MAX_FRAME_SIZE) + 1 + (off & 3);
 	case 6:
 		return 0x80000000u + off;
 	default:
@@ -741,7 +1157,7 @@ static bool poison_justified(struct fz *f, unsigned int q)
 	const struct vnl_vq *vq = &f->d->vq[q];
 	u16 idx;
 
-	if (f->race_period || f->clobbered[q])
+	if (f->race_period || f->starved || f->clobbered[q])
 		return true;
 	if (!g_r16(f, vq->avail + VNL_AVAIL_IDX, &idx))
 		return true;
@@ -808,13 +1224,18 @@ static void do_drain(struct fz *f)
 	u64 valid, rx_out, su, dtx_used, drx_used;
 	unsigned int ret, i, npoison;
 
-	if (f->drains++ >= MAX_DRAINS || f->work > WORK_CAP)
+	if (f->drains++ >= MAX_DRAINS || f->starved)
 		return;
 	memcpy(pre, d->vq, sizeof(pre));
 	memcpy(before, f->ctr, sizeof(before));
 	f->commits = 0;
 	f->calls = f->bytes = f->writes = 0;
-	f->clobbered[RXQ] = f->clobbered[TXQ] = false;
+	memset(f->clobbered, 0, sizeof(f->clobbered));
+	memset(f->desc_clob, 0, sizeof(f->desc_clob));
+	f->nlog = f->mark = f->last_len = 0;
+	f->log_full = f->tx_unsure = f->pub_unsure = false;
+	f->rx_pub_pkts = f->rx_pub_bytes = 0;
+	f->tx_ok = f->tx_ok_bytes = f->tx_invalid = f->tx_oversize = 0;
 
 	f->in_drain = true;
 	ret = vnl_drain(d);
@@ -827,7 +1248,7 @@ static void do_drain(struct fz *f)
 	rx_popped = d->vq[RXQ].last_avail - pre[RXQ].last_avail;
 	dtx_used = (u16)(d->vq[TXQ].used_idx - pre[TXQ].used_idx);
 	drx_used = (u16)(d->vq[RXQ].used_idx - pre[RXQ].used_idx);
-	still = !f->race_period;
+	still = !f->race_period && !f->starved;
 	TRACE("drain: ret %#x popped %u rx_popped %u calls %llu bytes %llu\n",
 	      ret, popped, rx_popped, (unsigned long long)f->calls,
 	      (unsigned long long)f->bytes);
@@ -917,6 +1338,22 @@ static void do_drain(struct fz *f)
 	}
 	CHECK(vnl_dev_needs_reset(d) == (d->vq[RXQ].poisoned || d->vq[TXQ].poisoned));
 
+	/* Every frame counted was published, and every byte counted too. */
+	CHECK(D[VNETLOOP_C_TX_PACKETS] <= dtx_used);
+	if (!f->pub_unsure)
+		CHECK(D[VNETLOOP_C_RX_PACKETS] == f->rx_pub_pkts &&
+		      D[VNETLOOP_C_RX_BYTES] == f->rx_pub_bytes);
+	/* Our own verdicts on the completed TX chains match the counters. */
+	if (!f->pub_unsure && !f->tx_unsure) {
+		CHECK(D[VNETLOOP_C_TX_PACKETS] == f->tx_ok &&
+		      D[VNETLOOP_C_TX_BYTES] == f->tx_ok_bytes);
+		CHECK(D[VNETLOOP_C_TX_CHAIN_INVALID] >= f->tx_invalid &&
+		      D[VNETLOOP_C_TX_OVERSIZE_DROPPED] >= f->tx_oversize);
+		if (!D[VNETLOOP_C_TX_ADD_USED_FAILURES])
+			CHECK(D[VNETLOOP_C_TX_CHAIN_INVALID] == f->tx_invalid &&
+			      D[VNETLOOP_C_TX_OVERSIZE_DROPPED] == f->tx_oversize);
+	}
+
 	/* An interrupt only when a used ring advanced. */
 	if (ret & VNETLOOP_ISR_VRING)
 		CHECK(dtx_used || drx_used);
@@ -943,7 +1380,9 @@ static void do_drain(struct fz *f)
 
 /* ---- setup ---- */
 
-static const u64 r0_sizes[] = { 0x1000, 0x4000, 0x10000, 0x10000 };
+/* Mostly small (clearing memory is a good part of each run); long chains
+ * over the same bytes still make frames up to and past the cap. */
+static const u64 r0_sizes[] = { 0x1000, 0x2000, 0x4000, MEM_MAX };
 
 /* Tables that vnl_regions_check() must refuse. */
 static void check_bad_tables(struct fz *f, u8 sel, u16 off)
@@ -971,7 +1410,7 @@ static void check_bad_tables(struct fz *f, u8 sel, u16 off)
 	CHECK(vnl_regions_check(bad, f->nreg + 1) == -EINVAL);
 }
 
-static int build_memory(struct fz *f)
+static void build_memory(struct fz *f)
 {
 	u8 sel = get8(f), fill = get8(f);
 	u64 size = r0_sizes[(sel >> 2) & 3], base;
@@ -1012,11 +1451,13 @@ static int build_memory(struct fz *f)
 	default:
 		break;
 	}
-	for (i = 0; i < f->nreg; i++) {
-		f->mem[i] = malloc(f->reg[i].size);
-		if (!f->mem[i])
-			return -ENOMEM;
-		memset(f->mem[i], fill, f->reg[i].size);
+	for (i = 0; i < 2; i++) {
+		u64 sz = i < f->nreg ? f->reg[i].size : 0;
+
+		f->mem[i] = backing[i] + MEM_MAX - sz;
+		ASAN_POISON_MEMORY_REGION(backing[i], MEM_MAX - sz);
+		ASAN_UNPOISON_MEMORY_REGION(f->mem[i], sz);
+		memset(f->mem[i], fill, sz);
 		f->reg[i].hva = (u64)(uintptr_t)f->mem[i];
 	}
 	for (i = 0; i < f->nreg; i++)
@@ -1026,7 +1467,6 @@ static int build_memory(struct fz *f)
 	CHECK(vnl_regions_check(f->reg, f->nreg) == 0);
 	if (sel & 0x40)
 		check_bad_tables(f, sel >> 7 | fill << 1, get16(f));
-	return 0;
 }
 
 static const u32 budget_pkts[] = { 1, 2, 3, 8, 32, 256, VNL_BUDGET_PACKETS, 1000 };
@@ -1122,8 +1562,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	trace = t && *t && *t != '0';
 	/* Exactly the size the engine may use, so ASan sees any overrun. */
 	scratch = malloc(VNL_MAX_FRAME_SIZE);
-	if (!scratch) {
-		perror("vnl_fuzz: scratch buffer");
+	backing[0] = malloc(MEM_MAX);
+	backing[1] = malloc(MEM_MAX);
+	if (!scratch || !backing[0] || !backing[1]) {
+		perror("vnl_fuzz: allocating guest memory");
 		exit(1);
 	}
 	return 0;
@@ -1132,16 +1574,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct fz f = { .in = data, .len = size };
-	unsigned int i;
 
+	/* Its own allocation, so ASan sees a step past the struct. */
 	f.d = malloc(sizeof(*f.d));
-	if (f.d && !build_memory(&f)) {
+	if (f.d) {
+		build_memory(&f);
 		vnl_dev_init(f.d, &fz_ops, &f, scratch);
 		model_reset_checks(&f);
 		run(&f);
 	}
-	for (i = 0; i < f.nreg; i++)
-		free(f.mem[i]);
 	free(f.d);
 	return 0;
 }
