@@ -44,24 +44,24 @@ static int kmod_start(struct vnl_backend *b, uint64_t features,
 		      const struct vnl_queue_cfg *q)
 {
 	struct kmod_be *k = (struct kmod_be *)b;
-	struct {
-		struct vnetloop_mem_table t;
-		struct vnetloop_mem_region r[1];
-	} mt = {
-		.t.nregions = 1,
-		.r[0] = {
-			.guest_phys_addr = k->env.mem.gpa,
-			.memory_size	 = k->env.mem.size,
-			.userspace_addr	 = k->env.mem.hva,
-		},
-	};
+	_Alignas(struct vnetloop_mem_table) uint8_t
+		buf[sizeof(struct vnetloop_mem_table) +
+		    sizeof(struct vnetloop_mem_region)] = { 0 };
+	struct vnetloop_mem_table *mt = (void *)buf;
 	struct vnetloop_eventfds efd = {
 		.kick_fd = b->kick_fd,
 		.call_fd = b->call_fd,
 	};
 	int ret;
 
-	ret = kmod_ioctl(k, VNETLOOP_SET_MEM_TABLE, &mt, "SET_MEM_TABLE");
+	/* One region: all of guest RAM, at the VMM's mapping. */
+	mt->nregions = 1;
+	mt->regions[0] = (struct vnetloop_mem_region) {
+		.guest_phys_addr = k->env.mem.gpa,
+		.memory_size	 = k->env.mem.size,
+		.userspace_addr	 = k->env.mem.hva,
+	};
+	ret = kmod_ioctl(k, VNETLOOP_SET_MEM_TABLE, mt, "SET_MEM_TABLE");
 	if (!ret)
 		ret = kmod_ioctl(k, VNETLOOP_SET_FEATURES, &features,
 				 "SET_FEATURES");

@@ -52,13 +52,20 @@ void run_report_text(const struct run_state *s)
 	const struct vnl_guest_result *r = &s->res;
 	const struct run_opts *o = s->o;
 
-	printf("vnetloop run: backend %s, scenario %s, %llu frames x %u bytes, batch %u, EVENT_IDX %s, %u vCPU%s, %u MiB\n",
-	       s->backend_name, run_scenario_names[o->scenario],
-	       (unsigned long long)o->frames, o->frame_size, o->batch,
-	       o->event_idx ? "on" : "off", o->vcpus, o->vcpus > 1 ? "s" : "",
-	       o->mem_mib);
+	if (o->kernel)
+		printf("vnetloop run: backend %s, Linux guest, EVENT_IDX %s, %u vCPU%s, %u MiB\n",
+		       s->backend_name, o->event_idx ? "on" : "off", o->vcpus,
+		       o->vcpus > 1 ? "s" : "", o->mem_mib);
+	else
+		printf("vnetloop run: backend %s, scenario %s, %llu frames x %u bytes, batch %u, EVENT_IDX %s, %u vCPU%s, %u MiB\n",
+		       s->backend_name, run_scenario_names[o->scenario],
+		       (unsigned long long)o->frames, o->frame_size, o->batch,
+		       o->event_idx ? "on" : "off", o->vcpus,
+		       o->vcpus > 1 ? "s" : "", o->mem_mib);
 	printf("result: %s (%s), exit status %d\n",
 	       s->exit_code ? "FAILED" : "ok", s->why, s->exit_code);
+	if (o->kernel)
+		linux_guest_text(&s->guest_linux);
 	if (s->have_result) {
 		printf("frames: sent %llu, received %llu, verified %llu (%llu bytes), mismatches %llu\n",
 		       (unsigned long long)r->frames_sent,
@@ -222,6 +229,8 @@ void run_report_json(const struct run_state *s)
 	       rate(s));
 	if (s->dev_id >= 0)
 		printf("\"device_id\":%d,", s->dev_id);
+	if (o->kernel)
+		linux_guest_json(&s->guest_linux);
 	if (s->have_result)
 		json_guest(&s->res);
 	json_exits(&s->exits);

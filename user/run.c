@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "linux_guest.h"
 #include "mmio.h"
 #include "run.h"
 #include "serial.h"
@@ -65,6 +66,12 @@ static void run_usage(FILE *f)
 "  --vcpus N          vCPUs, 1..%d (default 1)\n"
 "  --json             print the summary as JSON; the guest console goes to\n"
 "                     stderr\n"
+"  --kernel BZIMAGE   boot this Linux kernel instead of the built-in guest;\n"
+"                     its virtio_net drives the NIC (Documentation/\n"
+"                     linux-guest.rst); --frames, --frame-size, --batch\n"
+"                     and --scenario do not apply\n"
+"  --initrd FILE      the Linux guest's initramfs\n"
+"  --cmdline STR      appended to the Linux guest's command line\n"
 "  -h, --help         this text\n"
 "\n"
 "Directions (tx, rx) are named from the guest's side.\n"
@@ -77,7 +84,10 @@ static void run_usage(FILE *f)
 "  4    the requested backend is unavailable (kmod: no /dev/vnetloop)\n"
 "  5    triple fault (KVM_EXIT_SHUTDOWN)\n"
 "  6    unexpected vCPU exit or KVM error\n"
-"  7    the guest asked for a reset (keyboard controller)\n"
+"  7    the guest asked for a reset (keyboard controller); with --kernel:\n"
+"       the Linux guest rebooted without printing a result line\n"
+"  With --kernel: 0 when the guest printed VNETLOOP-GUEST-RESULT: PASS,\n"
+"  1 when it printed FAIL or the guest kernel panicked.\n"
 "  130  SIGINT, 143 SIGTERM\n", VNL_MAX_VCPUS);
 }
 
@@ -117,7 +127,8 @@ static int run_lookup(const char *const *names, int n, const char *s)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX,
-	       O_SCENARIO, O_MEM, O_VCPUS, O_JSON };
+	       O_SCENARIO, O_MEM, O_VCPUS, O_JSON, O_KERNEL, O_INITRD,
+	       O_CMDLINE };
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "frames", required_argument, NULL, O_FRAMES },
@@ -128,6 +139,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -195,6 +209,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case O_JSON:
 			o->json = true;
 			break;
+		case O_KERNEL:
+			o->kernel = optarg;
+			break;
+		case O_INITRD:
+			o->initrd = optarg;
+			break;
+		case O_CMDLINE:
+			o->cmdline = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -208,6 +231,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return run_bad("unexpected argument '%s'", argv[optind]);
+	if (!o->kernel && (o->initrd || o->cmdline))
+		return run_bad("%s needs --kernel", o->initrd ? "--initrd" :
+			       "--cmdline");
 	if (!have_backend)
 		o->backend = access("/dev/vnetloop", F_OK) ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
@@ -347,7 +373,10 @@ static int run_vm(const struct run_opts *o, struct run_state *s)
 
 	ret = vm_create(&vm, (uint64_t)o->mem_mib << 20, o->vcpus);
 	if (!ret)
-		ret = run_load_guest(&vm, o);
+		ret = o->kernel ? linux_guest_setup(&s->guest_linux, &vm,
+						    o->kernel, o->initrd,
+						    o->cmdline) :
+				  run_load_guest(&vm, o);
 	if (ret) {
 		vm_destroy(&vm);
 		return VM_EXIT_SETUP;
@@ -370,6 +399,10 @@ static int run_vm(const struct run_opts *o, struct run_state *s)
 	vnl_mmio_init(&dev, be, o->event_idx ? VNETLOOP_FEATURES :
 		      VNETLOOP_FEATURES & ~(1ULL << VNETLOOP_F_EVENT_IDX), mac);
 	serial_init(&serial, o->json ? 2 : 1, run_serial_irq, &vm);
+	if (o->kernel) {
+		serial.tap = linux_guest_console;
+		serial.tap_opaque = &s->guest_linux;
+	}
 	vm.serial = &serial;
 	vm.mmio = (struct vm_mmio_dev) {
 		.base	= VNL_GPA_MMIO,
@@ -384,6 +417,10 @@ static int run_vm(const struct run_opts *o, struct run_state *s)
 	vm_run(&vm);
 	/* Counters before the device goes away with its file. */
 	run_collect(s, &vm, be);
+	if (o->kernel)
+		s->exit_code = linux_guest_verdict(&s->guest_linux,
+						   s->exit_code, s->why,
+						   sizeof(s->why));
 	vnl_backend_destroy(be);
 	vnl_mmio_destroy(&dev);
 	serial_destroy(&serial);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "linux_guest.h"
 #include "ucall.h"
 #include "vm.h"
 
@@ -20,6 +21,8 @@ struct run_opts {
 	uint32_t mem_mib;
 	uint32_t vcpus;
 	bool json;
+	/* --kernel: a Linux guest instead of the built-in one. */
+	const char *kernel, *initrd, *cmdline;
 };
 
 struct run_state {
@@ -40,6 +43,7 @@ struct run_state {
 	unsigned int ncounters;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];
 	bool counters_match;
+	struct linux_guest guest_linux;	/* with --kernel */
 };
 
 extern const char *const run_scenario_names[VNL_SC_COUNT];

@@ -61,6 +61,8 @@ static void serial_flush_locked(struct serial *s)
 {
 	unsigned int off = 0;
 
+	if (s->tap && s->buf_len)
+		s->tap(s->tap_opaque, s->buf, s->buf_len);
 	while (off < s->buf_len) {
 		ssize_t n = write(s->out_fd, s->buf + off, s->buf_len - off);
 

@@ -30,6 +30,10 @@ struct serial {
 	/* Drive the interrupt line (level 0/1); may be NULL. */
 	void (*irq)(void *opaque, int level);
 	void *opaque;
+	/* Sees all output as it is written out, under the lock; may be NULL
+	 * (a Linux guest's verdict comes over its console). */
+	void (*tap)(void *tap_opaque, const char *buf, unsigned int len);
+	void *tap_opaque;
 };
 
 void serial_init(struct serial *s, int out_fd,

@@ -402,9 +402,10 @@ int vm_setup_long_mode(struct vm *vm, uint64_t entry, uint64_t ap_entry,
 	if (vm->mem_size < VNL_GPA_IMAGE || vm->nvcpus > VNL_MAX_VCPUS)
 		return -EINVAL;
 	vm_build_tables(vm);
-	for (unsigned int i = 0; i < vm->nvcpus && !ret; i++)
-		ret = vm_vcpu_long_mode(&vm->vcpus[i], i ? ap_entry : entry,
-					arg);
+	ret = vm_vcpu_long_mode(&vm->vcpus[0], entry, arg);
+	/* Without ap_entry the others wait for INIT/SIPI, as on hardware. */
+	for (unsigned int i = 1; i < vm->nvcpus && ap_entry && !ret; i++)
+		ret = vm_vcpu_long_mode(&vm->vcpus[i], ap_entry, arg);
 	return ret;
 }
 

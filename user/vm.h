@@ -102,7 +102,8 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
  * Build identity page tables (4 GiB, 2 MiB pages), a GDT with a 64-bit code
  * segment and a TSS, an empty IDT the guest fills, and put every vCPU in
  * long mode: vCPU 0 at entry, the others at ap_entry, each on its own stack,
- * rdi = arg, rsi = vCPU index.
+ * rdi = arg, rsi = vCPU index. With ap_entry 0 the other vCPUs stay in
+ * their reset state, waiting for INIT/SIPI from vCPU 0.
  */
 int vm_setup_long_mode(struct vm *vm, uint64_t entry, uint64_t ap_entry,
 		       uint64_t arg);

@@ -8,6 +8,7 @@
 
 #define COM1		0x3f8
 #define LSR_THRE	0x20
+#define UART_FIFO	16	/* bytes THR takes once THRE is seen (16550A) */
 #define MAX_FAIL_MSGS	16
 
 void *memset(void *s, int c, size_t n)
@@ -49,11 +50,15 @@ void serial_init(void)
 	outb(COM1 + 2, 0x07);	/* FIFO on, cleared */
 }
 
-static void serial_putc(char c)
+/* Like the 8250 driver: once THR is empty, fill the FIFO. */
+static void serial_write(const char *s)
 {
-	while (!(inb(COM1 + 5) & LSR_THRE))
-		;
-	outb(COM1, c);
+	while (*s) {
+		while (!(inb(COM1 + 5) & LSR_THRE))
+			;
+		for (int i = 0; i < UART_FIFO && *s; i++)
+			outb(COM1, *s++);
+	}
 }
 
 struct buf {
@@ -135,8 +140,7 @@ void printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vformat(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	for (char *c = line; *c; c++)
-		serial_putc(*c);
+	serial_write(line);
 }
 
 void ucall(u32 cmd, u64 a0, u64 a1)

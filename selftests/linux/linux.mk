@@ -1,0 +1,13 @@
+# The Linux-guest test (selftests/linux/linux-guest.sh): `vnetloop run
+# --kernel` boots the guest kernel and initramfs of user/guest-linux/ in the
+# rig, under nested KVM, on every backend. The kernel takes minutes to build
+# cold (scripts/guest-kernel.sh caches it), so it is built here only when the
+# rig's initramfs needs it.
+RIG_TESTS += selftests/linux/linux-guest.sh
+RIG_FILES += $(B)/vnetloop $(B)/guest-linux/bzImage \
+	     $(B)/guest-linux/initramfs.cpio.gz
+
+# `make guest-kernel` links the cached kernel here; a changed fragment or
+# script means a new cache key, hence a new build.
+$(B)/guest-linux/bzImage: scripts/guest-kernel.sh scripts/guest-kernel.config
+	@$(MAKE) --no-print-directory guest-kernel
