@@ -237,11 +237,7 @@ static int verify_data(struct bench *b)
 /* The engine must have delivered every frame, whole, and counted it. */
 static int verify_counters(struct bench *b, u64 frames)
 {
-	static const char *const names[] = {
-#define BENCH_NAME(id, name) #name,
-		VNETLOOP_COUNTERS(BENCH_NAME)
-#undef BENCH_NAME
-	};
+	static const char *const names[] = VNETLOOP_COUNTER_NAMES;
 	unsigned int i;
 
 	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++) {

@@ -130,11 +130,7 @@ static bool trace;	/* VNL_FUZZ_TRACE=1: narrate a replayed input */
 			fprintf(stderr, __VA_ARGS__);			\
 	} while (0)
 
-static const char *const ctr_names[] = {
-#define CTR_NAME(id, name) #name,
-	VNETLOOP_COUNTERS(CTR_NAME)
-#undef CTR_NAME
-};
+static const char *const ctr_names[] = VNETLOOP_COUNTER_NAMES;
 
 /* ---- input reader: zeros once the input is used up ---- */
 

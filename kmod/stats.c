@@ -5,17 +5,11 @@
  * sum every possible CPU, so counts of an offlined CPU are never lost.
  */
 #include <linux/percpu.h>
-#include <linux/stringify.h>
 
 #include "vnetloop.h"
 
-/* Same X-macro, same order as enum vnetloop_counter. */
-#define VNL_COUNTER_NAME(id, name) __stringify(name),
-const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] = {
-	VNETLOOP_COUNTERS(VNL_COUNTER_NAME)
-};
-
-#undef VNL_COUNTER_NAME
+const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] =
+	VNETLOOP_COUNTER_NAMES;
 
 int vnl_stats_alloc(struct vnl_device *vd)
 {

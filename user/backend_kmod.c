@@ -130,11 +130,7 @@ static int kmod_parse_counters(FILE *f, uint64_t *c, unsigned int *n)
 	int id[VNETLOOP_NUM_COUNTERS * 2];
 	unsigned int ncol = 0, seen = 0;
 	char line[4096], *tok, *save;
-	static const char *const names[] = {
-#define KMOD_NAME(id, name) #name,
-		VNETLOOP_COUNTERS(KMOD_NAME)
-#undef KMOD_NAME
-	};
+	static const char *const names[] = VNETLOOP_COUNTER_NAMES;
 
 	if (!fgets(line, sizeof(line), f))
 		return -EIO;

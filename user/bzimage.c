@@ -56,7 +56,7 @@
 #define BP_EXT_CMD_LINE_PTR	0x0c8
 #define BP_E820_ENTRIES		0x1e8	/* u8 */
 #define BP_SENTINEL		0x1ef	/* u8, must stay 0 */
-#define BP_E820_TABLE		0x2d0	/* 128 x { u64 addr, size; u32 type } */
+#define BP_E820_TABLE		0x2d0	/* 128 x {u64 addr, size; u32 type} */
 #define BP_E820_MAX		128
 #define BP_SIZE			0x1000
 
@@ -236,7 +236,8 @@ static int bz_load_initrd(struct vm *vm, const char *path,
 		return -err;
 	}
 	size = st.st_size;
-	if (!size || size > top || ((top - size) & ~(PAGE - 1)) < info->reserve_end) {
+	gpa = size <= top ? (top - size) & ~(PAGE - 1) : 0;
+	if (!size || size > top || gpa < info->reserve_end) {
 		fprintf(stderr,
 			"vnetloop: the initrd %s (%llu bytes) does not fit between the kernel (up to 0x%llx) and 0x%llx: give the guest more memory (--mem)\n",
 			path, (unsigned long long)size,
@@ -245,7 +246,6 @@ static int bz_load_initrd(struct vm *vm, const char *path,
 		close(fd);
 		return size ? -ENOMEM : -EINVAL;
 	}
-	gpa = (top - size) & ~(PAGE - 1);
 	while (got < size) {
 		ssize_t n = pread(fd, vm_gpa(vm, gpa + got, size - got),
 				  size - got, got);

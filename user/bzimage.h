@@ -19,7 +19,7 @@
 #define BZ_GPA_CMDLINE		0x11000ULL
 #define BZ_CMDLINE_MAX		0xf000U		/* up to 0x20000 */
 #define BZ_GPA_KERNEL		0x100000ULL	/* protected-mode code */
-#define BZ_ENTRY_64		0x200		/* startup_64, from the load address */
+#define BZ_ENTRY_64		0x200		/* startup_64, from the start */
 
 /* Conventional memory ends at 639 KiB; the last KiB is reserved for the MP
  * table (user/mptable.c), as a BIOS would keep its EBDA there. */

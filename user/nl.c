@@ -30,11 +30,8 @@ _Static_assert(VNETLOOP_NUM_COUNTERS <= 64, "present masks are 64 bits wide");
 
 #define FAMILY VNETLOOP_GENL_NAME
 
-static const char *const counter_names[VNETLOOP_NUM_COUNTERS] = {
-#define NAME(id, name) [VNETLOOP_C_##id] = #name,
-	VNETLOOP_COUNTERS(NAME)
-#undef NAME
-};
+static const char *const counter_names[VNETLOOP_NUM_COUNTERS] =
+	VNETLOOP_COUNTER_NAMES;
 
 const char *vnl_counter_name(unsigned int id)
 {

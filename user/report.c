@@ -5,11 +5,7 @@
 #include "mmio.h"
 #include "run.h"
 
-static const char *const counter_names[] = {
-#define RUN_NAME(id, name) #name,
-	VNETLOOP_COUNTERS(RUN_NAME)
-#undef RUN_NAME
-};
+static const char *const counter_names[] = VNETLOOP_COUNTER_NAMES;
 
 static const char *const io_names[VM_NR_IO_CLASSES] = {
 	[VM_IO_SERIAL] = "serial", [VM_IO_UCALL] = "ucall",

@@ -59,7 +59,7 @@ static void run_usage(FILE *f)
 "  --frame-size S     bytes per frame after the virtio-net header,\n"
 "                     1..65557 (default 1500)\n"
 "  --batch B          frames per notify, 1..256 (default 16)\n"
-"  --no-event-idx     do not offer VIRTIO_RING_F_EVENT_IDX (the ktstr set)\n"
+"  --no-event-idx     do not offer VIRTIO_RING_F_EVENT_IDX (VERSION_1 and MAC only)\n"
 "  --scenario NAME    traffic (default), oversize, short-tx, poison,\n"
 "                     rx-starve; triple-fault and reboot test the exits\n"
 "  --mem MiB          guest memory, 16..3072 (default 64)\n"

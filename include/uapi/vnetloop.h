@@ -38,33 +38,49 @@
 
 /*
  * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the device contract's
- * thirteen, in its order; the rest are module extras. X(ID, name).
+ * thirteen, in its order; the rest are module extras. Ids are append-only.
  */
-#define VNETLOOP_COUNTERS(X)						\
-	X(TX_PACKETS, tx_packets)					\
-	X(TX_BYTES, tx_bytes)						\
-	X(RX_PACKETS, rx_packets)					\
-	X(RX_BYTES, rx_bytes)						\
-	X(TX_DROPPED_NO_RX_BUFFER, tx_dropped_no_rx_buffer)		\
-	X(TX_DROPPED_RX_POISONED, tx_dropped_rx_poisoned)		\
-	X(TX_CHAIN_INVALID, tx_chain_invalid)				\
-	X(TX_OVERSIZE_DROPPED, tx_oversize_dropped)			\
-	X(RX_CHAIN_INVALID, rx_chain_invalid)				\
-	X(RX_WRITE_FAILED, rx_write_failed)				\
-	X(TX_ADD_USED_FAILURES, tx_add_used_failures)			\
-	X(RX_ADD_USED_FAILURES, rx_add_used_failures)			\
-	X(INVALID_AVAIL_IDX_COUNT, invalid_avail_idx_count)		\
-	X(KICKS, kicks)							\
-	X(INTERRUPTS, interrupts)					\
-	X(WORKER_RUNS, worker_runs)					\
-	X(BUDGET_REQUEUES, budget_requeues)
-
-#define __VNETLOOP_C_ENUM(id, name) VNETLOOP_C_##id,
 enum vnetloop_counter {
-	VNETLOOP_COUNTERS(__VNETLOOP_C_ENUM)
+	VNETLOOP_C_TX_PACKETS,
+	VNETLOOP_C_TX_BYTES,
+	VNETLOOP_C_RX_PACKETS,
+	VNETLOOP_C_RX_BYTES,
+	VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER,
+	VNETLOOP_C_TX_DROPPED_RX_POISONED,
+	VNETLOOP_C_TX_CHAIN_INVALID,
+	VNETLOOP_C_TX_OVERSIZE_DROPPED,
+	VNETLOOP_C_RX_CHAIN_INVALID,
+	VNETLOOP_C_RX_WRITE_FAILED,
+	VNETLOOP_C_TX_ADD_USED_FAILURES,
+	VNETLOOP_C_RX_ADD_USED_FAILURES,
+	VNETLOOP_C_INVALID_AVAIL_IDX_COUNT,
+	VNETLOOP_C_KICKS,		/* module extras from here */
+	VNETLOOP_C_INTERRUPTS,
+	VNETLOOP_C_WORKER_RUNS,
+	VNETLOOP_C_BUDGET_REQUEUES,
 	VNETLOOP_NUM_COUNTERS
 };
-#undef __VNETLOOP_C_ENUM
+
+/* The counters' names, indexed by id: a brace initializer for a table. */
+#define VNETLOOP_COUNTER_NAMES {					\
+	"tx_packets",							\
+	"tx_bytes",							\
+	"rx_packets",							\
+	"rx_bytes",							\
+	"tx_dropped_no_rx_buffer",					\
+	"tx_dropped_rx_poisoned",					\
+	"tx_chain_invalid",						\
+	"tx_oversize_dropped",						\
+	"rx_chain_invalid",						\
+	"rx_write_failed",						\
+	"tx_add_used_failures",						\
+	"rx_add_used_failures",						\
+	"invalid_avail_idx_count",					\
+	"kicks",							\
+	"interrupts",							\
+	"worker_runs",							\
+	"budget_requeues",						\
+}
 
 #define VNETLOOP_NUM_SPEC_COUNTERS	(VNETLOOP_C_INVALID_AVAIL_IDX_COUNT + 1)
 

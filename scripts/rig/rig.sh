@@ -109,7 +109,7 @@ append="console=ttyS0 loglevel=5 panic=-1 panic_on_warn=0 printk.devkmsg=on"
 append="$append cryptomgr.notests=1"
 append="$append ${RIG_APPEND:-}"
 qemu=("$qemu_bin" -nodefaults -no-user-config -display none -no-reboot
-	-accel tcg -cpu max -m "${RIG_MEM:-2048}" -smp "${RIG_SMP:-2}"
+	-accel tcg,thread=single -cpu max -m "${RIG_MEM:-2048}" -smp "${RIG_SMP:-2}"
 	-kernel "$kernel" -initrd "$work/boot.cpio" -append "$append")
 
 if [ "$mode" = shell ]; then

@@ -8,10 +8,8 @@
 
 #include "vqt.h"
 
-#define VQT_NAME(id, name) [VNETLOOP_C_##id] = #name,
-static const char *const vqt_names[VNETLOOP_NUM_COUNTERS] = {
-	VNETLOOP_COUNTERS(VQT_NAME)
-};
+static const char *const vqt_names[VNETLOOP_NUM_COUNTERS] =
+	VNETLOOP_COUNTER_NAMES;
 
 const char *vqt_counter_name(unsigned int id)
 {

@@ -18,11 +18,8 @@
 
 #define VNL_DEBUGFS_MAGIC	0x64626720	/* DEBUGFS_MAGIC */
 
-#define VNL_NAME(id, name) [VNETLOOP_C_##id] = #name,
-const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] = {
-	VNETLOOP_COUNTERS(VNL_NAME)
-};
-#undef VNL_NAME
+const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] =
+	VNETLOOP_COUNTER_NAMES;
 
 const char *vnl_debugfs_missing(void)
 {

@@ -251,7 +251,7 @@ static void test_version_and_exit(void)
 	ok(!strcmp(vnl_counter_name(0), "tx_packets") &&
 	   !strcmp(vnl_counter_name(12), "invalid_avail_idx_count") &&
 	   !vnl_counter_name(VNETLOOP_NUM_COUNTERS),
-	   "names: counter names follow the uAPI X-macro");
+	   "names: counter names follow the uAPI table");
 }
 
 /* Run fn's output into a string and compare with want. */

@@ -346,7 +346,8 @@ check "watch --json: rates are the deltas over the interval" \
 	jq -e -s 'all(.[]; (.rate.tx_frames_per_s * .interval_s - .delta.tx_packets | fabs) <= 0.01 + .delta.tx_packets * 0.0001 and
 		     (.rate.tx_bytes_per_s * .interval_s - .delta.tx_bytes | fabs) <= 0.01 + .delta.tx_bytes * 0.0001 and
 		     (.rate.rx_frames_per_s * .interval_s - .delta.rx_packets | fabs) <= 0.01 + .delta.rx_packets * 0.0001 and
-		     (.rate.rx_bytes_per_s * .interval_s - .delta.rx_bytes | fabs) <= 0.01 + .delta.rx_bytes * 0.0001)' "$tmp/wj"
+		     (.rate.rx_bytes_per_s * .interval_s - .delta.rx_bytes | fabs) <= 0.01 + .delta.rx_bytes * 0.0001)' "$tmp/wj" ||
+	diag "$tmp/wj"
 check "watch --json: UTC timestamps in order" \
 	jq -e -s 'map(.time) | (. == sort) and all(.[]; test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$"))' "$tmp/wj"
 awk '$1 ~ /^[a-z_]+$/ && $2 ~ /^[+]/ { s[$1] += substr($2, 2) }

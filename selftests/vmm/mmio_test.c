@@ -263,7 +263,7 @@ TEST_F(mmio, device_feature_windows)
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
 }
 
-TEST_F(mmio, ktstr_feature_set_without_event_idx)
+TEST_F(mmio, minimal_feature_set_without_event_idx)
 {
 	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES & ~F_EIDX,
 		      test_mac);
