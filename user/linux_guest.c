@@ -14,6 +14,7 @@
 #include "bzimage.h"
 #include "linux_guest.h"
 #include "mptable.h"
+#include "run.h"
 #include "ucall.h"
 
 /*
@@ -178,20 +179,11 @@ int linux_guest_verdict(const struct linux_guest *g, int code, char *why,
 static void json_str(const char *k, const char *s)
 {
 	printf("\"%s\":", k);
-	if (!s) {
-		printf("null,");
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	printf("\",");
+	if (s)
+		json_string(s);
+	else
+		printf("null");
+	putchar(',');
 }
 
 void linux_guest_json(const struct linux_guest *g)

@@ -134,7 +134,8 @@ static void json_u64(const char *k, uint64_t v, bool comma)
 	printf("\"%s\":%llu%s", k, (unsigned long long)v, comma ? "," : "");
 }
 
-static void json_string(const char *s)
+/* s as a JSON string literal on stdout. */
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {

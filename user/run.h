@@ -52,5 +52,6 @@ extern const char *const run_backend_names[3];
 /* report.c */
 void run_report_text(const struct run_state *s);
 void run_report_json(const struct run_state *s);
+void json_string(const char *s);
 
 #endif /* VNL_RUN_H */
