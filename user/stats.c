@@ -194,9 +194,13 @@ void vnl_stats_interval(FILE *f, const struct vnl_dev_stats *cur,
 	double rxf = rate(delta[VNETLOOP_C_RX_PACKETS], secs);
 	double rxb = rate(delta[VNETLOOP_C_RX_BYTES], secs);
 
+	/*
+	 * A loaded host can make an interval short; nanoseconds keep
+	 * rate * interval_s equal to the delta for a reader.
+	 */
 	if (json) {
 		fprintf(f, "{\"time\":\"%s\",\"dev_id\":%" PRIu32
-			",\"interval_s\":%.6f,\"counters\":{", ts, cur->dev_id,
+			",\"interval_s\":%.9f,\"counters\":{", ts, cur->dev_id,
 			secs);
 		json_counters(f, cur->c, cur->present, false);
 		fputs("},\"delta\":{", f);

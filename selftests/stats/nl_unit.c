@@ -357,7 +357,7 @@ static void test_watch(void)
 	f = open_memstream(&buf, &len);
 	vnl_stats_interval(f, &b, delta, 0.5, "T", true);
 	fclose(f);
-	ok(!strcmp(buf, "{\"time\":\"T\",\"dev_id\":2,\"interval_s\":0.500000,"
+	ok(!strcmp(buf, "{\"time\":\"T\",\"dev_id\":2,\"interval_s\":0.500000000,"
 		      "\"counters\":{\"tx_packets\":150,\"tx_bytes\":9600,\"rx_packets\":130,\"rx_bytes\":8320},"
 		      "\"delta\":{\"tx_packets\":50,\"tx_bytes\":3200,\"rx_packets\":40,\"rx_bytes\":2560},"
 		      "\"rate\":{\"tx_frames_per_s\":100.000,\"tx_bytes_per_s\":6400.000,"
