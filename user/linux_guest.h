@@ -18,7 +18,11 @@
 #define LINUX_GUEST_MARKER	"VNETLOOP-GUEST-RESULT: "
 #define LINUX_GUEST_CMDLINE_MAX	4096
 
+/* Seconds a guest that printed its result has to reset. */
+#define LINUX_GUEST_RESET_GRACE	10
+
 struct linux_guest {
+	struct vm *vm;
 	const char *kernel;
 	const char *initrd;		/* NULL: none */
 	char cmdline[LINUX_GUEST_CMDLINE_MAX];

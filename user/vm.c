@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 #include "serial.h"
 #include "ucall.h"
@@ -186,6 +187,7 @@ int vm_create(struct vm *vm, uint64_t mem_size, unsigned int nvcpus)
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = -1;
 	vm->stop_efd = -1;
+	vm->grace_fd = -1;
 	vm->mem_size = mem_size;
 	vm->nvcpus = nvcpus;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -213,6 +215,9 @@ int vm_create(struct vm *vm, uint64_t mem_size, unsigned int nvcpus)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return vm_ioctl_err("eventfd");
+	vm->grace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (vm->grace_fd < 0)
+		return vm_ioctl_err("timerfd_create");
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR))
 		return vm_ioctl_err("KVM_SET_TSS_ADDR");
 	/* Only VMX without unrestricted guest needs it; harmless elsewhere. */
@@ -245,6 +250,9 @@ void vm_destroy(struct vm *vm)
 	vm->mem = NULL;
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
+	if (vm->grace_fd >= 0)
+		close(vm->grace_fd);
+	vm->grace_fd = -1;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -482,20 +490,39 @@ void vm_stop(struct vm *vm, int code, const char *fmt, ...)
 		perror("vnetloop: eventfd write");
 }
 
+void vm_stop_after(struct vm *vm, unsigned int secs, int code,
+		   const char *why)
+{
+	struct itimerspec its = { .it_value.tv_sec = secs };
+
+	if (vm->grace_fd < 0 || timerfd_gettime(vm->grace_fd, &its) ||
+	    its.it_value.tv_sec || its.it_value.tv_nsec)
+		return;		/* no timer, or already armed */
+	vm->grace_code = code;
+	snprintf(vm->grace_why, sizeof(vm->grace_why), "%s", why);
+	its = (struct itimerspec){ .it_value.tv_sec = secs };
+	timerfd_settime(vm->grace_fd, 0, &its, NULL);
+}
+
 static int vm_wait(struct vm *vm, int sfd)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = vm->stop_efd, .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
+		{ .fd = vm->grace_fd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 
 	while (!atomic_load(&vm->stopping)) {
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			vm_stop(vm, VM_EXIT_UNEXPECTED, "poll: %s",
 				strerror(errno));
+			break;
+		}
+		if (p[2].revents & POLLIN) {
+			vm_stop(vm, vm->grace_code, "%s", vm->grace_why);
 			break;
 		}
 		if (!(p[1].revents & POLLIN))

@@ -85,6 +85,9 @@ struct vm {
 	int exit_code;
 	char why[256];
 	int stop_efd;
+	int grace_fd;		/* timerfd armed by vm_stop_after() */
+	int grace_code;
+	char grace_why[128];
 };
 
 /*
@@ -120,6 +123,12 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  */
 int vm_run(struct vm *vm);
 /* Ask the VM to stop with code and a message; the first call wins. */
+/*
+ * End the VM with code and why in secs seconds unless it ends first: for a
+ * guest that has said all it will say. Safe from any thread.
+ */
+void vm_stop_after(struct vm *vm, unsigned int secs, int code,
+		   const char *why);
 void vm_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

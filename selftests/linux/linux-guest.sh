@@ -271,5 +271,15 @@ msg=$(jq -r '.linux.panic // empty' "$tmp/panic.json" 2>/dev/null)
 	[ "$why" = "the guest kernel panicked: $msg" ]
 check $? "a guest kernel panic makes vnetloop exit 1 (exit $rc: $why)"
 
+# A guest that prints its result and then never resets (here: init waits in
+# a shell): the VM ends after the grace time with the guest's verdict.
+run noreset "vnl.frames=4 vnl.shell=1" --backend "$b"
+rc=$(cat "$tmp/noreset.rc")
+why=$(jq -r '.result // empty' "$tmp/noreset.json" 2>/dev/null)
+res=$(jq -r '.linux.result // empty' "$tmp/noreset.json" 2>/dev/null)
+[ "$rc" -eq 0 ] && [ "$res" = PASS ] &&
+	echo "$why" | grep -q 'did not reset within the grace time'
+check $? "a guest that does not reset after its result ends after the grace time (exit $rc: $why)"
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
