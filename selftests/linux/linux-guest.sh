@@ -64,10 +64,7 @@ GUEST_ARGS=${GUEST_ARGS:-noxsave}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 
 echo "TAP version 13"
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
+. "${0%/*}/../tap.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 command -v jq >/dev/null || skip_all "needs jq"
@@ -81,17 +78,7 @@ esac
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "not ok $n $*"
-}
 # check STATUS DESCRIPTION [DETAIL]: ok when STATUS is 0.
 check() {
 	if [ "$1" -eq 0 ]; then

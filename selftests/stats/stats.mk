@@ -36,5 +36,6 @@ stats-unit-run: $(STATS_T_DIR)/nl_unit
 
 all: $(STATS_T_BINS)
 RIG_TESTS += $(STATS_T_DIR)/nl_unit selftests/stats/stats_test.sh
+RIG_FILES += selftests/tap.sh
 RIG_FILES += $(B)/vnetloop $(STATS_T_DIR)/vnl_traffic $(STATS_T_DIR)/runwith \
 	     $(shell command -v jq 2>/dev/null)

@@ -12,16 +12,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 VNETLOOP=${VNETLOOP:-$top/build/vnetloop}
 T=$top/build/selftests/stats
 DBG=/sys/kernel/debug/vnetloop
-n=0
-fails=0
 pids=
 
 echo "TAP version 13"
 
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
+. "${0%/*}/../tap.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 command -v jq >/dev/null || skip_all "needs jq"
@@ -51,17 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "not ok $n $*"
-}
 
 skip() {
 	n=$((n + 1))

@@ -36,27 +36,14 @@ while getopts "b:n:s:B:xv" o; do
 done
 
 echo "TAP version 13"
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
+. "${0%/*}/../tap.sh"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 command -v jq >/dev/null || skip_all "needs jq"
 [ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "not ok $n $*"
-}
 # check COND-STATUS DESCRIPTION [DETAIL]
 check() {
 	if [ "$1" -eq 0 ]; then

@@ -37,4 +37,4 @@ vmm-tests: $(VMM_T_BINS) $(B)/vnetloop
 
 all: $(VMM_T_BINS)
 RIG_TESTS += selftests/vmm/rig-vmm.sh
-RIG_FILES += $(B)/vnetloop selftests/vmm/scenarios.sh
+RIG_FILES += $(B)/vnetloop selftests/vmm/scenarios.sh selftests/tap.sh
