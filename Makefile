@@ -13,7 +13,7 @@ PREFIX	?= /usr/local
 
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -I.
-ENGINE_SRCS := core/vnl_engine.c core/vnl_region.c
+ENGINE_SRCS := core/vnl_engine.c core/vnl_mem.c
 
 export CACHE KVER KDIR
 

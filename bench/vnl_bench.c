@@ -2,8 +2,8 @@
 /*
  * Microbenchmark of the ring engine (not a test): frames/s and ns/frame for
  * 64, 1500 and 65535-byte frames, with 1, 32 and 256 frames queued per kick,
- * on 256-entry queues. Guest memory is one malloc'd region reached through
- * bounds-checked memcpy ops, as in the userspace backends.
+ * on 256-entry queues. Guest memory is one malloc'd region behind the same
+ * memory model (core/vnl_mem.h) as every other home of the engine.
  *
  * Each result stands beside a plain memcpy of the same bytes (header plus
  * payload, one copy per frame, same buffers): the physical bound. Engine and
@@ -11,6 +11,11 @@
  * the ratio holds even on a busy machine.
  *
  * Usage: vnl_bench [-r ROUNDS] [-t MS_PER_MEASUREMENT]
+ *        vnl_bench -c SIZE,BATCH,KICKS
+ *
+ * -c runs only the engine, KICKS rounds of BATCH frames, and prints the
+ * frame count: scripts/bench-instr.sh runs it under callgrind, collecting
+ * inside engine_round() only, for instructions per frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +39,8 @@
 struct bench {
 	struct vnl_region reg;
 	u8 *mem;
-	u8 *scratch;
-	struct vnl_dev dev;
-	u64 ctr[VNETLOOP_NUM_SPEC_COUNTERS];
+	struct vnl_engine eng;
+	u64 ctr[VNETLOOP_NUM_COUNTERS];
 	u64 stride;		/* bytes between two frames' buffers */
 	u32 size;		/* frame bytes after the header */
 	u16 avail_idx;		/* the guest's next avail index, both queues */
@@ -48,41 +52,24 @@ struct result {
 	double ratio;		/* engine throughput / memcpy throughput */
 };
 
-static int b_read(void *ctx, u64 gpa, void *dst, u32 len)
-{
-	struct bench *b = ctx;
-	u64 hva, room;
-
-	if (vnl_region_find(&b->reg, 1, gpa, &hva, &room) || room < len)
-		return -EFAULT;
-	memcpy(dst, (const void *)(uintptr_t)hva, len);
-	return 0;
-}
-
-static int b_write(void *ctx, u64 gpa, const void *src, u32 len)
-{
-	struct bench *b = ctx;
-	u64 hva, room;
-
-	if (vnl_region_find(&b->reg, 1, gpa, &hva, &room) || room < len)
-		return -EFAULT;
-	memcpy((void *)(uintptr_t)hva, src, len);
-	return 0;
-}
-
 static void b_commit(void *ctx, const u64 *delta)
 {
 	struct bench *b = ctx;
 	unsigned int i;
 
-	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		b->ctr[i] += delta[i];
 }
 
-static const struct vnl_ops b_ops = {
-	.read = b_read,
-	.write = b_write,
+/* The guest polls the used rings: the interrupt is only counted. */
+static void b_interrupt(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct vnl_engine_ops b_ops = {
 	.commit = b_commit,
+	.interrupt = b_interrupt,
 };
 
 static double now_ns(void)
@@ -150,27 +137,33 @@ static int setup(struct bench *b, u32 size)
 		memset(b->mem + tx_buf(b, i) + VNL_NET_HDR_LEN, 0x40 + i % 64,
 		       size);
 	}
-	vnl_dev_init(&b->dev, &b_ops, b, b->scratch);
-	ret = vnl_dev_set_features(&b->dev, VNETLOOP_FEATURES);
+	vnl_engine_init(&b->eng, &b_ops, b, NULL);
+	ret = vnl_engine_set_mem(&b->eng, &b->reg, 1);
+	if (!ret)
+		ret = vnl_engine_set_features(&b->eng, VNETLOOP_FEATURES);
 	for (q = 0; q < VNETLOOP_NUM_QUEUES && !ret; q++)
-		ret = vnl_dev_set_vring(&b->dev, q, QSIZE,
-					GPA_BASE + DESC_OFF(q),
-					GPA_BASE + AVAIL_OFF(q),
-					GPA_BASE + USED_OFF(q));
+		ret = vnl_engine_set_vring(&b->eng, q, QSIZE,
+					   GPA_BASE + DESC_OFF(q),
+					   GPA_BASE + AVAIL_OFF(q),
+					   GPA_BASE + USED_OFF(q));
 	if (ret)
 		return ret;
-	vnl_dev_start(&b->dev);
+	vnl_engine_start(&b->eng);
 	return 0;
 }
 
-/* Queue batch RX buffers and batch TX frames, kick, drain until done. */
-static void engine_round(struct bench *b, unsigned int batch)
+/*
+ * Queue batch RX buffers and batch TX frames, kick, drain until done. Not
+ * inlined: callgrind collects inside it by name.
+ */
+static __attribute__((noinline)) void engine_round(struct bench *b,
+						   unsigned int batch)
 {
 	b->avail_idx += batch;
 	put16(b, AVAIL_OFF(VNETLOOP_QUEUE_RX) + VNL_AVAIL_IDX, b->avail_idx);
 	vnl_wmb();
 	put16(b, AVAIL_OFF(VNETLOOP_QUEUE_TX) + VNL_AVAIL_IDX, b->avail_idx);
-	while (vnl_drain(&b->dev) & VNL_DRAIN_MORE)
+	while (vnl_drain(&b->eng))
 		;
 }
 
@@ -314,8 +307,35 @@ static int measure(struct bench *b, u32 size, unsigned int batch,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vnl_bench [-r ROUNDS (1..%d)] [-t MS_PER_MEASUREMENT]\n",
-		MAX_ROUNDS);
+	fprintf(stderr, "usage: vnl_bench [-r ROUNDS (1..%d)] [-t MS_PER_MEASUREMENT]\n"
+		"       vnl_bench -c SIZE,BATCH,KICKS\n", MAX_ROUNDS);
+}
+
+/* -c: a fixed amount of engine work, for instruction counts. */
+static int count_run(struct bench *b, const char *spec)
+{
+	unsigned int size, batch, kicks, i;
+	u64 frames;
+
+	if (sscanf(spec, "%u,%u,%u", &size, &batch, &kicks) != 3 ||
+	    size > 65535 || !batch || QSIZE % batch || !kicks) {
+		fprintf(stderr, "vnl_bench: -c wants SIZE,BATCH,KICKS with SIZE <= 65535 and BATCH dividing %u, not '%s'\n",
+			QSIZE, spec);
+		return 2;
+	}
+	if (setup(b, size)) {
+		fprintf(stderr, "vnl_bench: engine refused the queue setup\n");
+		return 1;
+	}
+	memset(b->ctr, 0, sizeof(b->ctr));
+	for (i = 0; i < kicks; i++)
+		engine_round(b, batch);
+	frames = (u64)kicks * batch;
+	if (verify_data(b) || verify_counters(b, frames))
+		return 1;
+	printf("frames %llu size %u batch %u\n", (unsigned long long)frames,
+	       size, batch);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -324,12 +344,16 @@ int main(int argc, char **argv)
 	static const unsigned int batches[] = { 1, 32, 256 };
 	unsigned int rounds = 7, si, bi;
 	double target_ms = 10;
+	const char *count = NULL;
 	struct bench b = { 0 };
 	struct result res;
 	int opt, ret = 0;
 
-	while ((opt = getopt(argc, argv, "r:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:r:t:h")) != -1) {
 		switch (opt) {
+		case 'c':
+			count = optarg;
+			break;
 		case 'r':
 			rounds = atoi(optarg);
 			break;
@@ -348,8 +372,7 @@ int main(int argc, char **argv)
 	}
 
 	b.mem = malloc(MEM_SIZE);
-	b.scratch = malloc(VNL_MAX_FRAME_SIZE);
-	if (!b.mem || !b.scratch) {
+	if (!b.mem) {
 		perror("vnl_bench: allocating guest memory");
 		return 1;
 	}
@@ -358,6 +381,11 @@ int main(int argc, char **argv)
 	b.reg.gpa = GPA_BASE;
 	b.reg.size = MEM_SIZE;
 	b.reg.hva = (u64)(uintptr_t)b.mem;
+	if (count) {
+		ret = count_run(&b, count);
+		free(b.mem);
+		return ret;
+	}
 
 	printf("vnetloop ring engine vs memcpy: queue size %u, median of %u rounds, ~%.0f ms each\n",
 	       QSIZE, rounds, target_ms);
@@ -389,7 +417,6 @@ int main(int argc, char **argv)
 		}
 	}
 out:
-	free(b.scratch);
 	free(b.mem);
 	return ret;
 }

@@ -1,17 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few primitives the ring engine needs, for kbuild and for userspace.
- * Kernel: kernel types and smp_* barriers. Userspace: <stdint.h> and C11
- * fences, so the same engine source is unit-tested and fuzzed there.
+ * Kernel: kernel types, smp_* barriers, atomic_t and user access to the
+ * owner's address space. Userspace: <stdint.h>, C11 fences and atomics, and
+ * plain loads and stores, so the same engine source is unit-tested, fuzzed
+ * and benchmarked there.
+ *
+ * Guest memory is reached through host pointers tagged __user (the owner's
+ * addresses in the kernel). Accesses are grouped in sections:
+ *
+ *	if (!vnl_access_begin(p, len))
+ *		goto fault;
+ *	vnl_get(x, p, fault_end);	one load of *p's size
+ *	vnl_put(x, p, fault_end);	one store
+ *	vnl_access_end();
+ *
+ * In the kernel a section is user_access_begin()/unsafe_{get,put}_user():
+ * nothing inside may call a function, and a fault jumps to the label with
+ * user access still open (the label ends it). In userspace the pointers were
+ * translated from a region table the VMM maps, so accesses cannot fault.
  */
 #ifndef VNL_COMPAT_H
 #define VNL_COMPAT_H
 
 #ifdef __KERNEL__
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/compiler.h>
+#include <linux/uaccess.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
@@ -20,6 +38,20 @@
 #define vnl_wmb()	smp_wmb()	/* used entry before used->idx */
 #define vnl_mb()	smp_mb()	/* our store before the guest's hint */
 
+#define vnl_read_once(x)	READ_ONCE(x)
+
+#define vnl_guest_ptr(hva)		u64_to_user_ptr(hva)
+#define vnl_access_begin(p, len)	user_access_begin(p, len)
+#define vnl_access_end()		user_access_end()
+#define vnl_get(x, p, label)		unsafe_get_user(x, p, label)
+#define vnl_put(x, p, label)		unsafe_put_user(x, p, label)
+
+typedef atomic_t vnl_atomic_t;
+#define vnl_atomic_read(a)		atomic_read(a)
+#define vnl_atomic_set(a, v)		atomic_set(a, v)
+#define vnl_atomic_or(v, a)		atomic_or(v, a)
+#define vnl_atomic_andnot(v, a)		atomic_andnot(v, a)
+
 #else /* userspace */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,6 +59,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <linux/types.h>	/* __le16 and friends */
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -54,6 +87,62 @@ typedef uint64_t u64;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
+
+#define vnl_read_once(x)	(x)
+
+/* Guest pointers keep the kernel's annotation; it means nothing here. */
+#ifndef __user
+#define __user
+#endif
+#define vnl_guest_ptr(hva)		((void *)(uintptr_t)(hva))
+#define vnl_access_begin(p, len)	((void)(p), (void)(len), true)
+#define vnl_access_end()		do { } while (0)
+/*
+ * Test builds (-DVNL_ENGINE_TEST_HOOKS: the unit tests and the fuzzer) see
+ * every guest access the engine makes, after writes and before reads, to
+ * count them or to play a guest that races the device.
+ */
+#ifdef VNL_ENGINE_TEST_HOOKS
+extern void (*vnl_test_access)(void *p, size_t len, bool write);
+#define vnl_test_hook(p, len, w)					\
+	do {								\
+		if (vnl_test_access)					\
+			vnl_test_access((void *)(p), len, w);		\
+	} while (0)
+#else
+#define vnl_test_hook(p, len, w)	do { } while (0)
+#endif
+
+/*
+ * Nothing faults here, so the labels of the kernel's error paths go unused.
+ */
+#pragma GCC diagnostic ignored "-Wunused-label"
+
+/*
+ * One fixed-size volatile access each, through a packed alias because a
+ * hostile guest may place rings unaligned: the guest may change the memory
+ * at any time, so no access may be merged, repeated or dropped.
+ */
+#define vnl_guest_cell(p)						\
+	((volatile struct __attribute__((packed, may_alias)) {		\
+		__typeof__(*(p)) v;					\
+	} *)(p))
+#define vnl_get(x, p, label)						\
+	do {								\
+		vnl_test_hook(p, sizeof(*(p)), false);			\
+		(x) = vnl_guest_cell(p)->v;				\
+	} while (0)
+#define vnl_put(x, p, label)						\
+	do {								\
+		vnl_guest_cell(p)->v = (x);				\
+		vnl_test_hook(p, sizeof(*(p)), true);			\
+	} while (0)
+
+typedef _Atomic u32 vnl_atomic_t;
+#define vnl_atomic_read(a)		atomic_load(a)
+#define vnl_atomic_set(a, v)		atomic_store(a, v)
+#define vnl_atomic_or(v, a)		atomic_fetch_or(a, v)
+#define vnl_atomic_andnot(v, a)		atomic_fetch_and(a, ~(u32)(v))
 
 #endif /* __KERNEL__ */
 

@@ -1,52 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The loopback ring engine: pop TX chains, copy each frame into the next RX
- * chain, complete both, decide on one interrupt per drain (SPEC 2-4).
+ * chain, complete both, publish the used rings and decide on one interrupt
+ * per drain (SPEC 2-4).
  *
  * Everything the guest wrote is untrusted: indices are checked against the
- * queue size, every walk is bounded by it, and guest memory is only reached
- * through d->ops, which report unbacked ranges instead of faulting.
+ * queue size, every walk is bounded by it, and every address goes through
+ * the region table. Rings are translated once per configuration and then
+ * accessed directly, a few fixed-size loads and stores per access section
+ * (core/vnl_compat.h); frame bytes are copied once, from the TX buffer
+ * straight into the RX buffer.
  */
 #include "vnl_engine.h"
 
 #define VNL_RX	VNETLOOP_QUEUE_RX
 #define VNL_TX	VNETLOOP_QUEUE_TX
 
-struct vnl_desc {
-	__le64 addr;
-	__le32 len;
-	__le16 flags;
-	__le16 next;
-};
-
 enum vnl_tx_verdict { VNL_TX_OK, VNL_TX_INVALID, VNL_TX_OVERSIZE };
 
-static inline void vnl_count(struct vnl_dev *d, enum vnetloop_counter c,
+/* A position in a walked chain, for copies that cross descriptors. */
+struct vnl_cursor {
+	const struct vnl_chain *c;
+	u32 i;		/* descriptor */
+	u32 off;	/* bytes into it */
+};
+
+static inline void vnl_count(struct vnl_engine *e, enum vnetloop_counter c,
 			     u64 v)
 {
-	d->delta[c] += v;
+	e->delta[c] += v;
 }
 
-static inline bool vnl_has(const struct vnl_dev *d, unsigned int bit)
+static inline bool vnl_has(const struct vnl_engine *e, unsigned int bit)
 {
-	return d->features & (1ULL << bit);
-}
-
-static int vnl_read16(struct vnl_dev *d, u64 gpa, u16 *v)
-{
-	__le16 raw;
-	int ret = d->ops->read(d->ctx, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*v = le16_to_cpu(raw);
-	return ret;
-}
-
-static int vnl_write16(struct vnl_dev *d, u64 gpa, u16 v)
-{
-	__le16 raw = cpu_to_le16(v);
-
-	return d->ops->write(d->ctx, gpa, &raw, sizeof(raw));
+	return e->features & (1ULL << bit);
 }
 
 /* The guest asked for an interrupt between old and new (virtio 2.7.10). */
@@ -60,24 +47,76 @@ static bool vnl_is_pow2(u32 n)
 	return n && !(n & (n - 1));
 }
 
-void vnl_dev_init(struct vnl_dev *d, const struct vnl_ops *ops, void *ctx,
-		  u8 *scratch)
-{
-	memset(d, 0, sizeof(*d));
-	d->ops = ops;
-	d->ctx = ctx;
-	d->scratch = scratch;
-	d->budget_packets = VNL_BUDGET_PACKETS;
-	d->budget_bytes = VNL_BUDGET_BYTES;
-}
-
 static bool vnl_range_ok(u64 base, u64 len)
 {
 	return base + len - 1 >= base;
 }
 
-int vnl_dev_set_vring(struct vnl_dev *d, unsigned int q, u32 num, u64 desc,
-		      u64 avail, u64 used)
+void vnl_engine_init(struct vnl_engine *e, const struct vnl_engine_ops *ops,
+		     void *ctx, u8 *bounce)
+{
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->ctx = ctx;
+	e->mem.bounce = bounce;
+	vnl_atomic_set(&e->isr, 0);
+	vnl_atomic_set(&e->status, 0);
+	e->budget_packets = VNL_BUDGET_PACKETS;
+	e->budget_bytes = VNL_BUDGET_BYTES;
+}
+
+void vnl_engine_set_budget(struct vnl_engine *e, u32 packets, u32 bytes)
+{
+	e->budget_packets = packets;
+	e->budget_bytes = bytes;
+}
+
+/*
+ * Translate the rings of vq. A ring that is not inside one region stays
+ * NULL: its accesses then fail as unbacked ones (SPEC 2-3).
+ */
+static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
+{
+	u64 h;
+
+	vq->desc_p = NULL;
+	vq->avail_p = NULL;
+	vq->used_p = NULL;
+	vq->used_ring_p = NULL;
+	vq->avail_event_p = NULL;
+	if (!vq->num)
+		return;
+	if (!vnl_mem_xlate(&e->mem, vq->desc, (u64)vq->num * VNL_DESC_SIZE,
+			   &h))
+		vq->desc_p = vnl_guest_ptr(h);
+	if (!vnl_mem_xlate(&e->mem, vq->avail,
+			   VNL_AVAIL_USED_EVENT(vq->num) + 2, &h))
+		vq->avail_p = vnl_guest_ptr(h);
+	if (!vnl_mem_xlate(&e->mem, vq->used,
+			   VNL_USED_AVAIL_EVENT(vq->num) + 2, &h)) {
+		vq->used_p = vnl_guest_ptr(h);
+		vq->used_ring_p = vnl_guest_ptr(h + VNL_USED_RING(0));
+		vq->avail_event_p =
+			vnl_guest_ptr(h + VNL_USED_AVAIL_EVENT(vq->num));
+	}
+}
+
+int vnl_engine_set_mem(struct vnl_engine *e, const struct vnl_region *r,
+		       unsigned int n)
+{
+	unsigned int q;
+	int ret;
+
+	ret = vnl_mem_set(&e->mem, r, n);
+	if (ret)
+		return ret;
+	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		vnl_vq_map(e, &e->vq[q]);
+	return 0;
+}
+
+int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
+			 u64 desc, u64 avail, u64 used)
 {
 	struct vnl_vq *vq;
 
@@ -88,290 +127,601 @@ int vnl_dev_set_vring(struct vnl_dev *d, unsigned int q, u32 num, u64 desc,
 	    !vnl_range_ok(avail, VNL_AVAIL_USED_EVENT(num) + 2) ||
 	    !vnl_range_ok(used, VNL_USED_AVAIL_EVENT(num) + 2))
 		return -EINVAL;
-	vq = &d->vq[q];
+	vq = &e->vq[q];
 	memset(vq, 0, sizeof(*vq));
 	vq->num = num;
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
 	vq->ready = true;
+	vnl_vq_map(e, vq);
 	return 0;
 }
 
-int vnl_dev_set_features(struct vnl_dev *d, u64 features)
+int vnl_engine_set_features(struct vnl_engine *e, u64 features)
 {
 	if (features & ~(u64)VNETLOOP_FEATURES)
 		return -EINVAL;
-	d->features = features;
+	e->features = features;
 	return 0;
 }
 
-void vnl_dev_start(struct vnl_dev *d)
+void vnl_engine_start(struct vnl_engine *e)
 {
-	d->live = true;
+	e->live = true;
 }
 
-void vnl_dev_reset(struct vnl_dev *d)
+void vnl_engine_reset(struct vnl_engine *e)
 {
-	memset(d->vq, 0, sizeof(d->vq));
-	d->features = 0;
-	d->live = false;
+	memset(e->vq, 0, sizeof(e->vq));
+	e->features = 0;
+	e->live = false;
+	vnl_atomic_set(&e->isr, 0);
+	vnl_atomic_set(&e->status, 0);
 }
 
-bool vnl_dev_needs_reset(const struct vnl_dev *d)
+void vnl_engine_queue_state(const struct vnl_engine *e, unsigned int q,
+			    struct vnl_queue_state *s)
 {
-	return d->vq[VNL_RX].poisoned || d->vq[VNL_TX].poisoned;
+	const struct vnl_vq *vq = &e->vq[q];
+
+	s->desc = vq->desc;
+	s->avail = vq->avail;
+	s->used = vq->used;
+	s->num = vq->num;
+	s->ready = vq->ready;
+	/* The worker may be moving these. */
+	s->poisoned = vnl_read_once(vq->poisoned);
+	s->last_avail = vnl_read_once(vq->last_avail);
+	s->used_idx = vnl_read_once(vq->used_idx);
 }
 
 /* SPEC 3: poisoning is counted and signalled once per transition. */
-static unsigned int vnl_poison(struct vnl_dev *d, unsigned int q)
+static void vnl_poison(struct vnl_engine *e, unsigned int q,
+		       unsigned int *poisoned)
 {
-	struct vnl_vq *vq = &d->vq[q];
+	struct vnl_vq *vq = &e->vq[q];
 
 	if (vq->poisoned)
-		return 0;
+		return;
 	vq->poisoned = true;
-	vnl_count(d, VNETLOOP_C_INVALID_AVAIL_IDX_COUNT, 1);
-	return VNETLOOP_ISR_CONFIG |
-	       (q == VNL_TX ? VNL_DRAIN_POISONED_TX : VNL_DRAIN_POISONED_RX);
+	vnl_count(e, VNETLOOP_C_INVALID_AVAIL_IDX_COUNT, 1);
+	*poisoned |= 1U << q;
 }
 
 /*
  * Re-read avail->idx. Returns the number of pending entries, or -1 after
  * poisoning the queue (idx unreadable or more than num ahead of us).
  */
-static int vnl_avail_refresh(struct vnl_dev *d, unsigned int q,
-			     unsigned int *ret)
+static int vnl_avail_refresh(struct vnl_engine *e, unsigned int q,
+			     unsigned int *poisoned)
 {
-	struct vnl_vq *vq = &d->vq[q];
+	struct vnl_vq *vq = &e->vq[q];
+	__le16 __user *p = vq->avail_p + 1;
+	__le16 raw;
 	u16 idx;
 
-	if (vnl_read16(d, vq->avail + VNL_AVAIL_IDX, &idx) ||
-	    (u16)(idx - vq->last_avail) > vq->num) {
-		*ret |= vnl_poison(d, q);
-		return -1;
-	}
+	if (!vq->avail_p || !vnl_access_begin(p, sizeof(*p)))
+		goto poison;
+	vnl_get(raw, p, fault);
+	vnl_access_end();
+	idx = le16_to_cpu(raw);
+	if ((u16)(idx - vq->last_avail) > vq->num)
+		goto poison;
 	vq->avail_idx = idx;
 	/* Ring entries are read only after the index that covers them. */
 	vnl_rmb();
 	return (u16)(idx - vq->last_avail);
+fault:
+	vnl_access_end();
+poison:
+	vnl_poison(e, q, poisoned);
+	return -1;
 }
 
-static int vnl_pop(struct vnl_dev *d, unsigned int q, u16 *head,
-		   unsigned int *ret)
+/* The next available head; the caller knows one is pending. */
+static int vnl_pop(struct vnl_engine *e, unsigned int q, u16 *head,
+		   unsigned int *poisoned)
 {
-	struct vnl_vq *vq = &d->vq[q];
-	u64 slot = vq->avail + VNL_AVAIL_RING(vq->last_avail & (vq->num - 1));
+	struct vnl_vq *vq = &e->vq[q];
+	__le16 __user *p = vq->avail_p + 2 + (vq->last_avail &
+						   (vq->num - 1));
+	__le16 raw;
 
-	if (vnl_read16(d, slot, head)) {
-		*ret |= vnl_poison(d, q);
-		return -1;
-	}
+	if (!vnl_access_begin(p, sizeof(*p)))
+		goto poison;
+	vnl_get(raw, p, fault);
+	vnl_access_end();
+	*head = le16_to_cpu(raw);
 	vq->last_avail++;
 	return 0;
+fault:
+	vnl_access_end();
+poison:
+	vnl_poison(e, q, poisoned);
+	return -1;
 }
 
 /*
- * Walk the chain at head into d->seg. Every descriptor must have the
- * direction the queue expects; at most num descriptors, so loops end.
+ * Walk the chain at head into c. Every descriptor must have the direction
+ * the queue expects; at most num descriptors, so loops end. One access
+ * section covers the whole table.
  */
-static int vnl_walk(struct vnl_dev *d, struct vnl_vq *vq, u16 head,
-		    bool writable, u32 *nseg, u64 *total)
+static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
+				    bool writable, struct vnl_chain *c)
 {
-	struct vnl_desc desc;
+	struct vnl_desc __user *t = vq->desc_p;
+	__le64 raddr;
+	__le32 rlen;
+	__le16 rflags, rnext;
 	u64 sum = 0, addr;
 	u32 n = 0, len;
 	u16 i = head, flags;
 
+	if (!t || !vnl_access_begin(t, (u64)vq->num * sizeof(*t)))
+		return -EFAULT;
 	for (;;) {
 		if (i >= vq->num || n >= vq->num)
-			return -EINVAL;
-		if (d->ops->read(d->ctx, vq->desc + (u64)i * VNL_DESC_SIZE,
-				 &desc, sizeof(desc)))
-			return -EFAULT;
-		addr = le64_to_cpu(desc.addr);
-		len = le32_to_cpu(desc.len);
-		flags = le16_to_cpu(desc.flags);
+			goto bad;
+		vnl_get(raddr, &t[i].addr, fault);
+		vnl_get(rlen, &t[i].len, fault);
+		vnl_get(rflags, &t[i].flags, fault);
+		vnl_get(rnext, &t[i].next, fault);
+		addr = le64_to_cpu(raddr);
+		len = le32_to_cpu(rlen);
+		flags = le16_to_cpu(rflags);
 		/* INDIRECT_DESC is never offered, so never negotiated. */
 		if (flags & VNL_DESC_F_INDIRECT)
-			return -EINVAL;
+			goto bad;
 		if (!!(flags & VNL_DESC_F_WRITE) != writable)
-			return -EINVAL;
-		if (len && !vnl_range_ok(addr, len))
-			return -EINVAL;
-		d->seg[n].addr = addr;
-		d->seg[n].len = len;
+			goto bad;
+		if (len && addr + len - 1 < addr)
+			goto bad;
+		c->seg[n].addr = addr;
+		c->seg[n].len = len;
 		n++;
 		sum += len;
 		if (!(flags & VNL_DESC_F_NEXT))
 			break;
-		i = le16_to_cpu(desc.next);
+		i = le16_to_cpu(rnext);
 	}
-	*nseg = n;
-	*total = sum;
+	vnl_access_end();
+	c->nseg = n;
+	c->total = sum;
+	return 0;
+fault:
+	vnl_access_end();
+	return -EFAULT;
+bad:
+	vnl_access_end();
+	return -EINVAL;
+}
+
+static void vnl_cursor_init(struct vnl_cursor *cur, const struct vnl_chain *c,
+			    u64 off)
+{
+	cur->c = c;
+	cur->i = 0;
+	while (cur->i < c->nseg && off >= c->seg[cur->i].len)
+		off -= c->seg[cur->i++].len;
+	cur->off = off;
+}
+
+/*
+ * The host address at the cursor; *n is cut to what is contiguous there
+ * (the rest of the descriptor and of its region). Exhausted and empty
+ * descriptors are skipped without being touched.
+ */
+static int vnl_cursor_map(struct vnl_engine *e, struct vnl_cursor *cur,
+			  u64 *hva, u32 *n)
+{
+	const struct vnl_seg *s;
+	u64 room;
+
+	while (cur->i < cur->c->nseg && cur->off == cur->c->seg[cur->i].len) {
+		cur->i++;
+		cur->off = 0;
+	}
+	if (cur->i >= cur->c->nseg)
+		return -EFAULT;
+	s = &cur->c->seg[cur->i];
+	if (vnl_mem_find(&e->mem, s->addr + cur->off, hva, &room))
+		return -EFAULT;
+	if (room > s->len - cur->off)
+		room = s->len - cur->off;
+	if (*n > room)
+		*n = room;
+	return 0;
+}
+
+/* Write len bytes of buf into chain c from its start. */
+static int vnl_chain_write(struct vnl_engine *e, const struct vnl_chain *c,
+			   const u8 *buf, u32 len)
+{
+	struct vnl_cursor cur;
+	u64 hva;
+	u32 n;
+
+	vnl_cursor_init(&cur, c, 0);
+	for (; len; len -= n, buf += n, cur.off += n) {
+		n = len;
+		if (vnl_cursor_map(e, &cur, &hva, &n) ||
+		    vnl_mem_write(hva, buf, n))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* The RX header at hva, in one piece: three stores. */
+static int vnl_rx_header_at(u64 hva)
+{
+	__le16 __user *p = vnl_guest_ptr(hva);
+
+	if (!vnl_access_begin(p, VNL_NET_HDR_LEN))
+		return -EFAULT;
+	vnl_put(0, (__le64 __user *)p, fault);
+	vnl_put(0, p + 4, fault);
+	vnl_put(cpu_to_le16(1), p + 5, fault);
+	vnl_access_end();
+	return 0;
+fault:
+	vnl_access_end();
+	return -EFAULT;
+}
+
+/* The RX header: all zero but num_buffers = 1 (SPEC 2). */
+static int vnl_rx_header(struct vnl_engine *e)
+{
+	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
+	u64 hva;
+
+	if (e->rx.seg[0].len >= VNL_NET_HDR_LEN &&
+	    !vnl_mem_xlate(&e->mem, e->rx.seg[0].addr, VNL_NET_HDR_LEN,
+			   &hva))
+		return vnl_rx_header_at(hva);
+	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;	/* le16 num_buffers = 1 */
+	return vnl_chain_write(e, &e->rx, hdr, sizeof(hdr));
+}
+
+/* Copy len frame bytes from the TX chain to the RX chain, past headers. */
+static int vnl_copy_frame(struct vnl_engine *e, u32 len)
+{
+	struct vnl_cursor s, d;
+	u64 sh, dh;
+	u32 n;
+	int ret;
+
+	vnl_cursor_init(&s, &e->tx, VNL_NET_HDR_LEN);
+	vnl_cursor_init(&d, &e->rx, VNL_NET_HDR_LEN);
+	for (; len; len -= n, s.off += n, d.off += n) {
+		n = len;
+		if (vnl_cursor_map(e, &s, &sh, &n))
+			return VNL_FAULT_SRC;
+		if (vnl_cursor_map(e, &d, &dh, &n))
+			return VNL_FAULT_DST;
+		ret = vnl_mem_copy(&e->mem, dh, sh, n);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
 /*
- * Move len bytes between buf and the chain in d->seg, starting at byte off
- * of the chain.
+ * Header and frame into the RX chain. The usual case, one descriptor on
+ * each side and each in one region, is one translation per side and one
+ * copy; anything else goes piece by piece.
  */
-static int vnl_xfer(struct vnl_dev *d, u32 nseg, u64 off, void *buf, u32 len,
-		    bool to_guest)
+static int vnl_rx_fill(struct vnl_engine *e, u32 len)
 {
-	u8 *p = buf;
-	u32 i, n, moved = 0;
-	int ret = 0;
+	u64 rx;
 
-	for (i = 0; i < nseg && moved < len; i++) {
-		u64 addr = d->seg[i].addr;
-		u32 slen = d->seg[i].len;
-
-		if (off >= slen) {
-			off -= slen;
-			continue;
-		}
-		n = slen - off;
-		if (n > len - moved)
-			n = len - moved;
-		if (to_guest)
-			ret = d->ops->write(d->ctx, addr + off, p + moved, n);
-		else
-			ret = d->ops->read(d->ctx, addr + off, p + moved, n);
-		if (ret)
-			break;
-		moved += n;
-		off = 0;
+	if (e->tx.hva && e->rx.nseg == 1 &&
+	    !vnl_mem_xlate(&e->mem, e->rx.seg[0].addr, VNL_NET_HDR_LEN + len,
+			   &rx)) {
+		if (vnl_rx_header_at(rx))
+			return VNL_FAULT_DST;
+		return vnl_mem_copy(&e->mem, rx + VNL_NET_HDR_LEN,
+				    e->tx.hva + VNL_NET_HDR_LEN, len);
 	}
-	return ret;
+	if (vnl_rx_header(e))
+		return VNL_FAULT_DST;
+	return vnl_copy_frame(e, len);
 }
 
-static int vnl_add_used(struct vnl_dev *d, struct vnl_vq *vq, u32 id, u32 len)
+/* Fill the next used slot; used->idx is published once per drain. */
+static __always_inline int vnl_add_used(struct vnl_vq *vq, u32 id, u32 len)
 {
-	__le32 elem[2] = { cpu_to_le32(id), cpu_to_le32(len) };
-	u64 slot = vq->used + VNL_USED_RING(vq->used_idx & (vq->num - 1));
+	__le32 __user *p;
 
-	if (id >= vq->num)
-		return -EINVAL;
-	if (d->ops->write(d->ctx, slot, elem, sizeof(elem)))
+	if (id >= vq->num || !vq->used_ring_p)
 		return -EFAULT;
-	/* The entry is visible before the index that publishes it. */
-	vnl_wmb();
-	if (vnl_write16(d, vq->used + VNL_USED_IDX, (u16)(vq->used_idx + 1)))
+	p = vq->used_ring_p + 2 * (vq->used_idx & (vq->num - 1));
+	if (!vnl_access_begin(p, 2 * sizeof(*p)))
 		return -EFAULT;
+	vnl_put(cpu_to_le32(id), p, fault);
+	vnl_put(cpu_to_le32(len), p + 1, fault);
+	vnl_access_end();
 	vq->used_idx++;
 	vq->added++;
 	return 0;
+fault:
+	vnl_access_end();
+	return -EFAULT;
 }
 
 /*
  * A write into the RX chain failed: count it, zero the header again (a
  * failed copy may have landed in part) and return the chain unused.
  */
-static void vnl_rx_discard(struct vnl_dev *d, struct vnl_vq *rx, u16 head,
-			   u32 nseg)
+static void vnl_rx_discard(struct vnl_engine *e, struct vnl_vq *rx, u16 head)
 {
-	u8 zero[VNL_NET_HDR_LEN] = { 0 };
+	static const u8 zero[VNL_NET_HDR_LEN];
 
-	vnl_count(d, VNETLOOP_C_RX_WRITE_FAILED, 1);
-	vnl_xfer(d, nseg, 0, zero, sizeof(zero), true);
-	if (vnl_add_used(d, rx, head, 0))
-		vnl_count(d, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
+	vnl_count(e, VNETLOOP_C_RX_WRITE_FAILED, 1);
+	vnl_chain_write(e, &e->rx, zero, sizeof(zero));
+	if (vnl_add_used(rx, head, 0))
+		vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
 }
 
-/* SPEC 2.2: deliver the frame in d->scratch into the next RX chain. */
-static void vnl_rx_deliver(struct vnl_dev *d, u32 len, unsigned int *ret)
+/*
+ * SPEC 2.2: deliver the TX frame of len bytes into the next RX chain.
+ * Returns VNL_FAULT_SRC if the TX buffer faulted (the module only: the
+ * owner unmapped it); the RX chain is then left available, untouched as far
+ * as the guest can tell, since nothing of it was used.
+ */
+static int vnl_rx_deliver(struct vnl_engine *e, u32 len,
+			  unsigned int *poisoned)
 {
-	struct vnl_vq *rx = &d->vq[VNL_RX];
-	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
-	u32 nseg, room;
-	u64 total;
+	struct vnl_vq *rx = &e->vq[VNL_RX];
+	u32 room;
 	u16 head;
-	int pending;
+	int ret;
 
 	if (!rx->ready) {
-		vnl_count(d, VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER, 1);
-		return;
+		vnl_count(e, VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER, 1);
+		return 0;
 	}
-	if (!rx->poisoned && rx->last_avail == rx->avail_idx) {
-		pending = vnl_avail_refresh(d, VNL_RX, ret);
-		if (!pending) {
-			vnl_count(d, VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER, 1);
-			return;
-		}
+	if (!rx->poisoned && rx->last_avail == rx->avail_idx &&
+	    !vnl_avail_refresh(e, VNL_RX, poisoned)) {
+		vnl_count(e, VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER, 1);
+		return 0;
 	}
-	if (rx->poisoned || vnl_pop(d, VNL_RX, &head, ret)) {
-		vnl_count(d, VNETLOOP_C_TX_DROPPED_RX_POISONED, 1);
-		return;
+	if (rx->poisoned || vnl_pop(e, VNL_RX, &head, poisoned)) {
+		vnl_count(e, VNETLOOP_C_TX_DROPPED_RX_POISONED, 1);
+		return 0;
 	}
-	if (vnl_walk(d, rx, head, true, &nseg, &total) ||
-	    total < VNL_NET_HDR_LEN) {
-		vnl_count(d, VNETLOOP_C_RX_CHAIN_INVALID, 1);
-		if (vnl_add_used(d, rx, head, 0))
-			vnl_count(d, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
-		return;
+	if (vnl_walk(rx, head, true, &e->rx) ||
+	    e->rx.total < VNL_NET_HDR_LEN) {
+		vnl_count(e, VNETLOOP_C_RX_CHAIN_INVALID, 1);
+		if (vnl_add_used(rx, head, 0))
+			vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
+		return 0;
 	}
-	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;	/* le16 num_buffers = 1 */
-	room = total - VNL_NET_HDR_LEN < len ? total - VNL_NET_HDR_LEN : len;
-	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), true) ||
-	    vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, room, true)) {
-		vnl_rx_discard(d, rx, head, nseg);
-		return;
+	room = e->rx.total - VNL_NET_HDR_LEN < len ?
+	       e->rx.total - VNL_NET_HDR_LEN : len;
+	ret = vnl_rx_fill(e, room);
+	if (ret == VNL_FAULT_SRC) {
+		rx->last_avail--;
+		return ret;
 	}
-	if (vnl_add_used(d, rx, head, VNL_NET_HDR_LEN + room)) {
-		vnl_count(d, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
-		return;
+	if (ret) {
+		vnl_rx_discard(e, rx, head);
+		return 0;
 	}
-	vnl_count(d, VNETLOOP_C_RX_PACKETS, 1);
-	vnl_count(d, VNETLOOP_C_RX_BYTES, room);
+	if (vnl_add_used(rx, head, VNL_NET_HDR_LEN + room)) {
+		vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
+		return 0;
+	}
+	rx->pend_packets++;
+	rx->pend_bytes += room;
+	return 0;
 }
 
-/* Validate the TX chain at head and copy its frame into d->scratch. */
-static enum vnl_tx_verdict vnl_tx_fetch(struct vnl_dev *d, u16 head, u32 *len)
+/*
+ * Validate the TX chain at head: its shape, its size (oversize is decided
+ * before anything is copied) and that every byte is backed by guest RAM,
+ * header included, which is not interpreted.
+ */
+static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
+					u32 *len)
 {
-	u8 hdr[VNL_NET_HDR_LEN];
-	u32 nseg;
-	u64 total;
+	struct vnl_chain *c = &e->tx;
+	u32 i;
 
-	if (vnl_walk(d, &d->vq[VNL_TX], head, false, &nseg, &total) ||
-	    total < VNL_NET_HDR_LEN)
+	if (vnl_walk(&e->vq[VNL_TX], head, false, c) ||
+	    c->total < VNL_NET_HDR_LEN)
 		return VNL_TX_INVALID;
-	/* Oversize is decided before anything is copied. */
-	if (total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
+	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
 		return VNL_TX_OVERSIZE;
-	*len = total - VNL_NET_HDR_LEN;
-	/* The header is not interpreted, but it must be readable. */
-	if (vnl_xfer(d, nseg, 0, hdr, sizeof(hdr), false) ||
-	    vnl_xfer(d, nseg, VNL_NET_HDR_LEN, d->scratch, *len, false))
-		return VNL_TX_INVALID;
+	*len = c->total - VNL_NET_HDR_LEN;
+	c->hva = 0;
+	if (c->nseg == 1 &&
+	    !vnl_mem_xlate(&e->mem, c->seg[0].addr, c->seg[0].len, &c->hva))
+		return VNL_TX_OK;
+	c->hva = 0;
+	for (i = 0; i < c->nseg; i++)
+		if (c->seg[i].len &&
+		    !vnl_mem_backed(&e->mem, c->seg[i].addr, c->seg[i].len))
+			return VNL_TX_INVALID;
 	return VNL_TX_OK;
 }
 
-/* One popped TX chain: deliver it, then complete it. Returns frame bytes. */
-static u32 vnl_tx_one(struct vnl_dev *d, u16 head, unsigned int *ret)
+/* One descriptor of a table, read in one access section. */
+static __always_inline bool vnl_desc_get(struct vnl_desc __user *d,
+					 u64 *addr, u32 *len, u16 *flags)
 {
+	__le64 a;
+	__le32 l;
+	__le16 f;
+
+	if (!vnl_access_begin(d, sizeof(*d)))
+		return false;
+	vnl_get(a, &d->addr, fault);
+	vnl_get(l, &d->len, fault);
+	vnl_get(f, &d->flags, fault);
+	vnl_access_end();
+	*addr = le64_to_cpu(a);
+	*len = le32_to_cpu(l);
+	*flags = le16_to_cpu(f);
+	return true;
+fault:
+	vnl_access_end();
+	return false;
+}
+
+/*
+ * The common case in a few accesses: a one-descriptor TX chain and a
+ * one-descriptor RX buffer that holds the whole frame, each inside one
+ * region. Returns -1, having changed nothing, when the chain is anything
+ * else (the general path then decides), or the TX verdict once delivered.
+ */
+static int vnl_tx_fast(struct vnl_engine *e, u16 head, u32 *len)
+{
+	struct vnl_vq *tx = &e->vq[VNL_TX], *rx = &e->vq[VNL_RX];
+	__le16 __user *slot;
+	u64 taddr, raddr, thva, rhva;
+	u32 tlen, rlen, n;
+	u16 flags, rhead;
+	__le16 raw;
+	int ret;
+
+	if (!rx->ready || rx->poisoned || rx->last_avail == rx->avail_idx ||
+	    head >= tx->num || !tx->desc_p || !rx->desc_p)
+		return -1;
+	if (!vnl_desc_get(tx->desc_p + head, &taddr, &tlen, &flags) ||
+	    flags || tlen < VNL_NET_HDR_LEN ||
+	    tlen - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE ||
+	    vnl_mem_xlate(&e->mem, taddr, tlen, &thva))
+		return -1;
+	n = tlen - VNL_NET_HDR_LEN;
+
+	slot = rx->avail_p + 2 + (rx->last_avail & (rx->num - 1));
+	if (!vnl_access_begin(slot, sizeof(*slot)))
+		return -1;
+	vnl_get(raw, slot, fault);
+	vnl_access_end();
+	rhead = le16_to_cpu(raw);
+	if (rhead >= rx->num ||
+	    !vnl_desc_get(rx->desc_p + rhead, &raddr, &rlen, &flags) ||
+	    flags != VNL_DESC_F_WRITE || rlen < tlen ||
+	    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
+		return -1;
+
+	/* The RX chain is popped: from here on, every outcome is final. */
+	rx->last_avail++;
+	ret = vnl_rx_header_at(rhva) ? VNL_FAULT_DST :
+	      vnl_mem_copy(&e->mem, rhva + VNL_NET_HDR_LEN,
+			   thva + VNL_NET_HDR_LEN, n);
+	if (unlikely(ret)) {
+		if (ret == VNL_FAULT_SRC) {
+			rx->last_avail--;
+			return VNL_TX_INVALID;
+		}
+		e->rx.nseg = 1;
+		e->rx.seg[0].addr = raddr;
+		e->rx.seg[0].len = rlen;
+		vnl_rx_discard(e, rx, rhead);
+	} else if (vnl_add_used(rx, rhead, tlen)) {
+		vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
+	} else {
+		rx->pend_packets++;
+		rx->pend_bytes += n;
+	}
+	*len = n;
+	return VNL_TX_OK;
+fault:
+	vnl_access_end();
+	return -1;
+}
+
+/* One popped TX chain: deliver it, then complete it. Returns frame bytes. */
+static u32 vnl_tx_one(struct vnl_engine *e, u16 head, unsigned int *poisoned)
+{
+	struct vnl_vq *tx = &e->vq[VNL_TX];
 	enum vnl_tx_verdict v;
 	u32 len = 0;
+	int fast;
 
-	v = vnl_tx_fetch(d, head, &len);
-	if (v == VNL_TX_OK)
-		vnl_rx_deliver(d, len, ret);
-	else if (v == VNL_TX_INVALID)
-		vnl_count(d, VNETLOOP_C_TX_CHAIN_INVALID, 1);
-	else
-		vnl_count(d, VNETLOOP_C_TX_OVERSIZE_DROPPED, 1);
+	fast = vnl_tx_fast(e, head, &len);
+	if (fast >= 0) {
+		v = fast;
+	} else {
+		v = vnl_tx_check(e, head, &len);
+		if (v == VNL_TX_OK && vnl_rx_deliver(e, len, poisoned))
+			v = VNL_TX_INVALID;
+	}
+	if (v == VNL_TX_INVALID)
+		vnl_count(e, VNETLOOP_C_TX_CHAIN_INVALID, 1);
+	else if (v == VNL_TX_OVERSIZE)
+		vnl_count(e, VNETLOOP_C_TX_OVERSIZE_DROPPED, 1);
 
-	if (vnl_add_used(d, &d->vq[VNL_TX], head, 0)) {
-		vnl_count(d, VNETLOOP_C_TX_ADD_USED_FAILURES, 1);
+	if (vnl_add_used(tx, head, 0)) {
+		vnl_count(e, VNETLOOP_C_TX_ADD_USED_FAILURES, 1);
 	} else if (v == VNL_TX_OK) {
-		vnl_count(d, VNETLOOP_C_TX_PACKETS, 1);
-		vnl_count(d, VNETLOOP_C_TX_BYTES, len);
+		tx->pend_packets++;
+		tx->pend_bytes += len;
 	}
 	return v == VNL_TX_OK ? len : 0;
 }
 
-/* Did the guest ask to hear about this queue's new used entries? */
-static bool vnl_want_interrupt(struct vnl_dev *d, struct vnl_vq *vq)
+/*
+ * Make this drain's used entries of queue q visible: one used->idx store.
+ * Packets count only now; if the store fails, every entry of the drain
+ * is an add_used failure instead and the slots are reused.
+ */
+static void vnl_publish(struct vnl_engine *e, unsigned int q)
+{
+	static const enum vnetloop_counter c[VNETLOOP_NUM_QUEUES][3] = {
+		[VNL_RX] = { VNETLOOP_C_RX_PACKETS, VNETLOOP_C_RX_BYTES,
+			     VNETLOOP_C_RX_ADD_USED_FAILURES },
+		[VNL_TX] = { VNETLOOP_C_TX_PACKETS, VNETLOOP_C_TX_BYTES,
+			     VNETLOOP_C_TX_ADD_USED_FAILURES },
+	};
+	struct vnl_vq *vq = &e->vq[q];
+	__le16 __user *p = vq->used_p + 1;
+
+	if (!vq->added)
+		return;
+	/* The entries are visible before the index that publishes them. */
+	vnl_wmb();
+	if (!vnl_access_begin(p, sizeof(*p)))
+		goto fail;
+	vnl_put(cpu_to_le16(vq->used_idx), p, fault);
+	vnl_access_end();
+	vq->published = vq->used_idx;
+	vnl_count(e, c[q][0], vq->pend_packets);
+	vnl_count(e, c[q][1], vq->pend_bytes);
+	return;
+fault:
+	vnl_access_end();
+fail:
+	vnl_count(e, c[q][2], vq->added);
+	vq->used_idx = vq->published;
+	vq->added = 0;
+}
+
+/* Read a 16-bit field of the avail ring; false if it faulted. */
+static bool vnl_avail_read(struct vnl_vq *vq, unsigned int i, u16 *v)
+{
+	__le16 __user *p = vq->avail_p + i;
+	__le16 raw;
+
+	if (!vq->avail_p || !vnl_access_begin(p, sizeof(*p)))
+		return false;
+	vnl_get(raw, p, fault);
+	vnl_access_end();
+	*v = le16_to_cpu(raw);
+	return true;
+fault:
+	vnl_access_end();
+	return false;
+}
+
+/*
+ * Did the guest ask to hear about this queue's new used entries? The
+ * caller has ordered our used->idx stores before these reads.
+ */
+static bool vnl_want_interrupt(struct vnl_engine *e, struct vnl_vq *vq)
 {
 	u16 old = vq->signalled_used, new = vq->used_idx, v;
 	bool valid = vq->signalled_valid;
@@ -380,83 +730,122 @@ static bool vnl_want_interrupt(struct vnl_dev *d, struct vnl_vq *vq)
 		return false;
 	vq->signalled_used = new;
 	vq->signalled_valid = true;
-	/* Our used->idx stores are visible before we read the guest's hint. */
-	vnl_mb();
-	if (vnl_has(d, VNL_F_EVENT_IDX)) {
+	if (vnl_has(e, VNL_F_EVENT_IDX)) {
 		/* A full 16-bit lap makes old == new: the hint is moot. */
 		if (!valid || vq->added > 0xffff ||
-		    vnl_read16(d, vq->avail + VNL_AVAIL_USED_EVENT(vq->num), &v))
+		    !vnl_avail_read(vq, 2 + vq->num, &v))
 			return true;
 		return vnl_need_event(v, new, old);
 	}
-	if (vnl_read16(d, vq->avail + VNL_AVAIL_FLAGS, &v))
+	if (!vnl_avail_read(vq, 0, &v))
 		return true;
 	return !(v & VNL_AVAIL_F_NO_INTERRUPT);
+}
+
+/* If avail_event cannot be written the guest kicks as it likes: harmless. */
+static void vnl_set_avail_event(struct vnl_vq *vq, u16 v)
+{
+	__le16 __user *p = vq->avail_event_p;
+
+	if (!p || !vnl_access_begin(p, sizeof(*p)))
+		return;
+	vnl_put(cpu_to_le16(v), p, out);
+out:
+	vnl_access_end();
 }
 
 /*
  * With EVENT_IDX, ask for a kick at the next entry, then look again: an entry
  * published before the guest could see avail_event would otherwise wait.
  */
-static int vnl_tx_rearm(struct vnl_dev *d, unsigned int *ret)
+static int vnl_tx_rearm(struct vnl_engine *e, unsigned int *poisoned)
 {
-	struct vnl_vq *tx = &d->vq[VNL_TX];
+	struct vnl_vq *tx = &e->vq[VNL_TX];
 
-	if (!vnl_has(d, VNL_F_EVENT_IDX))
+	if (!vnl_has(e, VNL_F_EVENT_IDX))
 		return 0;
-	vnl_write16(d, tx->used + VNL_USED_AVAIL_EVENT(tx->num),
-		    tx->last_avail);
+	vnl_set_avail_event(tx, tx->last_avail);
 	vnl_mb();
-	return vnl_avail_refresh(d, VNL_TX, ret);
+	return vnl_avail_refresh(e, VNL_TX, poisoned);
 }
 
-static bool vnl_delta_any(const struct vnl_dev *d)
+/*
+ * The drain's consequences, in the order readers rely on: counters first,
+ * then NEEDS_RESET and InterruptStatus, then the one interrupt.
+ */
+static void vnl_drain_finish(struct vnl_engine *e, u32 isr,
+			     unsigned int poisoned, bool more)
 {
-	unsigned int i;
+	unsigned int q;
 
-	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
-		if (d->delta[i])
-			return true;
-	return false;
+	if (poisoned)
+		isr |= VNETLOOP_ISR_CONFIG;
+	if (isr)
+		vnl_count(e, VNETLOOP_C_INTERRUPTS, 1);
+	if (more)
+		vnl_count(e, VNETLOOP_C_BUDGET_REQUEUES, 1);
+	e->ops->commit(e->ctx, e->delta);
+	if (poisoned)
+		vnl_atomic_or(VNETLOOP_STATUS_NEEDS_RESET, &e->status);
+	if (isr) {
+		vnl_atomic_or(isr, &e->isr);
+		e->ops->interrupt(e->ctx);
+	}
+	for (q = 0; q < VNETLOOP_NUM_QUEUES && e->ops->poisoned; q++)
+		if (poisoned & (1U << q))
+			e->ops->poisoned(e->ctx, q);
 }
 
-unsigned int vnl_drain(struct vnl_dev *d)
+bool vnl_drain(struct vnl_engine *e)
 {
-	struct vnl_vq *tx = &d->vq[VNL_TX];
-	unsigned int ret = 0, q;
-	u32 packets = 0;
+	struct vnl_vq *tx = &e->vq[VNL_TX], *rx = &e->vq[VNL_RX];
+	unsigned int poisoned = 0, q;
+	u32 packets = 0, isr = 0;
+	bool more = false;
 	u64 bytes = 0;
 	int pending;
 	u16 head;
 
-	if (!d->live || !tx->ready || tx->poisoned)
-		return 0;
-	memset(d->delta, 0, sizeof(d->delta));
-	d->vq[VNL_RX].added = 0;
-	tx->added = 0;
+	if (!e->live)
+		return false;
+	memset(e->delta, 0, sizeof(e->delta));
+	vnl_count(e, VNETLOOP_C_WORKER_RUNS, 1);
+	if (!tx->ready || tx->poisoned)
+		goto out;
+	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+		e->vq[q].added = 0;
+		e->vq[q].pend_packets = 0;
+		e->vq[q].pend_bytes = 0;
+	}
 
 	for (;;) {
 		if (tx->last_avail == tx->avail_idx) {
-			pending = vnl_avail_refresh(d, VNL_TX, &ret);
+			pending = vnl_avail_refresh(e, VNL_TX, &poisoned);
 			if (!pending)
-				pending = vnl_tx_rearm(d, &ret);
+				pending = vnl_tx_rearm(e, &poisoned);
 			if (pending <= 0)
 				break;
 		}
-		if (packets >= d->budget_packets || bytes >= d->budget_bytes) {
-			ret |= VNL_DRAIN_MORE;
+		if (packets >= e->budget_packets || bytes >= e->budget_bytes) {
+			more = true;
 			break;
 		}
-		if (vnl_pop(d, VNL_TX, &head, &ret))
+		if (vnl_pop(e, VNL_TX, &head, &poisoned))
 			break;
-		bytes += vnl_tx_one(d, head, &ret);
+		bytes += vnl_tx_one(e, head, &poisoned);
 		packets++;
 	}
 
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-		if (vnl_want_interrupt(d, &d->vq[q]))
-			ret |= VNETLOOP_ISR_VRING;
-	if (vnl_delta_any(d))
-		d->ops->commit(d->ctx, d->delta);
-	return ret;
+	vnl_publish(e, VNL_RX);
+	vnl_publish(e, VNL_TX);
+	if (rx->added || tx->added) {
+		/* Our used->idx stores are visible before we read the hints. */
+		vnl_mb();
+		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+			if (vnl_want_interrupt(e, &e->vq[q]))
+				isr |= VNETLOOP_ISR_VRING;
+	}
+out:
+	vnl_drain_finish(e, isr, poisoned, more);
+	return more;
 }

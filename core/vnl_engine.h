@@ -3,48 +3,49 @@
  * The loopback ring engine: one split-virtqueue pair (RX = 0, TX = 1) and the
  * drain that moves every TX frame into the next RX buffer (SPEC 2-4).
  *
- * The engine knows nothing of where it runs. Guest memory is reached only
- * through struct vnl_ops (read/write a guest-physical range, failure
- * reported), and counter deltas leave through ops->commit once per drain.
- * The caller serialises calls on one device; it owns interrupt delivery:
- * when vnl_drain() returns ISR bits, it sets them in InterruptStatus and then
- * raises exactly one interrupt.
+ * The engine knows nothing of where it runs. Guest memory is reached through
+ * the memory model (core/vnl_mem.h): rings are translated once per
+ * configuration and then read and written directly. The engine keeps the
+ * device's interrupt status and NEEDS_RESET, counts every counter but the
+ * kicks, and calls back into its home through struct vnl_engine_ops.
+ * The caller serialises calls on one engine, except the vnl_engine_isr*()
+ * and vnl_engine_status() accessors, which may run at any time.
  */
 #ifndef VNL_ENGINE_H
 #define VNL_ENGINE_H
 
 #include "vnl_compat.h"
+#include "vnl_mem.h"
 #include "vnl_virtio.h"
 #include "../include/uapi/vnetloop.h"
 
-struct vnl_ops {
-	/* Copy len bytes at guest-physical gpa; 0 or a negative errno. */
-	int (*read)(void *ctx, u64 gpa, void *dst, u32 len);
-	int (*write)(void *ctx, u64 gpa, const void *src, u32 len);
-	/* Add one drain's counter deltas (VNETLOOP_C_* ids, spec counters). */
+struct vnl_engine_ops {
+	/* One drain's counter deltas, by VNETLOOP_C_* id (all counters). */
 	void (*commit)(void *ctx, const u64 *delta);
+	/* Raise the device interrupt (InterruptStatus is already set). */
+	void (*interrupt)(void *ctx);
+	/* Queue q was poisoned (optional; after the interrupt). */
+	void (*poisoned)(void *ctx, unsigned int q);
 };
 
-/* Guest-physical -> host address translation shared by every backend. */
-struct vnl_region {
-	u64 gpa;
-	u64 size;
-	u64 hva;
+/* struct virtq_desc as it lies in guest memory. */
+struct vnl_desc {
+	__le64 addr;
+	__le32 len;
+	__le16 flags;
+	__le16 next;
 };
-
-/*
- * Find the region holding gpa. On success *hva is its host address and *room
- * the bytes left in that region from gpa; returns 0, or -EFAULT.
- */
-int vnl_region_find(const struct vnl_region *r, unsigned int n, u64 gpa,
-		    u64 *hva, u64 *room);
-/* Validate a table: sizes > 0, no wrap, no overlapping guest ranges. */
-int vnl_regions_check(const struct vnl_region *r, unsigned int n);
 
 struct vnl_vq {
-	u64 desc;
+	u64 desc;		/* guest-physical ring addresses */
 	u64 avail;
 	u64 used;
+	/* Their host addresses; NULL: not inside one region of the table. */
+	struct vnl_desc __user *desc_p;
+	__le16 __user *avail_p;	/* flags, idx, ring[num], used_event */
+	__le16 __user *used_p;	/* flags, idx */
+	__le32 __user *used_ring_p;	/* { id, len }[num] */
+	__le16 __user *avail_event_p;
 	u16 num;		/* 0: not configured */
 	bool ready;
 	bool poisoned;
@@ -52,8 +53,11 @@ struct vnl_vq {
 	u16 last_avail;		/* next avail slot to pop (free-running) */
 	u16 avail_idx;		/* last avail->idx read */
 	u16 used_idx;		/* next used slot to fill (free-running) */
+	u16 published;		/* used->idx as last written */
 	u16 signalled_used;	/* used_idx at the last interrupt decision */
 	u32 added;		/* used entries added in this drain */
+	u32 pend_packets;	/* counted once used->idx publishes them */
+	u64 pend_bytes;
 };
 
 struct vnl_seg {
@@ -61,40 +65,108 @@ struct vnl_seg {
 	u32 len;
 };
 
+/* A walked chain: its descriptors and their total length. */
+struct vnl_chain {
+	u32 nseg;
+	u64 total;
+	u64 hva;	/* one descriptor in one region: its host address */
+	struct vnl_seg seg[VNETLOOP_QUEUE_SIZE_MAX];
+};
+
 #define VNL_BUDGET_PACKETS	256
 #define VNL_BUDGET_BYTES	(512 * 1024)
 
-struct vnl_dev {
+struct vnl_engine {
 	struct vnl_vq vq[VNETLOOP_NUM_QUEUES];
+	struct vnl_mem mem;
 	u64 features;		/* negotiated */
 	bool live;		/* DRIVER_OK seen, not reset since */
+	vnl_atomic_t isr;	/* VNETLOOP_ISR_* */
+	vnl_atomic_t status;	/* VNETLOOP_STATUS_NEEDS_RESET */
 	u32 budget_packets;
 	u32 budget_bytes;
-	const struct vnl_ops *ops;
+	const struct vnl_engine_ops *ops;
 	void *ctx;
-	u8 *scratch;		/* VNL_MAX_FRAME_SIZE bytes, caller-owned */
-	struct vnl_seg seg[VNETLOOP_QUEUE_SIZE_MAX];
-	u64 delta[VNETLOOP_NUM_SPEC_COUNTERS];
+	struct vnl_chain tx, rx;
+	u64 delta[VNETLOOP_NUM_COUNTERS];
 };
 
-/* vnl_drain() result bits. The low bits are VNETLOOP_ISR_* to raise. */
-#define VNL_DRAIN_ISR_MASK	(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG)
-#define VNL_DRAIN_MORE		0x100	/* budget hit with TX work left */
-#define VNL_DRAIN_POISONED_RX	0x200	/* RX queue poisoned in this drain */
-#define VNL_DRAIN_POISONED_TX	0x400	/* TX queue poisoned in this drain */
-
-void vnl_dev_init(struct vnl_dev *d, const struct vnl_ops *ops, void *ctx,
-		  u8 *scratch);
+/*
+ * bounce: VNL_BOUNCE_SIZE bytes in the kernel (long frames are copied
+ * through it); unused in userspace, may be NULL.
+ */
+void vnl_engine_init(struct vnl_engine *e, const struct vnl_engine_ops *ops,
+		     void *ctx, u8 *bounce);
+/* The region table; rings are translated again. See vnl_mem_set(). */
+int vnl_engine_set_mem(struct vnl_engine *e, const struct vnl_region *r,
+		       unsigned int n);
 /* Configure queue q; num a power of two in 1..VNETLOOP_QUEUE_SIZE_MAX. */
-int vnl_dev_set_vring(struct vnl_dev *d, unsigned int q, u32 num, u64 desc,
-		      u64 avail, u64 used);
+int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
+			 u64 desc, u64 avail, u64 used);
 /* Only offered bits (VNETLOOP_FEATURES) are accepted: -EINVAL otherwise. */
-int vnl_dev_set_features(struct vnl_dev *d, u64 features);
-void vnl_dev_start(struct vnl_dev *d);
-/* Status = 0: queues, positions, poison and features go; counters stay. */
-void vnl_dev_reset(struct vnl_dev *d);
-bool vnl_dev_needs_reset(const struct vnl_dev *d);
-/* One drain of the TX queue (SPEC 2). */
-unsigned int vnl_drain(struct vnl_dev *d);
+int vnl_engine_set_features(struct vnl_engine *e, u64 features);
+/* DRIVER_OK. */
+void vnl_engine_start(struct vnl_engine *e);
+/*
+ * Status = 0: queues, positions, poison, ISR and features go; the region
+ * table and the counters stay.
+ */
+void vnl_engine_reset(struct vnl_engine *e);
+void vnl_engine_set_budget(struct vnl_engine *e, u32 packets, u32 bytes);
+
+static inline bool vnl_engine_live(const struct vnl_engine *e)
+{
+	return e->live;
+}
+
+static inline bool vnl_engine_queue_ready(const struct vnl_engine *e,
+					  unsigned int q)
+{
+	return q < VNETLOOP_NUM_QUEUES && e->vq[q].ready;
+}
+
+/* Status bits the device adds: VNETLOOP_STATUS_NEEDS_RESET. */
+static inline u32 vnl_engine_status(struct vnl_engine *e)
+{
+	return vnl_atomic_read(&e->status);
+}
+
+static inline u64 vnl_engine_features(const struct vnl_engine *e)
+{
+	return e->features;
+}
+
+static inline unsigned int vnl_engine_nregions(const struct vnl_engine *e)
+{
+	return e->mem.n;
+}
+
+/* A snapshot of one queue, for people (debugfs); racy while draining. */
+struct vnl_queue_state {
+	u64 desc, avail, used;
+	u16 num, last_avail, used_idx;
+	bool ready, poisoned;
+};
+
+void vnl_engine_queue_state(const struct vnl_engine *e, unsigned int q,
+			    struct vnl_queue_state *s);
+
+/* InterruptStatus: read, and the driver's acknowledgement. */
+static inline u32 vnl_engine_isr(struct vnl_engine *e)
+{
+	return vnl_atomic_read(&e->isr);
+}
+
+static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
+{
+	vnl_atomic_andnot(bits, &e->isr);
+}
+
+/*
+ * One drain of the TX queue (SPEC 2), then its consequences: ISR bits set,
+ * at most one ops->interrupt, NEEDS_RESET, counter deltas committed.
+ * Returns true when the budget ran out with TX work left: call again.
+ */
+bool vnl_drain(struct vnl_engine *e);
 
 #endif /* VNL_ENGINE_H */

@@ -48,13 +48,14 @@ static int vnl_counters_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(vnl_counters);
 
 static void vnl_seq_queue(struct seq_file *m, const char *name,
-			  const struct vnl_vq *vq)
+			  const struct vnl_engine *eng, unsigned int q)
 {
-	/* Positions and poison move under the running worker: READ_ONCE. */
+	struct vnl_queue_state s;
+
+	vnl_engine_queue_state(eng, q, &s);
 	seq_printf(m, "%s num %u ready %u poisoned %u desc 0x%llx avail 0x%llx used 0x%llx last_avail_idx %u used_idx %u\n",
-		   name, vq->num, READ_ONCE(vq->ready),
-		   READ_ONCE(vq->poisoned), vq->desc, vq->avail, vq->used,
-		   READ_ONCE(vq->last_avail), READ_ONCE(vq->used_idx));
+		   name, s.num, s.ready, s.poisoned, s.desc, s.avail, s.used,
+		   s.last_avail, s.used_idx);
 }
 
 /*
@@ -73,16 +74,14 @@ static int vnl_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "id %u\n", vd->id);
 	seq_printf(m, "owner_pid %u\n", vnl_owner_pid(vd));
 	seq_printf(m, "running %u\n", vd->running);
-	seq_printf(m, "features 0x%llx\n", vd->eng.features);
-	seq_printf(m, "isr 0x%x\n", atomic_read(&vd->isr));
-	seq_printf(m, "status 0x%x\n",
-		   test_bit(VNL_NEEDS_RESET, &vd->flags) ?
-		   VNETLOOP_STATUS_NEEDS_RESET : 0);
-	seq_printf(m, "regions %u\n", vd->nregions);
+	seq_printf(m, "features 0x%llx\n", vnl_engine_features(&vd->eng));
+	seq_printf(m, "isr 0x%x\n", vnl_engine_isr(&vd->eng));
+	seq_printf(m, "status 0x%x\n", vnl_engine_status(&vd->eng));
+	seq_printf(m, "regions %u\n", vnl_engine_nregions(&vd->eng));
 	seq_printf(m, "budget_packets %u\n", READ_ONCE(vd->budget_packets));
 	seq_printf(m, "budget_bytes %u\n", READ_ONCE(vd->budget_bytes));
-	vnl_seq_queue(m, "rx", &vd->eng.vq[VNETLOOP_QUEUE_RX]);
-	vnl_seq_queue(m, "tx", &vd->eng.vq[VNETLOOP_QUEUE_TX]);
+	vnl_seq_queue(m, "rx", &vd->eng, VNETLOOP_QUEUE_RX);
+	vnl_seq_queue(m, "tx", &vd->eng, VNETLOOP_QUEUE_TX);
 	mutex_unlock(&vd->lock);
 	return 0;
 }

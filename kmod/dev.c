@@ -29,7 +29,7 @@ static void vnl_device_free(struct vnl_device *vd)
 		mmdrop(vd->mm);
 	put_pid(vd->owner);
 	vnl_stats_free(vd);
-	kvfree(vd->scratch);
+	kfree(vd->bounce);
 	mutex_destroy(&vd->lock);
 	kfree(vd);
 }
@@ -43,18 +43,17 @@ static int vnl_open(struct inode *inode, struct file *file)
 	if (!vd)
 		return -ENOMEM;
 	mutex_init(&vd->lock);
-	atomic_set(&vd->isr, 0);
 	vd->budget_packets = VNL_BUDGET_PACKETS;
 	vd->budget_bytes = VNL_BUDGET_BYTES;
 
 	err = -ENOMEM;
-	vd->scratch = kvmalloc(VNL_MAX_FRAME_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!vd->scratch)
+	vd->bounce = kmalloc(VNL_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!vd->bounce)
 		goto err_free;
 	err = vnl_stats_alloc(vd);
 	if (err)
 		goto err_free;
-	vnl_dev_init(&vd->eng, &vnl_mem_ops, vd, vd->scratch);
+	vnl_engine_init(&vd->eng, &vnl_engine_ops, vd, vd->bounce);
 
 	mutex_lock(&vnl_devs_lock);
 	err = xa_alloc(&vnl_devs, &vd->id, vd, xa_limit_31b, GFP_KERNEL);

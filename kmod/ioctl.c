@@ -64,7 +64,6 @@ static long vnl_set_mem_table(struct vnl_device *vd, void __user *argp)
 	struct vnl_region r[VNETLOOP_MAX_REGIONS];
 	struct vnetloop_mem_table t;
 	unsigned int i;
-	int err;
 
 	if (copy_from_user(&t, ut, sizeof(t)))
 		return -EFAULT;
@@ -82,9 +81,6 @@ static long vnl_set_mem_table(struct vnl_device *vd, void __user *argp)
 		r[i].size = mr[i].memory_size;
 		r[i].hva = mr[i].userspace_addr;
 	}
-	err = vnl_regions_check(r, t.nregions);
-	if (err)
-		return err;
 	for (i = 0; i < t.nregions; i++) {
 		/* Rejects ranges past the user address space (and 32-bit). */
 		if ((unsigned long)r[i].hva != r[i].hva ||
@@ -93,9 +89,7 @@ static long vnl_set_mem_table(struct vnl_device *vd, void __user *argp)
 			return -EFAULT;
 	}
 
-	memcpy(vd->regions, r, t.nregions * sizeof(r[0]));
-	vd->nregions = t.nregions;
-	return 0;
+	return vnl_engine_set_mem(&vd->eng, r, t.nregions);
 }
 
 static long vnl_set_vring(struct vnl_device *vd, void __user *argp)
@@ -109,7 +103,7 @@ static long vnl_set_vring(struct vnl_device *vd, void __user *argp)
 		return -EINVAL;
 	if (!v.num || v.num > VNETLOOP_QUEUE_SIZE_MAX || !is_power_of_2(v.num))
 		return -EINVAL;
-	return vnl_dev_set_vring(&vd->eng, v.index, v.num, v.desc_addr,
+	return vnl_engine_set_vring(&vd->eng, v.index, v.num, v.desc_addr,
 				 v.avail_addr, v.used_addr);
 }
 
@@ -119,7 +113,7 @@ static long vnl_set_features(struct vnl_device *vd, void __user *argp)
 
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
-	return vnl_dev_set_features(&vd->eng, features);
+	return vnl_engine_set_features(&vd->eng, features);
 }
 
 static void vnl_put_eventfds(struct vnl_device *vd)
@@ -165,14 +159,15 @@ static long vnl_start(struct vnl_device *vd)
 {
 	int err;
 
-	if (!vd->nregions || !vd->eng.vq[VNETLOOP_QUEUE_TX].num ||
+	if (!vnl_engine_nregions(&vd->eng) ||
+	    !vnl_engine_queue_ready(&vd->eng, VNETLOOP_QUEUE_TX) ||
 	    !vd->kick.file || !vd->call)
 		return -EINVAL;
 
 	err = vnl_worker_start(vd);
 	if (err)
 		return err;
-	vnl_dev_start(&vd->eng);
+	vnl_engine_start(&vd->eng);
 	WRITE_ONCE(vd->running, true);
 
 	err = vnl_kick_hook(vd);
@@ -195,21 +190,18 @@ void vnl_device_stop(struct vnl_device *vd)
 static long vnl_reset(struct vnl_device *vd)
 {
 	vnl_device_stop(vd);
-	vnl_dev_reset(&vd->eng);
-	atomic_set(&vd->isr, 0);
-	clear_bit(VNL_NEEDS_RESET, &vd->flags);
+	vnl_engine_reset(&vd->eng);
 	return 0;
 }
 
 static long vnl_get_irq(struct vnl_device *vd, void __user *argp)
 {
 	struct vnetloop_irq_state s = {
-		.isr = atomic_read(&vd->isr),
+		.isr = vnl_engine_isr(&vd->eng),
+		.status = vnl_engine_status(&vd->eng),
 		.running = READ_ONCE(vd->running),
 	};
 
-	if (test_bit(VNL_NEEDS_RESET, &vd->flags))
-		s.status = VNETLOOP_STATUS_NEEDS_RESET;
 	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
@@ -221,7 +213,7 @@ static long vnl_ack_irq(struct vnl_device *vd, void __user *argp)
 		return -EFAULT;
 	if (bits & ~(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG))
 		return -EINVAL;
-	atomic_andnot(bits, &vd->isr);
+	vnl_engine_isr_ack(&vd->eng, bits);
 	return 0;
 }
 

@@ -41,15 +41,16 @@ void vnl_stats_add(struct vnl_device *vd, unsigned int id, u64 n)
 	put_cpu_ptr(vd->stats);
 }
 
-/* ops->commit: one drain's deltas of the spec counters. */
-void vnl_stats_commit(struct vnl_device *vd, const u64 *delta)
+/* The engine's commit: one drain's counter deltas. */
+void vnl_stats_commit(void *ctx, const u64 *delta)
 {
+	struct vnl_device *vd = ctx;
 	struct vnl_pcpu_stats *s = get_cpu_ptr(vd->stats);
 	unsigned long flags;
 	unsigned int i;
 
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		if (delta[i])
 			u64_stats_add(&s->c[i], delta[i]);
 	u64_stats_update_end_irqrestore(&s->syncp, flags);

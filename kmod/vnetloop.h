@@ -38,7 +38,6 @@ struct vnl_pcpu_stats {
 /* vnl_device.flags bits */
 enum {
 	VNL_WORK_QUEUED,	/* the worker has a drain to do */
-	VNL_NEEDS_RESET,	/* a queue was poisoned since the last reset */
 };
 
 struct vnl_device {
@@ -47,21 +46,21 @@ struct vnl_device {
 	struct mutex lock;
 	struct mm_struct *mm;		/* owner's mm, mmgrab()ed; set once */
 	struct pid *owner;		/* owner's thread group; set once */
-	struct vnl_region regions[VNETLOOP_MAX_REGIONS];
-	unsigned int nregions;
 	struct vnl_kick kick;
 	struct eventfd_ctx *call;
 	struct task_struct *worker;	/* between START and RESET */
 	bool running;
 	unsigned long flags;
-	atomic_t isr;			/* VNETLOOP_ISR_* */
 	u32 budget_packets;		/* copied into eng before each drain */
 	u32 budget_bytes;
 	struct vnl_pcpu_stats __percpu *stats;
 	struct dentry *dbg;
-	u8 *scratch;
-	/* Touched only by the worker while running, else under lock. */
-	struct vnl_dev eng;
+	u8 *bounce;			/* VNL_BOUNCE_SIZE, for the engine */
+	/*
+	 * Touched only by the worker while running, else under lock; its
+	 * interrupt status and NEEDS_RESET are atomics, read at any time.
+	 */
+	struct vnl_engine eng;
 };
 
 /* main.c: every open device, by id. Lookups hold vnl_devs_lock. */
@@ -82,16 +81,14 @@ int vnl_worker_start(struct vnl_device *vd);
 void vnl_worker_stop(struct vnl_device *vd);
 int vnl_kick_hook(struct vnl_device *vd);
 void vnl_kick_unhook(struct vnl_device *vd);
-
-/* mem.c */
-extern const struct vnl_ops vnl_mem_ops;
+extern const struct vnl_engine_ops vnl_engine_ops;
 
 /* stats.c */
 extern const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS];
 int vnl_stats_alloc(struct vnl_device *vd);
 void vnl_stats_free(struct vnl_device *vd);
 void vnl_stats_add(struct vnl_device *vd, unsigned int id, u64 n);
-void vnl_stats_commit(struct vnl_device *vd, const u64 *delta);
+void vnl_stats_commit(void *ctx, const u64 *delta);
 void vnl_stats_read_cpu(struct vnl_device *vd, int cpu, u64 *v);
 
 /* debugfs.c */

@@ -36,37 +36,34 @@ static void vnl_worker_queue(struct vnl_device *vd)
 		wake_up_process(vd->worker);
 }
 
+/* The engine's callbacks: counters, the interrupt, poison events. */
+static void vnl_engine_interrupt(void *ctx)
+{
+	struct vnl_device *vd = ctx;
+
+	vnl_eventfd_signal(vd->call);
+}
+
+static void vnl_engine_poisoned(void *ctx, unsigned int q)
+{
+	struct vnl_device *vd = ctx;
+
+	vnl_genl_poison_event(vd->id, q);
+}
+
+const struct vnl_engine_ops vnl_engine_ops = {
+	.commit = vnl_stats_commit,
+	.interrupt = vnl_engine_interrupt,
+	.poisoned = vnl_engine_poisoned,
+};
+
 static void vnl_worker_drain(struct vnl_device *vd)
 {
-	unsigned int r, isr;
-
 	/* The budget may change over netlink; the engine sees it here only. */
-	vd->eng.budget_packets = READ_ONCE(vd->budget_packets);
-	vd->eng.budget_bytes = READ_ONCE(vd->budget_bytes);
-
-	r = vnl_drain(&vd->eng);
-	vnl_stats_add(vd, VNETLOOP_C_WORKER_RUNS, 1);
-
-	if (r & (VNL_DRAIN_POISONED_TX | VNL_DRAIN_POISONED_RX))
-		set_bit(VNL_NEEDS_RESET, &vd->flags);
-
-	isr = r & VNL_DRAIN_ISR_MASK;
-	if (isr) {
-		/* InterruptStatus is visible before the interrupt fires. */
-		atomic_or(isr, &vd->isr);
-		vnl_eventfd_signal(vd->call);
-		vnl_stats_add(vd, VNETLOOP_C_INTERRUPTS, 1);
-	}
-
-	if (r & VNL_DRAIN_POISONED_TX)
-		vnl_genl_poison_event(vd->id, VNETLOOP_QUEUE_TX);
-	if (r & VNL_DRAIN_POISONED_RX)
-		vnl_genl_poison_event(vd->id, VNETLOOP_QUEUE_RX);
-
-	if (r & VNL_DRAIN_MORE) {
+	vnl_engine_set_budget(&vd->eng, READ_ONCE(vd->budget_packets),
+			      READ_ONCE(vd->budget_bytes));
+	if (vnl_drain(&vd->eng))
 		set_bit(VNL_WORK_QUEUED, &vd->flags);
-		vnl_stats_add(vd, VNETLOOP_C_BUDGET_REQUEUES, 1);
-	}
 }
 
 static int vnl_worker_fn(void *data)

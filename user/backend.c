@@ -153,48 +153,25 @@ void vnl_backend_unwire(struct vnl_backend *b,
 
 /* ---- the engine over the VMM's mapping ---- */
 
-static int vnl_ueng_map(struct vnl_ueng *e, u64 gpa, u32 len, void **p)
-{
-	u64 hva, room;
-
-	if (vnl_region_find(&e->env.mem, 1, gpa, &hva, &room) || room < len)
-		return -EFAULT;
-	*p = (void *)(uintptr_t)hva;
-	return 0;
-}
-
-static int vnl_ueng_read(void *ctx, u64 gpa, void *dst, u32 len)
-{
-	void *p;
-
-	if (vnl_ueng_map(ctx, gpa, len, &p))
-		return -EFAULT;
-	memcpy(dst, p, len);
-	return 0;
-}
-
-static int vnl_ueng_write(void *ctx, u64 gpa, const void *src, u32 len)
-{
-	void *p;
-
-	if (vnl_ueng_map(ctx, gpa, len, &p))
-		return -EFAULT;
-	memcpy(p, src, len);
-	return 0;
-}
-
 static void vnl_ueng_commit(void *ctx, const u64 *delta)
 {
 	struct vnl_ueng *e = ctx;
 
-	for (int i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+	for (int i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		e->counters[i] += delta[i];
 }
 
-static const struct vnl_ops vnl_ueng_ops = {
-	.read	= vnl_ueng_read,
-	.write	= vnl_ueng_write,
-	.commit	= vnl_ueng_commit,
+/* Under e->lock, so a reset cannot slip in between ISR and interrupt. */
+static void vnl_ueng_interrupt(void *ctx)
+{
+	struct vnl_ueng *e = ctx;
+
+	vnl_backend_raise(&e->be);
+}
+
+static const struct vnl_engine_ops vnl_ueng_ops = {
+	.commit		= vnl_ueng_commit,
+	.interrupt	= vnl_ueng_interrupt,
 };
 
 int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
@@ -205,16 +182,14 @@ int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
 	memset(e, 0, sizeof(*e));
 	e->be.ops = ops;
 	e->env = *env;
-	e->scratch = malloc(VNL_MAX_FRAME_SIZE);
-	if (!e->scratch)
-		return -ENOMEM;
+	vnl_engine_init(&e->eng, &vnl_ueng_ops, e, NULL);
+	ret = vnl_engine_set_mem(&e->eng, &env->mem, 1);
+	if (ret)
+		return ret;
 	pthread_mutex_init(&e->lock, NULL);
-	vnl_dev_init(&e->dev, &vnl_ueng_ops, e, e->scratch);
 	ret = vnl_backend_wire(&e->be, env, kicks);
-	if (ret) {
+	if (ret)
 		pthread_mutex_destroy(&e->lock);
-		free(e->scratch);
-	}
 	return ret;
 }
 
@@ -222,7 +197,6 @@ void vnl_ueng_fini(struct vnl_ueng *e)
 {
 	vnl_backend_unwire(&e->be, &e->env);
 	pthread_mutex_destroy(&e->lock);
-	free(e->scratch);
 }
 
 int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
@@ -234,16 +208,16 @@ int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
 	pthread_mutex_lock(&e->lock);
 	/* A kick from before DRIVER_OK must not start a drain now. */
 	vnl_eventfd_take(b->kick_fd);
-	ret = vnl_dev_set_features(&e->dev, features);
+	ret = vnl_engine_set_features(&e->eng, features);
 	for (int i = 0; i < VNETLOOP_NUM_QUEUES && !ret; i++)
 		if (q[i].ready)
-			ret = vnl_dev_set_vring(&e->dev, i, q[i].num,
-						q[i].desc, q[i].avail,
-						q[i].used);
+			ret = vnl_engine_set_vring(&e->eng, i, q[i].num,
+						   q[i].desc, q[i].avail,
+						   q[i].used);
 	if (ret)
-		vnl_dev_reset(&e->dev);
+		vnl_engine_reset(&e->eng);
 	else
-		vnl_dev_start(&e->dev);
+		vnl_engine_start(&e->eng);
 	pthread_mutex_unlock(&e->lock);
 	return ret;
 }
@@ -253,9 +227,7 @@ void vnl_ueng_reset(struct vnl_backend *b)
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
 
 	pthread_mutex_lock(&e->lock);
-	vnl_dev_reset(&e->dev);
-	atomic_store(&e->isr, 0);
-	atomic_store(&e->status, 0);
+	vnl_engine_reset(&e->eng);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -264,15 +236,15 @@ void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
 {
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
 
-	*isr = atomic_load(&e->isr);
-	*status = atomic_load(&e->status);
+	*isr = vnl_engine_isr(&e->eng);
+	*status = vnl_engine_status(&e->eng);
 }
 
 void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits)
 {
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
 
-	atomic_fetch_and(&e->isr, ~bits);
+	vnl_engine_isr_ack(&e->eng, bits);
 }
 
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
@@ -286,24 +258,7 @@ int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
 	return 0;
 }
 
-unsigned int vnl_ueng_drain_locked(struct vnl_ueng *e)
+bool vnl_ueng_drain_locked(struct vnl_ueng *e)
 {
-	unsigned int r;
-
-	if (!e->dev.live)
-		return 0;
-	r = vnl_drain(&e->dev);
-	e->counters[VNETLOOP_C_WORKER_RUNS]++;
-	if (r & VNL_DRAIN_MORE)
-		e->counters[VNETLOOP_C_BUDGET_REQUEUES]++;
-	if (vnl_dev_needs_reset(&e->dev))
-		atomic_fetch_or(&e->status, VNETLOOP_STATUS_NEEDS_RESET);
-	if (r & VNL_DRAIN_ISR_MASK) {
-		/* The bit is visible before the interrupt that announces it;
-		 * under the lock, so a reset cannot slip in between. */
-		atomic_fetch_or(&e->isr, r & VNL_DRAIN_ISR_MASK);
-		e->counters[VNETLOOP_C_INTERRUPTS]++;
-		vnl_backend_raise(&e->be);
-	}
-	return r;
+	return vnl_drain(&e->eng);
 }

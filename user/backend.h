@@ -107,10 +107,7 @@ struct vnl_ueng {
 	struct vnl_backend be;
 	struct vnl_backend_env env;
 	pthread_mutex_t lock;	/* serialises the engine */
-	struct vnl_dev dev;
-	uint8_t *scratch;
-	atomic_uint isr;	/* VNETLOOP_ISR_* */
-	atomic_uint status;	/* VNETLOOP_STATUS_NEEDS_RESET */
+	struct vnl_engine eng;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];	/* under lock */
 };
 
@@ -126,9 +123,9 @@ void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
 void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits);
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 /*
- * With e->lock held: one drain; sets InterruptStatus and raises the
- * interrupt when the engine asks for one. Returns vnl_drain()'s bits.
+ * With e->lock held: one drain, with its interrupt. True when the budget
+ * ran out with work left.
  */
-unsigned int vnl_ueng_drain_locked(struct vnl_ueng *e);
+bool vnl_ueng_drain_locked(struct vnl_ueng *e);
 
 #endif /* VNL_BACKEND_H */

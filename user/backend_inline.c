@@ -17,7 +17,7 @@ static void inline_notify(struct vnl_backend *b)
 
 	pthread_mutex_lock(&e->lock);
 	e->counters[VNETLOOP_C_KICKS]++;
-	while (vnl_ueng_drain_locked(e) & VNL_DRAIN_MORE)
+	while (vnl_ueng_drain_locked(e))
 		;
 	pthread_mutex_unlock(&e->lock);
 }

@@ -54,7 +54,7 @@ static void *thread_worker(void *arg)
 		kicks = vnl_eventfd_take(e->be.kick_fd);
 		e->counters[VNETLOOP_C_KICKS] += kicks;
 		if (kicks || more)
-			more = vnl_ueng_drain_locked(e) & VNL_DRAIN_MORE;
+			more = vnl_ueng_drain_locked(e);
 		pthread_mutex_unlock(&e->lock);
 	}
 	return NULL;

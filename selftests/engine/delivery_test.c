@@ -39,7 +39,7 @@ TEST_F(delivery, basic_loopback)
 	/* The TX buffer is only read. */
 	EXPECT_FILL(t, tx, 12, VQT_TX_HDR_FILL);
 	EXPECT_PATTERN(t, tx + 12, 100, 1);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 /* The guest's TX header never reaches the RX side, whatever it holds. */

@@ -15,9 +15,17 @@ $(ENGINE_TEST_KSFT)/kselftest_harness.h:
 $(ENGINE_TEST_OBJS): $(ENGINE_TEST_DIR)/%.o: selftests/engine/%.c \
 		$(ENGINE_TEST_HDRS) $(ENGINE_TEST_KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -I$(ENGINE_TEST_KSFT) -c -o $@ $<
+	$(CC) $(USER_CFLAGS) -DVNL_ENGINE_TEST_HOOKS -I$(ENGINE_TEST_KSFT) \
+		-c -o $@ $<
 
-$(ENGINE_TEST_BINS): %: %.o $(ENGINE_TEST_DIR)/vqt.o $(B)/libvnlengine.a
+# The engine again, with the access hook the fixture counts and races with.
+ENGINE_TEST_ENGINE := $(ENGINE_SRCS:core/%.c=$(ENGINE_TEST_DIR)/core/%.o)
+
+$(ENGINE_TEST_ENGINE): $(ENGINE_TEST_DIR)/core/%.o: core/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DVNL_ENGINE_TEST_HOOKS -c -o $@ $<
+
+$(ENGINE_TEST_BINS): %: %.o $(ENGINE_TEST_DIR)/vqt.o $(ENGINE_TEST_ENGINE)
 	$(CC) -o $@ $^
 
 all: $(ENGINE_TEST_BINS)

@@ -9,7 +9,7 @@
 VQ_FIXTURE(limits)
 
 #define VRING	VNETLOOP_ISR_VRING
-#define MORE	VNL_DRAIN_MORE
+#define MORE	VQT_DRAIN_MORE
 
 /* n frames of len bytes, each with its own RX buffer (seeds from 0). */
 static void queue_frames(struct vqt *t, unsigned int n, u32 len, u32 rx_len)
@@ -24,8 +24,8 @@ static void queue_frames(struct vqt *t, unsigned int n, u32 len, u32 rx_len)
 
 TEST_F(limits, budget_defaults)
 {
-	EXPECT_EQ(256u, self->t.dev.budget_packets);
-	EXPECT_EQ(512u * 1024, self->t.dev.budget_bytes);
+	EXPECT_EQ(256u, self->t.eng.budget_packets);
+	EXPECT_EQ(512u * 1024, self->t.eng.budget_bytes);
 }
 
 /* 10 chains, 4 per drain: 4 + 4 (MORE) then 2, in order. */
@@ -36,7 +36,7 @@ TEST_F(limits, budget_packets)
 	unsigned int k, i, done = 0;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->dev.budget_packets = 4;
+	t->eng.budget_packets = 4;
 	queue_frames(t, 10, 30, 64);
 	for (k = 0; k < 3; k++) {
 		vqt_mark(t);
@@ -64,7 +64,7 @@ TEST_F(limits, budget_packets_exact)
 	struct vqt *t = &self->t;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->dev.budget_packets = 4;
+	t->eng.budget_packets = 4;
 	queue_frames(t, 8, 30, 64);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, VRING | MORE);
@@ -84,7 +84,7 @@ TEST_F(limits, budget_counts_invalid_chains)
 	unsigned int i;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->dev.budget_packets = 4;
+	t->eng.budget_packets = 4;
 	for (i = 0; i < 6; i++)
 		vqt_tx_split(t, (const u32[]){ 3 }, 1, i, NULL);
 	vqt_mark(t);
@@ -107,7 +107,7 @@ TEST_F(limits, budget_bytes)
 	unsigned int k;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->dev.budget_bytes = 1000;
+	t->eng.budget_bytes = 1000;
 	queue_frames(t, 7, 400, 512);
 	for (k = 0; k < 3; k++) {
 		vqt_mark(t);
@@ -173,7 +173,7 @@ TEST_F(limits, queue_size_1_overfull)
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_avail_set_idx(t, VQT_TX, 2);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNL_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG);
+	EXPECT_DRAIN(t, VQT_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 }
@@ -291,7 +291,7 @@ TEST_F_TIMEOUT(limits, index_wrap, 300)
 		  t->c[VNETLOOP_C_RX_PACKETS]);
 	EXPECT_EQ((unsigned long long)WRAP_FRAMES * WRAP_LEN,
 		  t->c[VNETLOOP_C_RX_BYTES]);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 TEST_HARNESS_MAIN

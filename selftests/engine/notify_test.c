@@ -36,7 +36,7 @@ TEST_F(notify, nothing_before_start)
 	u64 rx;
 	u16 th, rh;
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev, VNETLOOP_FEATURES));
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng, VNETLOOP_FEATURES));
 	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
 	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
 	rh = vqt_rx_buf(t, 128, &rx);
@@ -53,7 +53,7 @@ TEST_F(notify, nothing_before_start)
 	EXPECT_FILL(t, rx, 128, VQT_RX_FILL);
 
 	/* Chains already in the ring run on the first drain after it. */
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	EXPECT_DRAIN(t, VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 50,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 50);
@@ -94,19 +94,19 @@ TEST_F(notify, features_validated)
 {
 	struct vqt *t = &self->t;
 
-	EXPECT_EQ(-EINVAL, vnl_dev_set_features(&t->dev,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
 			VNETLOOP_FEATURES | (1ULL << 0)));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_features(&t->dev,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
 			1ULL << VNL_F_INDIRECT_DESC));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_features(&t->dev, 1ULL << 63));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_features(&t->dev,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng, 1ULL << 63));
+	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
 			(1ULL << VNETLOOP_F_VERSION_1) | (1ULL << 15)));
-	EXPECT_EQ(0, vnl_dev_set_features(&t->dev, VNETLOOP_FEATURES));
-	EXPECT_EQ(VNETLOOP_FEATURES, t->dev.features);
-	EXPECT_EQ(0, vnl_dev_set_features(&t->dev,
+	EXPECT_EQ(0, vnl_engine_set_features(&t->eng, VNETLOOP_FEATURES));
+	EXPECT_EQ(VNETLOOP_FEATURES, vnl_engine_features(&t->eng));
+	EXPECT_EQ(0, vnl_engine_set_features(&t->eng,
 			(1ULL << VNETLOOP_F_VERSION_1) |
 			(1ULL << VNETLOOP_F_MAC)));
-	EXPECT_EQ(0ULL, t->dev.features & (1ULL << VNETLOOP_F_EVENT_IDX));
+	EXPECT_EQ(0ULL, vnl_engine_features(&t->eng) & (1ULL << VNETLOOP_F_EVENT_IDX));
 }
 
 /* Queue index, power-of-two size in 1..256, addresses that do not wrap. */
@@ -116,20 +116,20 @@ TEST_F(notify, vring_validated)
 	u64 d = VQT_RING_DESC(VQT_TX), a = VQT_RING_AVAIL(VQT_TX);
 	u64 u = VQT_RING_USED(VQT_TX);
 
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, 2, 8, d, a, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 0, d, a, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 3, d, a, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 512, d, a, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 8,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, 2, 8, d, a, u));
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 0, d, a, u));
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 3, d, a, u));
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 512, d, a, u));
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 8,
 					     ~0ULL - 16, a, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 8, d,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 8, d,
 					     ~0ULL - 8, u));
-	EXPECT_EQ(-EINVAL, vnl_dev_set_vring(&t->dev, VQT_TX, 8, d, a,
+	EXPECT_EQ(-EINVAL, vnl_engine_set_vring(&t->eng, VQT_TX, 8, d, a,
 					     ~0ULL - 8));
-	EXPECT_FALSE(t->dev.vq[VQT_TX].ready);
-	EXPECT_EQ(0, vnl_dev_set_vring(&t->dev, VQT_TX, 1, d, a, u));
-	EXPECT_EQ(0, vnl_dev_set_vring(&t->dev, VQT_TX, 256, d, a, u));
-	EXPECT_TRUE(t->dev.vq[VQT_TX].ready);
+	EXPECT_FALSE(vnl_engine_queue_ready(&t->eng, VQT_TX));
+	EXPECT_EQ(0, vnl_engine_set_vring(&t->eng, VQT_TX, 1, d, a, u));
+	EXPECT_EQ(0, vnl_engine_set_vring(&t->eng, VQT_TX, 256, d, a, u));
+	EXPECT_TRUE(vnl_engine_queue_ready(&t->eng, VQT_TX));
 }
 
 /* EVENT_IDX: the first decision after start fires whatever used_event says. */
@@ -352,7 +352,7 @@ TEST_F(notify, event_idx_after_reset)
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
 	EXPECT_ONE_FRAME(t, 10, 1, VRING);
-	vnl_dev_reset(&t->dev);
+	vnl_engine_reset(&t->eng);
 	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
 	vqt_alloc_reset(t);
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));

@@ -9,8 +9,8 @@
 
 VQ_FIXTURE(poison)
 
-#define POISONED_TX	(VNL_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG)
-#define POISONED_RX	(VNL_DRAIN_POISONED_RX | VNETLOOP_ISR_CONFIG)
+#define POISONED_TX	(VQT_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG)
+#define POISONED_RX	(VQT_DRAIN_POISONED_RX | VNETLOOP_ISR_CONFIG)
 
 /* The guest claims num + 1 new TX entries. */
 TEST_F(poison, tx_idx_too_far_ahead)
@@ -25,7 +25,7 @@ TEST_F(poison, tx_idx_too_far_ahead)
 	vqt_mark(t);
 	EXPECT_DRAIN(t, POISONED_TX);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
@@ -46,7 +46,7 @@ TEST_F(poison, tx_full_ring_is_legal)
 	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 32,
 		     D(RX_PACKETS) = 4, D(RX_BYTES) = 32);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 	EXPECT_EQ(4, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(4, vqt_used_idx(t, VQT_RX));
 	for (i = 0; i < 4; i++) {
@@ -72,7 +72,7 @@ TEST_F(poison, tx_idx_behind_device)
 	EXPECT_DRAIN(t, POISONED_TX);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
 	EXPECT_EQ(2, vqt_used_idx(t, VQT_TX));
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /* After progress, idx = position + num + 1 poisons; + num does not. */
@@ -98,17 +98,17 @@ TEST_F(poison, tx_avail_unmapped)
 	struct vqt *t = &self->t;
 	u64 rx;
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
 					  (1ULL << VNETLOOP_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
 				   VQT_GPA_ABOVE, VQT_RING_USED(VQT_TX)));
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	vqt_rx_buf(t, 256, &rx);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, POISONED_TX);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
@@ -138,7 +138,7 @@ TEST_F(poison, tx_poison_persists)
 		EXPECT_DELTA(t);
 		EXPECT_EQ(r, t->reads);
 		EXPECT_EQ(w, t->writes);
-		EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+		EXPECT_TRUE(vqt_needs_reset(t));
 	}
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
@@ -161,13 +161,13 @@ TEST_F(poison, reset_clears_tx_poison)
 	vqt_drain(t);
 	vqt_avail_set_idx(t, VQT_TX, 100);
 	EXPECT_DRAIN(t, POISONED_TX);
-	ASSERT_TRUE(vnl_dev_needs_reset(&t->dev));
+	ASSERT_TRUE(vqt_needs_reset(t));
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_TX_PACKETS]);
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
 
 	vqt_mark(t);
-	vnl_dev_reset(&t->dev);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	vnl_engine_reset(&t->eng);
+	EXPECT_FALSE(vqt_needs_reset(t));
 	EXPECT_DELTA(t);
 	/* Reset: nothing runs until the driver sets the device up again. */
 	EXPECT_DRAIN(t, 0);
@@ -189,7 +189,7 @@ TEST_F(poison, reset_clears_tx_poison)
 	EXPECT_PATTERN(t, rx + 12, 20, 2);
 	EXPECT_EQ(2ull, t->c[VNETLOOP_C_TX_PACKETS]);
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 /* A new violation after reset is a new transition: counted again. */
@@ -200,7 +200,7 @@ TEST_F(poison, poison_again_after_reset)
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_TX, 5);
 	EXPECT_DRAIN(t, POISONED_TX);
-	vnl_dev_reset(&t->dev);
+	vnl_engine_reset(&t->eng);
 	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_TX, 6);
@@ -233,7 +233,7 @@ TEST_F(poison, rx_idx_too_far_ahead)
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /* The RX avail ring is not backed by guest RAM. */
@@ -242,12 +242,12 @@ TEST_F(poison, rx_avail_unmapped)
 	struct vqt *t = &self->t;
 	u16 th;
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
 					  (1ULL << VNETLOOP_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_GPA_BELOW, VQT_RING_USED(VQT_RX)));
 	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	th = vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
@@ -256,7 +256,7 @@ TEST_F(poison, rx_avail_unmapped)
 		     D(INVALID_AVAIL_IDX_COUNT) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /*
@@ -287,7 +287,7 @@ TEST_F(poison, rx_poison_tx_goes_on)
 	EXPECT_USED(t, VQT_TX, 2, th2, 0);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
-	EXPECT_TRUE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /* Malformed TX chains keep their own counter on a poisoned RX queue. */
@@ -317,8 +317,8 @@ TEST_F(poison, reset_clears_rx_poison)
 	vqt_avail_set_idx(t, VQT_RX, 9);
 	vqt_tx_frame(t, 10, 1, NULL);
 	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
-	vnl_dev_reset(&t->dev);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	vnl_engine_reset(&t->eng);
+	EXPECT_FALSE(vqt_needs_reset(t));
 	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
 	vqt_alloc_reset(t);
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
@@ -345,12 +345,12 @@ TEST_F(poison, tx_used_unmapped)
 	u64 rx[2];
 	u16 rh[2];
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
 					  (1ULL << VNETLOOP_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
 				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	for (k = 0; k < 2; k++) {
 		rh[k] = vqt_rx_buf(t, 256, &rx[k]);
 		vqt_tx_frame(t, 10 + k, k, NULL);
@@ -361,7 +361,7 @@ TEST_F(poison, tx_used_unmapped)
 		EXPECT_EQ((int)k + 1, vqt_used_idx(t, VQT_RX));
 		EXPECT_USED(t, VQT_RX, k, rh[k], 22 + k);
 		EXPECT_PATTERN(t, rx[k] + 12, 10 + k, k);
-		EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+		EXPECT_FALSE(vqt_needs_reset(t));
 	}
 }
 
@@ -371,20 +371,20 @@ TEST_F(poison, both_used_unmapped)
 	struct vqt *t = &self->t;
 	u64 rx;
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
 					  (1ULL << VNETLOOP_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_BELOW));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
 				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	vqt_rx_buf(t, 256, &rx);
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, 0);
 	EXPECT_DELTA(t, D(TX_ADD_USED_FAILURES) = 1,
 		     D(RX_ADD_USED_FAILURES) = 1);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 	/* The chain was consumed: the next drain has nothing to do. */
 	vqt_mark(t);
 	EXPECT_DRAIN(t, 0);

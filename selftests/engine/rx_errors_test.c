@@ -31,7 +31,7 @@ VQ_FIXTURE(rx_errors)
 	EXPECT_USED(t, VQT_TX, 0, th, 0);				\
 	EXPECT_EQ(1, vqt_used_idx(t, VQT_RX));				\
 	EXPECT_USED(t, VQT_RX, 0, rh, 0);				\
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));			\
+	EXPECT_FALSE(vqt_needs_reset(t));			\
 } while (0)
 
 #define EXPECT_RX_REJECTED(t, th, rh, c)				\
@@ -51,7 +51,7 @@ TEST_F(rx_errors, empty_rx)
 		     D(TX_DROPPED_NO_RX_BUFFER) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 /* A buffer posted after the drop is used by the next frame. */
@@ -273,7 +273,7 @@ TEST_F(rx_errors, head_out_of_range)
 		     D(RX_CHAIN_INVALID) = 1, D(RX_ADD_USED_FAILURES) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 /* Header descriptor not backed by guest RAM: nothing written anywhere. */
@@ -359,7 +359,11 @@ TEST_F(rx_errors, unmapped_frame)
 	EXPECT_PATTERN(t, rx1 + 12, 33, 2);
 }
 
-/* One descriptor whose header fits in guest RAM but whose frame does not. */
+/*
+ * One descriptor whose header fits in guest RAM but whose frame does not:
+ * the bytes that are backed are written (as copy_to_user() would), the
+ * rest fails, and the header is zeroed again.
+ */
 TEST_F(rx_errors, unmapped_frame_same_descriptor)
 {
 	struct vqt *t = &self->t;
@@ -372,9 +376,9 @@ TEST_F(rx_errors, unmapped_frame_same_descriptor)
 	memset(vqt_ptr(t, s.gpa), VQT_RX_FILL, 20);
 	rh = vqt_chain(t, VQT_RX, &s, 1);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
-	EXPECT_RX_REJECTED_Z(t, th, rh, RX_WRITE_FAILED, s.gpa, s.gpa + 12);
+	EXPECT_RX_REJECTED_Z(t, th, rh, RX_WRITE_FAILED, s.gpa, s.gpa + 20);
 	EXPECT_FILL(t, s.gpa, 12, 0);
-	EXPECT_FILL(t, s.gpa + 12, 8, VQT_RX_FILL);
+	EXPECT_PATTERN(t, s.gpa + 12, 8, 1);
 }
 
 /*
@@ -387,12 +391,12 @@ TEST_F(rx_errors, used_ring_unmapped)
 	u64 rx;
 	u16 th;
 
-	ASSERT_EQ(0, vnl_dev_set_features(&t->dev,
+	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
 					  (1ULL << VNETLOOP_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_ABOVE));
 	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
-	vnl_dev_start(&t->dev);
+	vnl_engine_start(&t->eng);
 	vqt_rx_buf(t, 256, &rx);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	vqt_mark(t);
@@ -400,7 +404,7 @@ TEST_F(rx_errors, used_ring_unmapped)
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = FRAME_LEN,
 		     D(RX_ADD_USED_FAILURES) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 	/* The bytes were written before the publish failed. */
 	EXPECT_TRUE(vqt_rx_hdr_ok(t, rx));
 	EXPECT_PATTERN(t, rx + 12, FRAME_LEN, 1);

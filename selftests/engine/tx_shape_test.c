@@ -26,7 +26,7 @@ VQ_FIXTURE(tx_shape)
 	EXPECT_USED(t, VQT_TX, 0, head, 0);				\
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));				\
 	EXPECT_FILL(t, rx, rx_len, VQT_RX_FILL);			\
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));			\
+	EXPECT_FALSE(vqt_needs_reset(t));			\
 } while (0)
 
 /*
@@ -316,7 +316,7 @@ TEST_F(tx_shape, head_out_of_range)
 	EXPECT_EQ(1, vqt_used_idx(t, VQT_RX));
 	EXPECT_USED(t, VQT_RX, 0, 0, 42);
 	EXPECT_PATTERN(t, rx + 12, 30, 4);
-	EXPECT_FALSE(vnl_dev_needs_reset(&t->dev));
+	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
 /* Only the out-of-range head: no used entry at all, so no interrupt. */

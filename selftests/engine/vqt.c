@@ -16,50 +16,24 @@ const char *vqt_counter_name(unsigned int id)
 	return id < VNETLOOP_NUM_COUNTERS ? vqt_names[id] : "?";
 }
 
-/* Bounds-checked like a VMM mapping: the whole range must be in the region. */
-static void *vqt_translate(struct vqt *t, u64 gpa, u32 len)
+/* The test being run: the engine's access hook has no context pointer. */
+static struct vqt *vqt_cur;
+
+/* Every guest access the engine makes (VNL_ENGINE_TEST_HOOKS). */
+static void vqt_access(void *p, size_t len, bool write)
 {
-	u64 hva, room;
+	struct vqt *t = vqt_cur;
+	u8 *b = p;
 
-	if (vnl_region_find(&t->region, 1, gpa, &hva, &room) || room < len)
-		return NULL;
-	return (void *)(uintptr_t)hva;
-}
-
-static int vqt_read(void *ctx, u64 gpa, void *dst, u32 len)
-{
-	struct vqt *t = ctx;
-	void *src;
-
-	t->reads++;
-	if (!len)
-		return 0;
-	src = vqt_translate(t, gpa, len);
-	if (!src) {
-		t->faults++;
-		return -EFAULT;
+	if (!t || b < t->mem || b + len > t->mem + VQT_MEM_SIZE)
+		abort();	/* outside the region: the engine is broken */
+	if (!write) {
+		t->reads++;
+		return;
 	}
-	memcpy(dst, src, len);
-	return 0;
-}
-
-static int vqt_write(void *ctx, u64 gpa, const void *src, u32 len)
-{
-	struct vqt *t = ctx;
-	void *dst;
-
 	t->writes++;
-	if (!len)
-		return 0;
-	dst = vqt_translate(t, gpa, len);
-	if (!dst) {
-		t->faults++;
-		return -EFAULT;
-	}
-	memcpy(dst, src, len);
 	if (t->write_hook)
-		t->write_hook(t, gpa, len);
-	return 0;
+		t->write_hook(t, VQT_GPA_BASE + (u64)(b - t->mem), len);
 }
 
 static void vqt_commit(void *ctx, const u64 *delta)
@@ -68,38 +42,54 @@ static void vqt_commit(void *ctx, const u64 *delta)
 	unsigned int i;
 
 	t->commits++;
-	for (i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		t->c[i] += delta[i];
 }
+
+static void vqt_interrupt(void *ctx)
+{
+	struct vqt *t = ctx;
+
+	t->interrupts++;
+}
+
+static void vqt_poisoned(void *ctx, unsigned int q)
+{
+	struct vqt *t = ctx;
+
+	t->poisoned |= 1U << q;
+}
+
+static const struct vnl_engine_ops vqt_ops = {
+	.commit = vqt_commit,
+	.interrupt = vqt_interrupt,
+	.poisoned = vqt_poisoned,
+};
 
 int vqt_open(struct vqt *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->mem = calloc(1, VQT_MEM_SIZE);
-	t->scratch = malloc(VNL_MAX_FRAME_SIZE);
-	if (!t->mem || !t->scratch) {
-		vqt_close(t);
+	if (!t->mem)
 		return -ENOMEM;
-	}
 	t->region.gpa = VQT_GPA_BASE;
 	t->region.size = VQT_MEM_SIZE;
 	t->region.hva = (u64)(uintptr_t)t->mem;
-	t->ops.read = vqt_read;
-	t->ops.write = vqt_write;
-	t->ops.commit = vqt_commit;
 	t->data_next = VQT_DATA_BASE;
-	vnl_dev_init(&t->dev, &t->ops, t, t->scratch);
-	return 0;
+	vnl_engine_init(&t->eng, &vqt_ops, t, NULL);
+	vqt_cur = t;
+	vnl_test_access = vqt_access;
+	return vnl_engine_set_mem(&t->eng, &t->region, 1);
 }
 
 void vqt_close(struct vqt *t)
 {
 	free(t->mem);
-	free(t->scratch);
 	free(t->snap);
 	t->mem = NULL;
-	t->scratch = NULL;
 	t->snap = NULL;
+	vnl_test_access = NULL;
+	vqt_cur = NULL;
 }
 
 int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
@@ -113,7 +103,7 @@ int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
 	r->num = num;
 	r->next_desc = 0;
 	r->avail_idx = 0;
-	return vnl_dev_set_vring(&t->dev, q, num, desc, avail, used);
+	return vnl_engine_set_vring(&t->eng, q, num, desc, avail, used);
 }
 
 int vqt_config(struct vqt *t, unsigned int q, u16 num)
@@ -129,13 +119,13 @@ int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx)
 
 	if (event_idx)
 		f |= 1ULL << VNETLOOP_F_EVENT_IDX;
-	ret = vnl_dev_set_features(&t->dev, f);
+	ret = vnl_engine_set_features(&t->eng, f);
 	if (!ret && rx_num)
 		ret = vqt_config(t, VQT_RX, rx_num);
 	if (!ret && tx_num)
 		ret = vqt_config(t, VQT_TX, tx_num);
 	if (!ret)
-		vnl_dev_start(&t->dev);
+		vnl_engine_start(&t->eng);
 	return ret;
 }
 
@@ -462,5 +452,28 @@ u64 vqt_delta(const struct vqt *t, unsigned int id)
 
 unsigned int vqt_drain(struct vqt *t)
 {
-	return vnl_drain(&t->dev);
+	unsigned long irqs = t->interrupts;
+	unsigned int r = 0;
+	u32 isr;
+
+	/* Each drain's own bits: the driver acknowledged the last ones. */
+	vnl_engine_isr_ack(&t->eng, ~0u);
+	t->poisoned = 0;
+	if (vnl_drain(&t->eng))
+		r |= VQT_DRAIN_MORE;
+	isr = vnl_engine_isr(&t->eng);
+	/* One interrupt exactly when InterruptStatus gained a bit. */
+	if (t->interrupts - irqs != (isr ? 1 : 0))
+		abort();
+	r |= isr;
+	if (t->poisoned & (1U << VQT_TX))
+		r |= VQT_DRAIN_POISONED_TX;
+	if (t->poisoned & (1U << VQT_RX))
+		r |= VQT_DRAIN_POISONED_RX;
+	return r;
+}
+
+bool vqt_needs_reset(struct vqt *t)
+{
+	return vnl_engine_status(&t->eng) & VNETLOOP_STATUS_NEEDS_RESET;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A userspace stand-in for a guest driver, for the engine unit tests: one
- * guest memory buffer at VQT_GPA_BASE behind a one-entry vnl_region table,
- * memory ops that bounds-check every access through vnl_region_find(), the
+ * guest memory buffer at VQT_GPA_BASE behind a one-entry region table, an
+ * access hook that checks and counts every guest access the engine makes, the
  * rings of both queues at fixed addresses, and helpers to build TX chains,
  * post RX buffers and read used entries. Counter deltas committed by the
  * engine are summed into plain fields.
@@ -48,13 +48,12 @@ struct vqt_ring {
 struct vqt {
 	u8 *mem;
 	struct vnl_region region;
-	struct vnl_ops ops;
-	struct vnl_dev dev;
-	u8 *scratch;
-	u64 c[VNETLOOP_NUM_SPEC_COUNTERS];	/* sums of committed deltas */
-	u64 mark[VNETLOOP_NUM_SPEC_COUNTERS];	/* c at vqt_mark() */
-	unsigned long commits;
-	unsigned long reads, writes, faults;	/* memory ops seen */
+	struct vnl_engine eng;
+	u64 c[VNETLOOP_NUM_COUNTERS];		/* sums of committed deltas */
+	u64 mark[VNETLOOP_NUM_COUNTERS];	/* c at vqt_mark() */
+	unsigned long commits, interrupts;
+	unsigned int poisoned;			/* queues, in the last drain */
+	unsigned long reads, writes;		/* guest accesses seen */
 	u64 data_next;				/* bump allocator (gpa) */
 	struct vqt_ring q[VNETLOOP_NUM_QUEUES];
 	u8 *snap;				/* vqt_snapshot() copy */
@@ -69,7 +68,15 @@ struct vqt_range {
 
 const char *vqt_counter_name(unsigned int id);
 
-/* Allocate guest memory and vnl_dev_init(); 0 or -errno. */
+/*
+ * vqt_drain() result: the InterruptStatus bits the drain set (with exactly
+ * one interrupt when there are any), and these.
+ */
+#define VQT_DRAIN_MORE		0x100	/* budget hit with TX work left */
+#define VQT_DRAIN_POISONED_RX	0x200	/* RX queue poisoned in this drain */
+#define VQT_DRAIN_POISONED_TX	0x400	/* TX queue poisoned in this drain */
+
+/* Allocate guest memory and set up the engine; 0 or -errno. */
 int vqt_open(struct vqt *t);
 void vqt_close(struct vqt *t);
 /* Record the ring layout of queue q and hand it to the engine. */
@@ -150,5 +157,6 @@ void vqt_mark(struct vqt *t);
 /* Counter delta since vqt_mark(). */
 u64 vqt_delta(const struct vqt *t, unsigned int id);
 unsigned int vqt_drain(struct vqt *t);
+bool vqt_needs_reset(struct vqt *t);
 
 #endif /* VQT_H */

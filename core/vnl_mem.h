@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The memory model every home of the engine shares (Documentation/engine.rst,
+ * "Guest memory"): a table of regions maps guest-physical addresses to host
+ * addresses (the owner's userspace addresses in the module, the VMM's own
+ * mapping in userspace).
+ *
+ * - A ring (descriptor table, avail, used) must lie inside one region: it is
+ *   translated once when the queue or the table is set, then accessed
+ *   directly. Regions adjacent in both guest and host space are merged.
+ * - A buffer may cross from one region into the next when they are adjacent
+ *   in guest-physical space; each piece is translated on its own (as vhost
+ *   does with IOTLB entries).
+ */
+#ifndef VNL_MEM_H
+#define VNL_MEM_H
+
+#include "vnl_compat.h"
+#include "../include/uapi/vnetloop.h"
+
+#define VNL_MEM_MAX_REGIONS	VNETLOOP_MAX_REGIONS
+
+/* Kernel: long frames go through a cache-hot bounce buffer of this size. */
+#define VNL_BOUNCE_SIZE		4096
+
+struct vnl_region {
+	u64 gpa;
+	u64 size;
+	u64 hva;
+};
+
+struct vnl_mem {
+	struct vnl_region r[VNL_MEM_MAX_REGIONS];	/* sorted by gpa */
+	unsigned int n;
+	unsigned int hint;	/* the region of the last hit */
+	u8 *bounce;		/* kernel: VNL_BOUNCE_SIZE bytes, caller-owned */
+};
+
+/* vnl_mem_copy() results besides 0 */
+#define VNL_FAULT_SRC	1
+#define VNL_FAULT_DST	2
+
+/*
+ * Validate and install a table: sizes > 0, no wrap in either space, no
+ * overlapping guest ranges, at most VNL_MEM_MAX_REGIONS. 0, -EINVAL or
+ * -E2BIG; on error the old table stays.
+ */
+int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
+		unsigned int n);
+
+/*
+ * The host address of gpa and the bytes from there to the end of its
+ * region (never 0). 0, or -EFAULT when gpa is not backed.
+ */
+int vnl_mem_find_slow(struct vnl_mem *m, u64 gpa, u64 *hva, u64 *room);
+
+static inline int vnl_mem_find(struct vnl_mem *m, u64 gpa, u64 *hva,
+			       u64 *room)
+{
+	const struct vnl_region *r = &m->r[m->hint];
+
+	/* The common case: the same region as last time. */
+	if (likely(m->hint < m->n && gpa >= r->gpa &&
+		   gpa - r->gpa < r->size)) {
+		*hva = r->hva + (gpa - r->gpa);
+		*room = r->size - (gpa - r->gpa);
+		return 0;
+	}
+	return vnl_mem_find_slow(m, gpa, hva, room);
+}
+
+/* [gpa, gpa + len) inside one region (len > 0): its host address. */
+static inline int vnl_mem_xlate(struct vnl_mem *m, u64 gpa, u64 len,
+				u64 *hva)
+{
+	u64 room;
+
+	if (!len || vnl_mem_find(m, gpa, hva, &room) || room < len)
+		return -EFAULT;
+	return 0;
+}
+
+/* Every byte of [gpa, gpa + len) is backed, across adjacent regions. */
+bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len);
+
+/*
+ * n bytes between host addresses from translations: 0 or VNL_FAULT_*;
+ * n bytes from a local buffer to the host address dst: 0 or -EFAULT.
+ */
+#ifdef __KERNEL__
+int vnl_mem_copy(struct vnl_mem *m, u64 dst, u64 src, u32 n);
+int vnl_mem_write(u64 dst, const void *src, u32 n);
+#else
+/* Userspace: the translated memory is mapped, so nothing faults. */
+static inline int vnl_mem_copy(struct vnl_mem *m, u64 dst, u64 src, u32 n)
+{
+	(void)m;
+	vnl_test_hook(vnl_guest_ptr(src), n, false);
+	/* A hostile guest may make the two buffers overlap. */
+	memmove(vnl_guest_ptr(dst), vnl_guest_ptr(src), n);
+	vnl_test_hook(vnl_guest_ptr(dst), n, true);
+	return 0;
+}
+
+static inline int vnl_mem_write(u64 dst, const void *src, u32 n)
+{
+	memcpy(vnl_guest_ptr(dst), src, n);
+	vnl_test_hook(vnl_guest_ptr(dst), n, true);
+	return 0;
+}
+#endif
+
+#endif /* VNL_MEM_H */
