@@ -45,6 +45,7 @@
 #define vnl_access_end()		user_access_end()
 #define vnl_get(x, p, label)		unsafe_get_user(x, p, label)
 #define vnl_put(x, p, label)		unsafe_put_user(x, p, label)
+#define vnl_put_unaligned(x, p, label)	unsafe_put_user(x, p, label)
 
 typedef atomic_t vnl_atomic_t;
 #define vnl_atomic_read(a)		atomic_read(a)
@@ -119,23 +120,26 @@ extern void (*vnl_test_access)(void *p, size_t len, bool write);
 #pragma GCC diagnostic ignored "-Wunused-label"
 
 /*
- * One fixed-size volatile access each, through a packed alias because a
- * hostile guest may place rings unaligned: the guest may change the memory
- * at any time, so no access may be merged, repeated or dropped.
+ * One volatile access each (READ_ONCE()/WRITE_ONCE() style): the guest may
+ * change its memory at any time, so no access may be merged, repeated or
+ * dropped. Ring fields are naturally aligned (the engine refuses misaligned
+ * rings); frame buffers are not, hence vnl_put_unaligned().
  */
-#define vnl_guest_cell(p)						\
-	((volatile struct __attribute__((packed, may_alias)) {		\
-		__typeof__(*(p)) v;					\
-	} *)(p))
 #define vnl_get(x, p, label)						\
 	do {								\
 		vnl_test_hook(p, sizeof(*(p)), false);			\
-		(x) = vnl_guest_cell(p)->v;				\
+		(x) = *(__volatile__ __typeof__(*(p)) *)(p);		\
 	} while (0)
 #define vnl_put(x, p, label)						\
 	do {								\
-		vnl_guest_cell(p)->v = (x);				\
+		*(__volatile__ __typeof__(*(p)) *)(p) = (x);		\
 		vnl_test_hook(p, sizeof(*(p)), true);			\
+	} while (0)
+#define vnl_put_unaligned(x, p, label)					\
+	do {								\
+		__typeof__(*(p)) vnl_v_ = (x);				\
+		memcpy((p), &vnl_v_, sizeof(vnl_v_));			\
+		vnl_test_hook(p, sizeof(vnl_v_), true);			\
 	} while (0)
 
 typedef _Atomic u32 vnl_atomic_t;

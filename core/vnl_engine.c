@@ -72,13 +72,25 @@ void vnl_engine_set_budget(struct vnl_engine *e, u32 packets, u32 bytes)
 }
 
 /*
+ * The host address of a ring part: inside one region and, as the guest
+ * address is aligned, aligned too unless the region table is odd.
+ */
+static void __user *vnl_ring_map(struct vnl_engine *e, u64 gpa, u64 len,
+				 u64 align)
+{
+	u64 h;
+
+	if (vnl_mem_xlate(&e->mem, gpa, len, &h) || (h & (align - 1)))
+		return NULL;
+	return vnl_guest_ptr(h);
+}
+
+/*
  * Translate the rings of vq. A ring that is not inside one region stays
  * NULL: its accesses then fail as unbacked ones (SPEC 2-3).
  */
 static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
 {
-	u64 h;
-
 	vq->desc_p = NULL;
 	vq->avail_p = NULL;
 	vq->used_p = NULL;
@@ -86,18 +98,17 @@ static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
 	vq->avail_event_p = NULL;
 	if (!vq->num)
 		return;
-	if (!vnl_mem_xlate(&e->mem, vq->desc, (u64)vq->num * VNL_DESC_SIZE,
-			   &h))
-		vq->desc_p = vnl_guest_ptr(h);
-	if (!vnl_mem_xlate(&e->mem, vq->avail,
-			   VNL_AVAIL_USED_EVENT(vq->num) + 2, &h))
-		vq->avail_p = vnl_guest_ptr(h);
-	if (!vnl_mem_xlate(&e->mem, vq->used,
-			   VNL_USED_AVAIL_EVENT(vq->num) + 2, &h)) {
-		vq->used_p = vnl_guest_ptr(h);
-		vq->used_ring_p = vnl_guest_ptr(h + VNL_USED_RING(0));
-		vq->avail_event_p =
-			vnl_guest_ptr(h + VNL_USED_AVAIL_EVENT(vq->num));
+	vq->desc_p = vnl_ring_map(e, vq->desc, (u64)vq->num * VNL_DESC_SIZE,
+				  VNL_DESC_ALIGN);
+	vq->avail_p = vnl_ring_map(e, vq->avail,
+				   VNL_AVAIL_USED_EVENT(vq->num) + 2,
+				   VNL_AVAIL_ALIGN);
+	vq->used_p = vnl_ring_map(e, vq->used,
+				  VNL_USED_AVAIL_EVENT(vq->num) + 2,
+				  VNL_USED_ALIGN);
+	if (vq->used_p) {
+		vq->used_ring_p = (__le32 __user *)(vq->used_p + 2);
+		vq->avail_event_p = vq->used_p + 2 + 4 * vq->num;
 	}
 }
 
@@ -122,6 +133,10 @@ int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
 
 	if (q >= VNETLOOP_NUM_QUEUES || !vnl_is_pow2(num) ||
 	    num > VNETLOOP_QUEUE_SIZE_MAX)
+		return -EINVAL;
+	/* virtio 1.2, 2.7: the alignment each ring part requires. */
+	if ((desc & (VNL_DESC_ALIGN - 1)) || (avail & (VNL_AVAIL_ALIGN - 1)) ||
+	    (used & (VNL_USED_ALIGN - 1)))
 		return -EINVAL;
 	if (!vnl_range_ok(desc, (u64)num * VNL_DESC_SIZE) ||
 	    !vnl_range_ok(avail, VNL_AVAIL_USED_EVENT(num) + 2) ||
@@ -359,9 +374,9 @@ static int vnl_rx_header_at(u64 hva)
 
 	if (!vnl_access_begin(p, VNL_NET_HDR_LEN))
 		return -EFAULT;
-	vnl_put(0, (__le64 __user *)p, fault);
-	vnl_put(0, p + 4, fault);
-	vnl_put(cpu_to_le16(1), p + 5, fault);
+	vnl_put_unaligned(0, (__le64 __user *)p, fault);
+	vnl_put_unaligned(0, p + 4, fault);
+	vnl_put_unaligned(cpu_to_le16(1), p + 5, fault);
 	vnl_access_end();
 	return 0;
 fault:

@@ -19,6 +19,11 @@
 /* struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; } */
 #define VNL_DESC_SIZE		16
 
+/* Alignment of the three parts of a split ring (virtio 1.2, 2.7). */
+#define VNL_DESC_ALIGN		16
+#define VNL_AVAIL_ALIGN		2
+#define VNL_USED_ALIGN		4
+
 /* avail: le16 flags; le16 idx; le16 ring[num]; le16 used_event */
 #define VNL_AVAIL_FLAGS		0
 #define VNL_AVAIL_IDX		2
