@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The memory model through vnetloop.ko (Documentation/engine.rst, "Guest
+ * memory"): guest RAM as three regions adjacent in guest-physical space
+ * whose host mappings are a page apart each. A frame and an RX buffer that
+ * each cross a boundary are copied piece by piece, for short frames (copied
+ * through registers) and long ones (through the bounce buffer); a frame that
+ * runs past the table is invalid; misaligned rings are refused.
+ */
+#include "tests.h"
+
+#define RX	VNETLOOP_QUEUE_RX
+#define TX	VNETLOOP_QUEUE_TX
+#define PAGE	4096u
+#define B1	(2u << 20)	/* guest offsets of the two boundaries */
+#define B2	(4u << 20)
+#define TOP	(VG_MEM_SIZE - 2 * PAGE)	/* end of the table */
+
+/*
+ * Rings and the heap stay below B1, where gpa == host address; above B1 the
+ * host address is one page higher, above B2 two pages.
+ */
+static int set_split_table(struct vg *g)
+{
+	uint64_t buf[(sizeof(struct vnetloop_mem_table) +
+		      3 * sizeof(struct vnetloop_mem_region)) / 8 + 1];
+	struct vnetloop_mem_table *t = (void *)buf;
+	uint64_t base = vg_gpa(g->mem);
+
+	memset(buf, 0, sizeof(buf));
+	t->nregions = 3;
+	t->regions[0].guest_phys_addr = base;
+	t->regions[0].memory_size = B1;
+	t->regions[0].userspace_addr = base;
+	t->regions[1].guest_phys_addr = base + B1;
+	t->regions[1].memory_size = B2 - B1;
+	t->regions[1].userspace_addr = base + B1 + PAGE;
+	t->regions[2].guest_phys_addr = base + B2;
+	t->regions[2].memory_size = TOP - B2;
+	t->regions[2].userspace_addr = base + B2 + 2 * PAGE;
+	return ioctl(g->fd, VNETLOOP_SET_MEM_TABLE, t) ? -errno : 0;
+}
+
+/* The host byte behind guest address gpa under the split table. */
+static uint8_t *host(struct vg *g, uint64_t gpa)
+{
+	uint64_t off = gpa - vg_gpa(g->mem);
+
+	off += off < B1 ? 0 : off < B2 ? PAGE : 2 * PAGE;
+	return g->mem + off;
+}
+
+static void guest_write(struct vg *g, uint64_t gpa, const uint8_t *p,
+			size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		*host(g, gpa + i) = p[i];
+}
+
+static void guest_read(struct vg *g, uint64_t gpa, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = *host(g, gpa + i);
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return 0;
+	return 1;
+}
+
+FIXTURE(regions) {
+	struct vg g;
+	vnl_cnt_t before;
+};
+
+FIXTURE_VARIANT(regions) {
+	uint32_t frame_len;
+};
+
+FIXTURE_VARIANT_ADD(regions, short_frame) {
+	.frame_len = 100,
+};
+
+FIXTURE_VARIANT_ADD(regions, long_frame) {
+	.frame_len = 9000,
+};
+
+FIXTURE_VARIANT_ADD(regions, max_frame) {
+	.frame_len = VG_MAX_FRAME,
+};
+
+FIXTURE_SETUP(regions)
+{
+	struct vg *g = &self->g;
+
+	ASSERT_EQ(0, vg_open(g)) TH_LOG("open %s: %s", VG_DEV_PATH,
+					strerror(errno));
+	ASSERT_EQ(0, set_split_table(g));
+	ASSERT_EQ(0, vg_set_vring(g, RX, 64));
+	ASSERT_EQ(0, vg_set_vring(g, TX, 64));
+	ASSERT_EQ(0, vg_set_features(g, VG_FEATURES_EVENT_IDX));
+	ASSERT_EQ(0, vg_set_eventfds(g));
+	vg_arm(g);
+	ASSERT_EQ(0, vg_start(g));
+	vnl_read(_metadata, g, self->before);
+}
+
+FIXTURE_TEARDOWN(regions)
+{
+	vg_close(&self->g);
+}
+
+/* Each buffer crosses a boundary: its bytes land on both sides of a gap. */
+TEST_F(regions, frame_spans_two_regions)
+{
+	struct vg *g = &self->g;
+	uint32_t len = variant->frame_len, total = VG_HDR_LEN + len;
+	uint64_t tx = vg_gpa(g->mem) + B1 - 300;
+	uint64_t rx = vg_gpa(g->mem) + B2 - 700;
+	static uint8_t frame[VG_HDR_LEN + VG_MAX_FRAME];
+	static uint8_t got[VG_HDR_LEN + VG_MAX_FRAME];
+	static const uint8_t hdr[VG_HDR_LEN] = { [10] = 1 };
+	vnl_cnt_t want = { 0 }, after;
+	struct vg_seg s;
+
+	memset(frame, 0x5a, VG_HDR_LEN);
+	vg_fill(frame + VG_HDR_LEN, len, 11);
+	guest_write(g, tx, frame, total);
+	memset(got, 0xee, total);
+	guest_write(g, rx, got, total);
+
+	s = (struct vg_seg){ .gpa = rx, .len = total,
+			     .flags = VG_DESC_F_WRITE };
+	vg_chain(g, RX, 5, &s, 1);
+	vg_avail_push(g, RX, 5);
+	s = (struct vg_seg){ .gpa = tx, .len = total };
+	vg_chain(g, TX, 7, &s, 1);
+	vg_avail_push(g, TX, 7);
+	ASSERT_EQ(0, vg_kick(g));
+
+	vnl_expect_irq(_metadata, g);
+	vnl_expect_used(_metadata, g, TX, 7, 0);
+	vnl_expect_used(_metadata, g, RX, 5, total);
+	guest_read(g, rx, got, total);
+	EXPECT_EQ(0, memcmp(got, hdr, VG_HDR_LEN));
+	EXPECT_EQ(0, memcmp(got + VG_HDR_LEN, frame + VG_HDR_LEN, len))
+		TH_LOG("frame bytes differ");
+	/* The pages between the host ranges belong to no region. */
+	EXPECT_TRUE(all_zero(g->mem + B1, PAGE));
+	EXPECT_TRUE(all_zero(g->mem + B2 + PAGE, PAGE));
+	want[VNETLOOP_C_TX_PACKETS] = 1;
+	want[VNETLOOP_C_TX_BYTES] = len;
+	want[VNETLOOP_C_RX_PACKETS] = 1;
+	want[VNETLOOP_C_RX_BYTES] = len;
+	vnl_expect_deltas(_metadata, g, self->before, want, after);
+}
+
+/* A TX buffer that runs past the end of the table is invalid, whole. */
+TEST_F(regions, frame_runs_off_the_table)
+{
+	struct vg *g = &self->g;
+	uint64_t end = vg_gpa(g->mem) + TOP;
+	uint8_t *rx = vg_alloc(g, 2048);
+	vnl_cnt_t want = { 0 }, after;
+	struct vg_seg s = { .gpa = end - 100, .len = 100 + 1 };
+
+	ASSERT_NE(NULL, rx);
+	vg_post(g, RX, 1, rx, 2048, VG_DESC_F_WRITE);
+	vg_chain(g, TX, 2, &s, 1);
+	vg_avail_push(g, TX, 2);
+	ASSERT_EQ(0, vg_kick(g));
+	vnl_expect_used(_metadata, g, TX, 2, 0);
+	EXPECT_EQ(0, vg_used_pending(g, RX));
+	want[VNETLOOP_C_TX_CHAIN_INVALID] = 1;
+	vnl_expect_deltas(_metadata, g, self->before, want, after);
+}
+
+/* virtio 1.2, 2.7: desc 16, avail 2, used 4 bytes; as vhost, -EINVAL. */
+TEST(misaligned_rings)
+{
+	struct vnetloop_vring v = { .index = TX, .num = 8 };
+	struct vg g;
+	int i;
+
+	ASSERT_EQ(0, vg_open(&g));
+	ASSERT_EQ(0, vg_set_mem(&g));
+	for (i = 0; i < 3; i++) {
+		v.desc_addr = vg_gpa(g.mem) + (i == 0 ? 8 : 0);
+		v.avail_addr = vg_gpa(g.mem) + PAGE + (i == 1 ? 1 : 0);
+		v.used_addr = vg_gpa(g.mem) + 2 * PAGE + (i == 2 ? 2 : 0);
+		EXPECT_EQ(-1, ioctl(g.fd, VNETLOOP_SET_VRING, &v));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	v.used_addr = vg_gpa(g.mem) + 2 * PAGE + 4;
+	EXPECT_EQ(0, ioctl(g.fd, VNETLOOP_SET_VRING, &v));
+	vg_close(&g);
+}
+
+VNL_TEST_MAIN
