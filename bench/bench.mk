@@ -1,5 +1,6 @@
 # Microbenchmark of the ring engine against plain memcpy (not a test).
-# `make bench` builds and runs it; `make` only builds it.
+# `make bench` builds and runs it; `make` only builds it. `make bench-instr`
+# counts the engine's instructions per frame under callgrind.
 
 BENCH_BIN := $(B)/bench/vnl_bench
 
@@ -9,5 +10,9 @@ $(BENCH_BIN): bench/vnl_bench.c $(B)/libvnlengine.a $(ENGINE_HDRS)
 
 all: $(BENCH_BIN)
 
+.PHONY: bench-instr
 bench: $(BENCH_BIN)
 	$(BENCH_BIN)
+
+bench-instr: $(BENCH_BIN)
+	@scripts/bench-instr.sh $(BENCH_BIN)
