@@ -36,7 +36,7 @@ TEST_F(limits, budget_packets)
 	unsigned int k, i, done = 0;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->eng.budget_packets = 4;
+	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
 	queue_frames(t, 10, 30, 64);
 	for (k = 0; k < 3; k++) {
 		vqt_mark(t);
@@ -64,7 +64,7 @@ TEST_F(limits, budget_packets_exact)
 	struct vqt *t = &self->t;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->eng.budget_packets = 4;
+	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
 	queue_frames(t, 8, 30, 64);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, VRING | MORE);
@@ -84,7 +84,7 @@ TEST_F(limits, budget_counts_invalid_chains)
 	unsigned int i;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->eng.budget_packets = 4;
+	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
 	for (i = 0; i < 6; i++)
 		vqt_tx_split(t, (const u32[]){ 3 }, 1, i, NULL);
 	vqt_mark(t);
@@ -107,7 +107,7 @@ TEST_F(limits, budget_bytes)
 	unsigned int k;
 
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->eng.budget_bytes = 1000;
+	vnl_engine_set_budget(&t->eng, VNL_BUDGET_PACKETS, 1000);
 	queue_frames(t, 7, 400, 512);
 	for (k = 0; k < 3; k++) {
 		vqt_mark(t);

@@ -246,7 +246,7 @@ TEST_F(mem, engine_keeps_its_books)
 	EXPECT_EQ(0u, vqt_drain(t));
 	EXPECT_EQ(0u, t->c[VNETLOOP_C_WORKER_RUNS]);
 	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	t->eng.budget_packets = 4;
+	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
 	for (i = 0; i < 6; i++) {
 		vqt_rx_buf(t, 128, NULL);
 		vqt_tx_frame(t, 30, i, NULL);
