@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The summary of `vnetloop run`, as text or as one JSON object. */
 #include <stdio.h>
+#include <string.h>
 
 #include "mmio.h"
 #include "run.h"
@@ -32,6 +33,59 @@ static double rate(const struct run_state *s)
 	double e = elapsed(s);
 
 	return e > 0 ? s->o->frames / e : 0;
+}
+
+/* Why a CPU time is missing; NULL when it is there. */
+static const char *cpu_missing(const struct run_cpu *c)
+{
+	if (c->have)
+		return NULL;
+	if (c->error[0])
+		return c->error;
+	return c->started ? "the measured phase did not end" :
+	       "no measured phase";
+}
+
+static double cpu_us_per_frame(const struct run_state *s,
+			       const struct run_cpu *c)
+{
+	return s->o->frames ? c->ns / 1e3 / s->o->frames : 0;
+}
+
+/* "kthread vnetloop-3, pid 123", "thread vcpu0, tid 456", "2 vCPU threads". */
+static void cpu_who(const struct run_cpu *c)
+{
+	if (c->nids > 1) {
+		printf("%u %ss %s, tids", c->nids, c->task, c->name);
+		for (unsigned int i = 0; i < c->nids; i++)
+			printf(" %d", c->ids[i]);
+	} else if (!strcmp(c->dir, "/proc")) {
+		printf("%s %s, pid %d", c->task, c->name, c->ids[0]);
+	} else {
+		printf("thread %s, tid %d", c->name, c->ids[0]);
+	}
+	if (c->ticks)
+		printf("; from utime+stime, clock ticks");
+}
+
+static void cpu_text(const struct run_state *s, const char *label,
+		     const struct run_cpu *c, bool inline_drain)
+{
+	const char *why = cpu_missing(c);
+	double e = elapsed(s);
+
+	printf("%s CPU: ", label);
+	if (why) {
+		printf("unavailable (%s)\n", why);
+		return;
+	}
+	printf("%.3f us/frame (%.3f ms, %.1f%% of the measured phase; ",
+	       cpu_us_per_frame(s, c), c->ns / 1e6,
+	       e > 0 ? c->ns / 1e7 / e : 0);
+	if (inline_drain)
+		printf("inline: the drains run on the vCPU thread, ");
+	cpu_who(c);
+	printf(")\n");
 }
 
 static uint64_t total_exits(const struct run_state *s)
@@ -71,6 +125,9 @@ void run_report_text(const struct run_state *s)
 		       (unsigned long long)r->mismatches);
 		printf("elapsed: %.6f s for the measured %llu frames, %.0f frames/s\n",
 		       elapsed(s), (unsigned long long)o->frames, rate(s));
+		cpu_text(s, "device", &s->cpu_dev,
+			 o->backend == VNL_BACKEND_INLINE);
+		cpu_text(s, "vCPU", &s->cpu_vcpu, false);
 		printf("interrupts taken by the guest: %llu (VRING %llu, CONFIG %llu, empty %llu); InterruptStatus reads %llu, ACKs %llu\n",
 		       (unsigned long long)r->irqs,
 		       (unsigned long long)r->irqs_vring,
@@ -179,6 +236,32 @@ static void json_guest(const struct vnl_guest_result *r)
 	printf("},");
 }
 
+static void json_cpu(const struct run_state *s, const char *key,
+		     const struct run_cpu *c)
+{
+	const char *why = cpu_missing(c);
+
+	printf("\"%s\":{\"task\":", key);
+	if (c->task)
+		json_string(c->task);
+	else
+		printf("null");
+	printf(",\"name\":");
+	json_string(c->name);
+	printf(",\"tids\":[");
+	for (unsigned int i = 0; i < c->nids; i++)
+		printf("%s%d", i ? "," : "", c->ids[i]);
+	printf("],\"source\":\"%s\",", c->ticks ? "stat" : "schedstat");
+	if (why) {
+		printf("\"ns\":null,\"us_per_frame\":null,\"error\":");
+		json_string(why);
+		printf("}");
+		return;
+	}
+	printf("\"ns\":%llu,\"us_per_frame\":%.4f}", (unsigned long long)c->ns,
+	       cpu_us_per_frame(s, c));
+}
+
 static void json_exits(const struct vm_exit_stats *e)
 {
 	bool first = true;
@@ -230,6 +313,11 @@ void run_report_json(const struct run_state *s)
 		linux_guest_json(&s->guest_linux);
 	if (s->have_result)
 		json_guest(&s->res);
+	printf("\"cpu\":{");
+	json_cpu(s, "device", &s->cpu_dev);
+	printf(",");
+	json_cpu(s, "vcpu", &s->cpu_vcpu);
+	printf("},");
 	json_exits(&s->exits);
 	json_u64("exits_total", total_exits(s), true);
 	printf("\"counters\":{");

@@ -3,8 +3,12 @@
  * `vnetloop run`: boot the built-in guest in a KVM VM with the loopback NIC
  * on the chosen backend, run a scenario and report what happened.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +252,260 @@ static double run_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * CPU time of the device's thread and of the vCPU threads over the measured
+ * phase: the first field of /proc/.../schedstat (ns on CPU), read at the two
+ * MARKs. The guest is quiet at both (nothing in flight), so the other
+ * threads are asleep and their time is accounted; the vCPU thread that
+ * reads yields first, which brings its own sum up to date. The kmod worker
+ * is the kthread "vnetloop-<device id>", found by its comm in /proc
+ * (kthreads live in the root pid namespace); the thread backend's worker is
+ * "vnl-worker" and the vCPUs "vcpu<N>" among our own threads.
+ */
+#define RUN_PF_KTHREAD	0x00200000	/* PF_KTHREAD, field 9 of stat */
+
+/* A small /proc file into buf, NUL-terminated: its length or -errno. */
+static ssize_t proc_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	return n;
+}
+
+/* The comm of dir/id, without its newline. */
+static bool proc_comm(const char *dir, int id, char *comm, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%d/comm", dir, id);
+	if (proc_read(path, comm, size) <= 0)
+		return false;
+	comm[strcspn(comm, "\n")] = '\0';
+	return true;
+}
+
+/* The fields of dir/id/stat after "(comm)", from field 3 (state) on. */
+static const char *proc_stat(const char *dir, int id, char *buf, size_t size)
+{
+	char path[64], *p;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", dir, id);
+	if (proc_read(path, buf, size) <= 0)
+		return NULL;
+	p = strrchr(buf, ')');
+	return p ? p + 1 : NULL;
+}
+
+static bool proc_is_kthread(int pid)
+{
+	char buf[1024];
+	const char *f = proc_stat("/proc", pid, buf, sizeof(buf));
+	unsigned int flags;
+
+	/* state ppid pgrp session tty_nr tpgid flags */
+	return f && sscanf(f, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
+	       (flags & RUN_PF_KTHREAD);
+}
+
+/* c->name, or with a trailing '*': its prefix and then digits only. */
+static bool cpu_name_match(const struct run_cpu *c, const char *comm)
+{
+	size_t n = strlen(c->name);
+
+	if (!n || c->name[n - 1] != '*')
+		return !strcmp(comm, c->name);
+	if (strncmp(comm, c->name, n - 1) || !comm[n - 1])
+		return false;
+	for (comm += n - 1; *comm; comm++)
+		if (!isdigit((unsigned char)*comm))
+			return false;
+	return true;
+}
+
+/* Fill c->ids with the tasks under c->dir whose comm matches c->name. */
+static void cpu_find(struct run_cpu *c, bool kthread, bool all)
+{
+	struct dirent *e;
+	char comm[32];
+	DIR *d;
+
+	c->nids = 0;
+	d = opendir(c->dir);
+	if (!d) {
+		snprintf(c->error, sizeof(c->error), "cannot open %s: %s",
+			 c->dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(d)) && c->nids < VNL_MAX_VCPUS) {
+		char *end;
+		long id = strtol(e->d_name, &end, 10);
+
+		if (end == e->d_name || *end || id <= 0 || id > INT32_MAX ||
+		    !proc_comm(c->dir, id, comm, sizeof(comm)) ||
+		    !cpu_name_match(c, comm) ||
+		    (kthread && !proc_is_kthread(id)))
+			continue;
+		c->ids[c->nids++] = id;
+		if (!all)
+			break;
+	}
+	closedir(d);
+	if (!c->nids)
+		snprintf(c->error, sizeof(c->error), "no %s named %s in %s%s",
+			 c->task, c->name, c->dir, kthread ?
+			 "; is this process in the root pid namespace?" : "");
+}
+
+/* CPU time of one task, in ns. */
+static int cpu_read(const struct run_cpu *c, int id, uint64_t *ns)
+{
+	unsigned long long v, ut, st;
+	char path[64], buf[1024];
+	const char *f;
+	ssize_t n;
+
+	if (!c->ticks) {
+		snprintf(path, sizeof(path), "%s/%d/schedstat", c->dir, id);
+		n = proc_read(path, buf, sizeof(buf));
+		if (n < 0)
+			return n;
+		if (sscanf(buf, "%llu", &v) != 1)
+			return -EPROTO;
+		*ns = v;
+		return 0;
+	}
+	f = proc_stat(c->dir, id, buf, sizeof(buf));
+	if (!f)
+		return -ENOENT;
+	/* Fields 3..13 (state .. cmajflt), then utime and stime. */
+	if (sscanf(f, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &ut, &st) != 2)
+		return -EPROTO;
+	*ns = (ut + st) * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	return 0;
+}
+
+/* The sum over c's tasks, which must still carry their names. */
+static bool cpu_sum(struct run_cpu *c, uint64_t *ns)
+{
+	char comm[32];
+	uint64_t v;
+	int ret;
+
+	*ns = 0;
+	for (unsigned int i = 0; i < c->nids; i++) {
+		if (!proc_comm(c->dir, c->ids[i], comm, sizeof(comm)) ||
+		    !cpu_name_match(c, comm)) {
+			snprintf(c->error, sizeof(c->error),
+				 "%s %s (%d) went away during the measured phase",
+				 c->task, c->name, c->ids[i]);
+			return false;
+		}
+		ret = cpu_read(c, c->ids[i], &v);
+		if (ret) {
+			snprintf(c->error, sizeof(c->error),
+				 "cannot read the CPU time of %s/%d: %s",
+				 c->dir, c->ids[i], strerror(-ret));
+			return false;
+		}
+		*ns += v;
+	}
+	return true;
+}
+
+/*
+ * schedstat shows what was accounted at the last tick or switch; the
+ * calling (vCPU) thread is running, so pass through the scheduler first.
+ */
+static void cpu_update_self(void)
+{
+	sched_yield();
+}
+
+static void cpu_begin(struct run_cpu *c)
+{
+	c->have = false;
+	c->started = c->nids && cpu_sum(c, &c->start_ns);
+}
+
+static void cpu_end(struct run_cpu *c)
+{
+	uint64_t ns;
+
+	if (!c->started)
+		return;
+	if (!cpu_sum(c, &ns))
+		return;
+	c->ns = ns >= c->start_ns ? ns - c->start_ns : 0;
+	c->have = true;
+}
+
+/* At the start MARK: find the threads and take the first samples. */
+static void run_cpu_begin(struct run_state *s, const struct vm *vm)
+{
+	struct run_cpu *d = &s->cpu_dev, *v = &s->cpu_vcpu;
+	/* Without CONFIG_SCHED_INFO: utime + stime, in clock ticks. */
+	bool ticks = access("/proc/self/schedstat", F_OK) != 0;
+	char name[32];
+
+	*v = (struct run_cpu) { .task = "vCPU thread", .ticks = ticks,
+				.dir = "/proc/self/task" };
+	snprintf(v->name, sizeof(v->name), "%s",
+		 vm->nvcpus > 1 ? "vcpu*" : "vcpu0");
+	cpu_find(v, false, true);
+	if (v->nids && v->nids != vm->nvcpus) {
+		snprintf(v->error, sizeof(v->error),
+			 "found %u of %u vCPU threads in %s", v->nids,
+			 vm->nvcpus, v->dir);
+		v->nids = 0;
+	}
+	switch (s->o->backend) {
+	case VNL_BACKEND_KMOD:
+		*d = (struct run_cpu) { .task = "kthread", .ticks = ticks,
+					.dir = "/proc" };
+		/* The kernel cuts a comm at 15 bytes, like this. */
+		snprintf(name, sizeof(name), "vnetloop-%d", s->dev_id);
+		snprintf(d->name, sizeof(d->name), "%.15s", name);
+		cpu_find(d, true, false);
+		break;
+	case VNL_BACKEND_THREAD:
+		*d = (struct run_cpu) { .task = "thread", .ticks = ticks,
+					.dir = "/proc/self/task",
+					.name = "vnl-worker" };
+		cpu_find(d, false, false);
+		break;
+	case VNL_BACKEND_INLINE:
+		break;		/* the drains run on the vCPU threads */
+	}
+	/* The running vCPU thread last here and first at the end. */
+	cpu_update_self();
+	if (s->o->backend != VNL_BACKEND_INLINE)
+		cpu_begin(d);
+	cpu_begin(v);
+	if (s->o->backend == VNL_BACKEND_INLINE)
+		*d = *v;
+}
+
+static void run_cpu_end(struct run_state *s)
+{
+	cpu_update_self();
+	cpu_end(&s->cpu_vcpu);
+	if (s->o->backend == VNL_BACKEND_INLINE)
+		s->cpu_dev = s->cpu_vcpu;
+	else
+		cpu_end(&s->cpu_dev);
+}
+
 static bool run_ucall(struct vm *vm, struct vcpu *v, uint64_t gpa)
 {
 	struct run_state *s = vm->opaque;
@@ -264,10 +522,13 @@ static bool run_ucall(struct vm *vm, struct vcpu *v, uint64_t gpa)
 	uc = *p;
 	switch (uc.cmd) {
 	case VNL_UCALL_MARK:
-		if (uc.arg[0] == VNL_MARK_TRAFFIC_START)
+		if (uc.arg[0] == VNL_MARK_TRAFFIC_START) {
+			run_cpu_begin(s, vm);
 			s->t_start = run_now();
-		else
+		} else {
 			s->t_end = run_now();
+			run_cpu_end(s);
+		}
 		return true;
 	case VNL_UCALL_FAIL:
 		msg = vm_gpa(vm, uc.arg[0], uc.arg[1]);

@@ -25,6 +25,23 @@ struct run_opts {
 	const char *kernel, *initrd, *cmdline;
 };
 
+/*
+ * CPU time of a set of threads over the measured phase, from
+ * /proc/<dir>/<id>/schedstat (ns on CPU), sampled at the two MARKs.
+ */
+struct run_cpu {
+	const char *task;	/* "kthread", "thread", "vCPU thread" */
+	char name[16];		/* the comm it is found by: vnetloop-3 */
+	const char *dir;	/* "/proc" or "/proc/self/task" */
+	int ids[VNL_MAX_VCPUS];	/* pids (kthread) or tids */
+	unsigned int nids;
+	bool ticks;		/* schedstat missing: utime + stime of stat */
+	bool started;		/* sampled at the start of the phase */
+	bool have;		/* ... and at its end: ns is valid */
+	uint64_t start_ns, ns;	/* at the start, then over the phase */
+	char error[160];	/* why there is no number */
+};
+
 struct run_state {
 	const struct run_opts *o;
 	const char *backend_name;
@@ -37,6 +54,8 @@ struct run_state {
 	uint64_t guest_failures;	/* as reported by DONE */
 	struct vnl_guest_result res;
 	double t_start, t_end;		/* MARK timestamps, seconds */
+	struct run_cpu cpu_dev;		/* the device's thread, that phase */
+	struct run_cpu cpu_vcpu;	/* the vCPU threads, that phase */
 	/* From the VM and the device. */
 	struct vm_exit_stats exits;
 	bool have_counters;

@@ -30,3 +30,12 @@ $(RIG_INITRAMFS): $(if $(RIG_NO_MODULE),,modules) $$(RIG_TESTS) $$(RIG_FILES) \
 
 rig: rig-initramfs
 	@RIG_NO_MODULE=$(RIG_NO_MODULE) scripts/rig/rig.sh --initrd $(RIG_INITRAMFS)
+
+# `make bench-rig`: the device's CPU time per frame, kmod against thread, in
+# one rig boot (scripts/bench-rig.sh). A benchmark: it prints the numbers and
+# their ratio and fails only when a run fails. RIG_ERMS=off boots the rig
+# with clearcpuid=erms; BENCH_ROUNDS, BENCH_FRAMES, BENCH_FRAME_SIZE,
+# BENCH_BATCH and BENCH_WARMUP change the runs.
+.PHONY: bench-rig
+bench-rig: $(B)/vnetloop modules
+	@scripts/bench-rig.sh

@@ -9,13 +9,16 @@
 #   rig.sh --run-file FILE  the same with a script file
 #   rig.sh --shell          an interactive shell on the console (Ctrl-A x quits)
 #
-# Options: --initrd FILE (default build/rig/initramfs.cpio.gz), --timeout S.
+# Options: --initrd FILE (default build/rig/initramfs.cpio.gz), --timeout S,
+# --no-erms (boot with clearcpuid=erms, as RIG_ERMS=off does).
 # Logs go to RIG_OUT (default build/rig): console.log (the kernel console),
 # dmesg.log (the whole kernel log, dumped at the end), serial.log (all that
 # came over the second serial port).
 # Environment: RIG_TIMEOUT (wall clock, default 900 s), RIG_TEST_TIMEOUT (per
 # test, default 300 s), RIG_MEM (MiB, 2048), RIG_SMP (2), RIG_VERBOSE=1 (show
 # the kernel console on stderr), RIG_APPEND (more kernel parameters),
+# RIG_ERMS=off (boot with clearcpuid=erms: the kernel's memcpy and
+# copy_*_user then avoid rep movsb, which TCG emulates one byte at a time),
 # RIG_NO_MODULE=1 (accept an initramfs without vnetloop.ko; only for
 # debugging the rig itself), QEMU.
 #
@@ -34,6 +37,7 @@ cmds=
 timeout_s=${RIG_TIMEOUT:-900}
 test_timeout=${RIG_TEST_TIMEOUT:-300}
 qemu_bin=${QEMU:-qemu-system-x86_64}
+erms=${RIG_ERMS:-on}
 # The kernel log lines that fail a run.
 bad_log='WARNING:|BUG:|Oops|general protection|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG at|INFO: task .* blocked'
 M='@@VNLRIG@@'
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
 		cmds=$(cat "${2:?--run-file needs a file}") || exit 1
 		shift ;;
 	--shell) mode=shell ;;
+	--no-erms) erms=off ;;
 	-h | --help) usage 0 ;;
 	*) echo "rig: unknown argument '$1'" >&2; usage 2 >&2 ;;
 	esac
@@ -64,6 +69,10 @@ die() {
 	exit 1
 }
 
+case $erms in
+on | off) ;;
+*) die "RIG_ERMS=$erms: on (the default) or off (boot with clearcpuid=erms)" ;;
+esac
 [ -f "$initrd" ] || die "$initrd missing: run 'make rig-initramfs' first"
 command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found: install qemu-system-x86 (scripts/deps.sh)"
 command -v cpio >/dev/null || die "cpio not found (scripts/deps.sh)"
@@ -107,12 +116,20 @@ size=$(stat -c %s "$initrd")
 # purpose: a warning must be seen, not turned into a crash.
 append="console=ttyS0 loglevel=5 panic=-1 panic_on_warn=0 printk.devkmsg=on"
 append="$append cryptomgr.notests=1"
+[ "$erms" = off ] && append="$append clearcpuid=erms"
 append="$append ${RIG_APPEND:-}"
+# Whether ERMS is cleared, also when RIG_APPEND says so itself.
+if [[ " $append " =~ [[:space:]]clearcpuid=([^[:space:]]*,)?erms[,[:space:]] ]]; then
+	erms_note="rig: booting with clearcpuid=erms (the kernel's memcpy and copy_*_user avoid rep movsb)"
+else
+	erms_note="rig: booting without clearcpuid=erms (RIG_ERMS=off or --no-erms adds it)"
+fi
 qemu=("$qemu_bin" -nodefaults -no-user-config -display none -no-reboot
 	-accel tcg,thread=single -cpu max -m "${RIG_MEM:-2048}" -smp "${RIG_SMP:-2}"
 	-kernel "$kernel" -initrd "$work/boot.cpio" -append "$append")
 
 if [ "$mode" = shell ]; then
+	echo "$erms_note" >&2
 	"${qemu[@]}" -chardev stdio,id=con,mux=on,signal=off,logfile="$console" \
 		-serial chardev:con -mon chardev=con,mode=readline \
 		-chardev file,id=rig,path="$serial" -serial chardev:rig
@@ -165,6 +182,7 @@ comment() {
 }
 
 [ "$mode" = tests ] && echo "TAP version 13"
+comment "$erms_note"
 
 booted='' boot_ms='' loaded='' nomodule='' req_fail='' tests_done='' run_rc=''
 rmmod_res='' debugfs_res='' ended='' in_dmesg=''
