@@ -29,6 +29,7 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/compiler.h>
+#include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
@@ -46,6 +47,36 @@
 #define vnl_get(x, p, label)		unsafe_get_user(x, p, label)
 #define vnl_put(x, p, label)		unsafe_put_user(x, p, label)
 #define vnl_put_unaligned(x, p, label)	unsafe_put_user(x, p, label)
+
+/* A guest-chosen index, bounded even under speculation. */
+#define vnl_index_nospec(i, n)		array_index_nospec(i, n)
+
+/*
+ * Copy n bytes user to user inside an access section, through registers:
+ * no rep movs (slow for short copies on some CPUs and very slow in TCG),
+ * no call. Only for short copies (VNL_SECTION_COPY_MAX).
+ */
+#define VNL_SECTION_COPY_MAX		256
+#define vnl_copy_in_section(dst, src, n, src_fault, dst_fault)		\
+	do {								\
+		u8 __user *vnl_d_ = (dst), *vnl_s_ = (src);		\
+		u32 vnl_n_ = (n);					\
+		u64 vnl_q_;						\
+		u8 vnl_b_;						\
+									\
+		for (; vnl_n_ >= 8; vnl_n_ -= 8) {			\
+			unsafe_get_user(vnl_q_, (u64 __user *)vnl_s_,	\
+					src_fault);			\
+			unsafe_put_user(vnl_q_, (u64 __user *)vnl_d_,	\
+					dst_fault);			\
+			vnl_s_ += 8;					\
+			vnl_d_ += 8;					\
+		}							\
+		for (; vnl_n_; vnl_n_--) {				\
+			unsafe_get_user(vnl_b_, vnl_s_++, src_fault);	\
+			unsafe_put_user(vnl_b_, vnl_d_++, dst_fault);	\
+		}							\
+	} while (0)
 
 typedef atomic_t vnl_atomic_t;
 #define vnl_atomic_read(a)		atomic_read(a)
@@ -140,6 +171,17 @@ extern void (*vnl_test_access)(void *p, size_t len, bool write);
 		__typeof__(*(p)) vnl_v_ = (x);				\
 		memcpy((p), &vnl_v_, sizeof(vnl_v_));			\
 		vnl_test_hook(p, sizeof(vnl_v_), true);			\
+	} while (0)
+
+#define vnl_index_nospec(i, n)		(i)
+
+/* A hostile guest may make the two buffers overlap: memmove. */
+#define VNL_SECTION_COPY_MAX		VNL_MAX_FRAME_SIZE
+#define vnl_copy_in_section(dst, src, n, src_fault, dst_fault)		\
+	do {								\
+		vnl_test_hook(src, n, false);				\
+		memmove((dst), (src), (n));				\
+		vnl_test_hook(dst, n, true);				\
 	} while (0)
 
 typedef _Atomic u32 vnl_atomic_t;

@@ -561,92 +561,107 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 	return VNL_TX_OK;
 }
 
-/* One descriptor of a table, read in one access section. */
-static __always_inline bool vnl_desc_get(struct vnl_desc __user *d,
-					 u64 *addr, u32 *len, u16 *flags)
-{
-	__le64 a;
-	__le32 l;
-	__le16 f;
-
-	if (!vnl_access_begin(d, sizeof(*d)))
-		return false;
-	vnl_get(a, &d->addr, fault);
-	vnl_get(l, &d->len, fault);
-	vnl_get(f, &d->flags, fault);
-	vnl_access_end();
-	*addr = le64_to_cpu(a);
-	*len = le32_to_cpu(l);
-	*flags = le16_to_cpu(f);
-	return true;
-fault:
-	vnl_access_end();
-	return false;
-}
-
 /*
- * The common case in a few accesses: a one-descriptor TX chain and a
- * one-descriptor RX buffer that holds the whole frame, each inside one
- * region. Returns -1, having changed nothing, when the chain is anything
- * else (the general path then decides), or the TX verdict once delivered.
+ * The common case, many frames in one access section: one-descriptor TX
+ * chains into one-descriptor RX buffers that hold the whole frame, each
+ * buffer inside one region. Stops at the first frame that is anything else
+ * (or at the budget, or when either avail ring looks empty) and leaves it to
+ * the general path. Nothing of a frame is committed (positions, used
+ * entries, counts) until all of it is done, so a fault anywhere hands the
+ * whole frame over too: what was written so far is in buffers and used
+ * slots the guest does not own yet. Returns the frames done.
  */
-static int vnl_tx_fast(struct vnl_engine *e, u16 head, u32 *len)
+static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 {
 	struct vnl_vq *tx = &e->vq[VNL_TX], *rx = &e->vq[VNL_RX];
-	__le16 __user *slot;
+	struct vnl_desc __user *d;
+	__le32 __user *u;
+	__le16 __user *h;
 	u64 taddr, raddr, thva, rhva;
-	u32 tlen, rlen, n;
-	u16 flags, rhead;
-	__le16 raw;
-	int ret;
+	__le64 a;
+	__le32 l;
+	__le16 f, raw;
+	u32 tlen, rlen, n, done = 0;
+	u16 thead, rhead;
 
-	if (!rx->ready || rx->poisoned || rx->last_avail == rx->avail_idx ||
-	    head >= tx->num || !tx->desc_p || !rx->desc_p)
-		return -1;
-	if (!vnl_desc_get(tx->desc_p + head, &taddr, &tlen, &flags) ||
-	    flags || tlen < VNL_NET_HDR_LEN ||
-	    tlen - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE ||
-	    vnl_mem_xlate(&e->mem, taddr, tlen, &thva))
-		return -1;
-	n = tlen - VNL_NET_HDR_LEN;
+	if (!rx->ready || rx->poisoned || !tx->desc_p || !rx->desc_p ||
+	    !tx->used_ring_p || !rx->used_ring_p)
+		return 0;
+	/*
+	 * The section is opened on the TX avail ring; every other address
+	 * used inside comes from the region table, whose ranges passed the
+	 * home's access check when the table was set (vnl_mem_set()).
+	 */
+	if (!vnl_access_begin(tx->avail_p, VNL_AVAIL_USED_EVENT(tx->num) + 2))
+		return 0;
+	while (tx->last_avail != tx->avail_idx &&
+	       rx->last_avail != rx->avail_idx &&
+	       *packets < e->budget_packets && *bytes < e->budget_bytes) {
+		vnl_get(raw, tx->avail_p + 2 + (tx->last_avail & (tx->num - 1)),
+			out);
+		thead = le16_to_cpu(raw);
+		if (thead >= tx->num)
+			break;
+		d = tx->desc_p + vnl_index_nospec(thead, tx->num);
+		vnl_get(a, &d->addr, out);
+		vnl_get(l, &d->len, out);
+		vnl_get(f, &d->flags, out);
+		taddr = le64_to_cpu(a);
+		tlen = le32_to_cpu(l);
+		if (f || tlen < VNL_NET_HDR_LEN ||
+		    tlen - VNL_NET_HDR_LEN > VNL_SECTION_COPY_MAX ||
+		    vnl_mem_xlate(&e->mem, taddr, tlen, &thva))
+			break;
+		n = tlen - VNL_NET_HDR_LEN;
 
-	slot = rx->avail_p + 2 + (rx->last_avail & (rx->num - 1));
-	if (!vnl_access_begin(slot, sizeof(*slot)))
-		return -1;
-	vnl_get(raw, slot, fault);
-	vnl_access_end();
-	rhead = le16_to_cpu(raw);
-	if (rhead >= rx->num ||
-	    !vnl_desc_get(rx->desc_p + rhead, &raddr, &rlen, &flags) ||
-	    flags != VNL_DESC_F_WRITE || rlen < tlen ||
-	    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
-		return -1;
+		vnl_get(raw, rx->avail_p + 2 + (rx->last_avail & (rx->num - 1)),
+			out);
+		rhead = le16_to_cpu(raw);
+		if (rhead >= rx->num)
+			break;
+		d = rx->desc_p + vnl_index_nospec(rhead, rx->num);
+		vnl_get(a, &d->addr, out);
+		vnl_get(l, &d->len, out);
+		vnl_get(f, &d->flags, out);
+		raddr = le64_to_cpu(a);
+		rlen = le32_to_cpu(l);
+		if (f != cpu_to_le16(VNL_DESC_F_WRITE) || rlen < tlen ||
+		    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
+			break;
 
-	/* The RX chain is popped: from here on, every outcome is final. */
-	rx->last_avail++;
-	ret = vnl_rx_header_at(rhva) ? VNL_FAULT_DST :
-	      vnl_mem_copy(&e->mem, rhva + VNL_NET_HDR_LEN,
-			   thva + VNL_NET_HDR_LEN, n);
-	if (unlikely(ret)) {
-		if (ret == VNL_FAULT_SRC) {
-			rx->last_avail--;
-			return VNL_TX_INVALID;
-		}
-		e->rx.nseg = 1;
-		e->rx.seg[0].addr = raddr;
-		e->rx.seg[0].len = rlen;
-		vnl_rx_discard(e, rx, rhead);
-	} else if (vnl_add_used(rx, rhead, tlen)) {
-		vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
-	} else {
+		/* The header: all zero but num_buffers = 1 (SPEC 2). */
+		h = vnl_guest_ptr(rhva);
+		vnl_put_unaligned(0, (__le64 __user *)h, out);
+		vnl_put_unaligned(0, h + 4, out);
+		vnl_put_unaligned(cpu_to_le16(1), h + 5, out);
+		vnl_copy_in_section(vnl_guest_ptr(rhva + VNL_NET_HDR_LEN),
+				    vnl_guest_ptr(thva + VNL_NET_HDR_LEN), n,
+				    out, out);
+		u = rx->used_ring_p + 2 * (rx->used_idx & (rx->num - 1));
+		vnl_put(cpu_to_le32(rhead), u, out);
+		vnl_put(cpu_to_le32(tlen), u + 1, out);
+		u = tx->used_ring_p + 2 * (tx->used_idx & (tx->num - 1));
+		vnl_put(cpu_to_le32(thead), u, out);
+		vnl_put(0, u + 1, out);
+
+		/* All done: the frame counts (once used->idx publishes it). */
+		tx->last_avail++;
+		rx->last_avail++;
+		tx->used_idx++;
+		rx->used_idx++;
+		tx->added++;
+		rx->added++;
+		tx->pend_packets++;
 		rx->pend_packets++;
+		tx->pend_bytes += n;
 		rx->pend_bytes += n;
+		(*packets)++;
+		*bytes += n;
+		done++;
 	}
-	*len = n;
-	return VNL_TX_OK;
-fault:
+out:
 	vnl_access_end();
-	return -1;
+	return done;
 }
 
 /* One popped TX chain: deliver it, then complete it. Returns frame bytes. */
@@ -655,16 +670,10 @@ static u32 vnl_tx_one(struct vnl_engine *e, u16 head, unsigned int *poisoned)
 	struct vnl_vq *tx = &e->vq[VNL_TX];
 	enum vnl_tx_verdict v;
 	u32 len = 0;
-	int fast;
 
-	fast = vnl_tx_fast(e, head, &len);
-	if (fast >= 0) {
-		v = fast;
-	} else {
-		v = vnl_tx_check(e, head, &len);
-		if (v == VNL_TX_OK && vnl_rx_deliver(e, len, poisoned))
-			v = VNL_TX_INVALID;
-	}
+	v = vnl_tx_check(e, head, &len);
+	if (v == VNL_TX_OK && vnl_rx_deliver(e, len, poisoned))
+		v = VNL_TX_INVALID;
 	if (v == VNL_TX_INVALID)
 		vnl_count(e, VNETLOOP_C_TX_CHAIN_INVALID, 1);
 	else if (v == VNL_TX_OVERSIZE)
@@ -845,6 +854,8 @@ bool vnl_drain(struct vnl_engine *e)
 			more = true;
 			break;
 		}
+		if (vnl_tx_batch(e, &packets, &bytes))
+			continue;
 		if (vnl_pop(e, VNL_TX, &head, &poisoned))
 			break;
 		bytes += vnl_tx_one(e, head, &poisoned);

@@ -48,23 +48,6 @@ int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
 	return 0;
 }
 
-int vnl_mem_find_slow(struct vnl_mem *m, u64 gpa, u64 *hva, u64 *room)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->n; i++) {
-		const struct vnl_region *r = &m->r[i];
-
-		if (gpa < r->gpa || gpa - r->gpa >= r->size)
-			continue;
-		m->hint = i;
-		*hva = r->hva + (gpa - r->gpa);
-		*room = r->size - (gpa - r->gpa);
-		return 0;
-	}
-	return -EFAULT;
-}
-
 bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len)
 {
 	u64 hva, room;
@@ -83,39 +66,25 @@ bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len)
 
 #ifdef __KERNEL__
 
-/*
- * Frames up to this size are copied user to user through registers in one
- * user access section: no bounce, no rep movs (which some CPUs and the
- * emulators run slowly for short copies), no hardened-usercopy lookups.
- */
-#define VNL_COPY_INLINE_MAX	256
-
 int vnl_mem_copy(struct vnl_mem *m, u64 dst, u64 src, u32 n)
 {
 	u8 __user *d = u64_to_user_ptr(dst);
 	u8 __user *s = u64_to_user_ptr(src);
 	u32 chunk;
 
-	if (n <= VNL_COPY_INLINE_MAX) {
+	if (n <= VNL_SECTION_COPY_MAX) {
 		if (!access_ok(d, n))
 			return VNL_FAULT_DST;
 		if (!user_access_begin(s, n))
 			return VNL_FAULT_SRC;
-		for (; n >= 8; n -= 8, s += 8, d += 8) {
-			u64 v;
-
-			unsafe_get_user(v, (u64 __user *)s, src_fault);
-			unsafe_put_user(v, (u64 __user *)d, dst_fault);
-		}
-		for (; n; n--, s++, d++) {
-			u8 v;
-
-			unsafe_get_user(v, s, src_fault);
-			unsafe_put_user(v, d, dst_fault);
-		}
+		vnl_copy_in_section(d, s, n, src_fault, dst_fault);
 		user_access_end();
 		return 0;
 	}
+	/*
+	 * Long frames: a cache-hot bounce buffer and the kernel's own copy
+	 * routines, which move long runs fastest.
+	 */
 	for (; n; n -= chunk, s += chunk, d += chunk) {
 		chunk = min_t(u32, n, VNL_BOUNCE_SIZE);
 		if (copy_from_user(m->bounce, s, chunk))

@@ -52,26 +52,33 @@ int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
  * The host address of gpa and the bytes from there to the end of its
  * region (never 0). 0, or -EFAULT when gpa is not backed.
  */
-int vnl_mem_find_slow(struct vnl_mem *m, u64 gpa, u64 *hva, u64 *room);
-
-static inline int vnl_mem_find(struct vnl_mem *m, u64 gpa, u64 *hva,
-			       u64 *room)
+static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa,
+					u64 *hva, u64 *room)
 {
 	const struct vnl_region *r = &m->r[m->hint];
+	unsigned int i;
 
-	/* The common case: the same region as last time. */
-	if (likely(m->hint < m->n && gpa >= r->gpa &&
-		   gpa - r->gpa < r->size)) {
-		*hva = r->hva + (gpa - r->gpa);
-		*room = r->size - (gpa - r->gpa);
-		return 0;
+	/*
+	 * The region of the last hit first; the table is tiny. Inline and
+	 * call-free: the engine translates inside user access sections.
+	 */
+	if (unlikely(m->hint >= m->n || gpa < r->gpa ||
+		     gpa - r->gpa >= r->size)) {
+		for (i = 0, r = m->r; i < m->n; i++, r++)
+			if (gpa >= r->gpa && gpa - r->gpa < r->size)
+				break;
+		if (i == m->n)
+			return -EFAULT;
+		m->hint = i;
 	}
-	return vnl_mem_find_slow(m, gpa, hva, room);
+	*hva = r->hva + (gpa - r->gpa);
+	*room = r->size - (gpa - r->gpa);
+	return 0;
 }
 
 /* [gpa, gpa + len) inside one region (len > 0): its host address. */
-static inline int vnl_mem_xlate(struct vnl_mem *m, u64 gpa, u64 len,
-				u64 *hva)
+static __always_inline int vnl_mem_xlate(struct vnl_mem *m, u64 gpa, u64 len,
+					 u64 *hva)
 {
 	u64 room;
 

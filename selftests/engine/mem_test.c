@@ -16,7 +16,7 @@ TEST_F(mem, table_rules)
 {
 	struct vnl_region r[VNL_MEM_MAX_REGIONS + 1];
 	struct vnl_mem m = { 0 };
-	u64 hva, room;
+	u64 hva = 0, room = 0;
 	unsigned int i;
 
 	/* Empty, wrapping (either side) and overlapping tables. */
@@ -60,7 +60,7 @@ TEST_F(mem, merge_and_span)
 		R(0x12000, 0x1000, 0x800000),	/* guest-contiguous only */
 	};
 	struct vnl_mem m = { 0 };
-	u64 hva;
+	u64 hva = 0;
 
 	ASSERT_EQ(0, vnl_mem_set(&m, r, 3));
 	ASSERT_EQ(2u, m.n);
