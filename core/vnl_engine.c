@@ -212,11 +212,14 @@ static int vnl_avail_refresh(struct vnl_engine *e, unsigned int q,
 			     unsigned int *poisoned)
 {
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p = vq->avail_p + 1;
+	__le16 __user *p;
 	__le16 raw;
 	u16 idx;
 
-	if (!vq->avail_p || !vnl_access_begin(p, sizeof(*p)))
+	if (!vq->avail_p)
+		goto poison;
+	p = vq->avail_p + 1;
+	if (!vnl_access_begin(p, sizeof(*p)))
 		goto poison;
 	vnl_get(raw, p, fault);
 	vnl_access_end();
@@ -239,10 +242,13 @@ static int vnl_pop(struct vnl_engine *e, unsigned int q, u16 *head,
 		   unsigned int *poisoned)
 {
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p = vq->avail_p + 2 + (vq->last_avail &
-						   (vq->num - 1));
+	__le16 __user *p;
 	__le16 raw;
 
+	/* A new region table may have left the ring unbacked since. */
+	if (!vq->avail_p)
+		goto poison;
+	p = vq->avail_p + 2 + (vq->last_avail & (vq->num - 1));
 	if (!vnl_access_begin(p, sizeof(*p)))
 		goto poison;
 	vnl_get(raw, p, fault);
@@ -278,6 +284,7 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 	for (;;) {
 		if (i >= vq->num || n >= vq->num)
 			goto bad;
+		i = vnl_index_nospec(i, vq->num);
 		vnl_get(raddr, &t[i].addr, fault);
 		vnl_get(rlen, &t[i].len, fault);
 		vnl_get(rflags, &t[i].flags, fault);
@@ -584,8 +591,8 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 	u32 tlen, rlen, n, done = 0;
 	u16 thead, rhead;
 
-	if (!rx->ready || rx->poisoned || !tx->desc_p || !rx->desc_p ||
-	    !tx->used_ring_p || !rx->used_ring_p)
+	if (!rx->ready || rx->poisoned || !tx->avail_p || !rx->avail_p ||
+	    !tx->desc_p || !rx->desc_p || !tx->used_ring_p || !rx->used_ring_p)
 		return 0;
 	/*
 	 * The section is opened on the TX avail ring; every other address
@@ -625,7 +632,9 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		vnl_get(f, &d->flags, out);
 		raddr = le64_to_cpu(a);
 		rlen = le32_to_cpu(l);
+		/* As vnl_walk(): the whole descriptor must not wrap. */
 		if (f != cpu_to_le16(VNL_DESC_F_WRITE) || rlen < tlen ||
+		    raddr + rlen - 1 < raddr ||
 		    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
 			break;
 
@@ -702,10 +711,11 @@ static void vnl_publish(struct vnl_engine *e, unsigned int q)
 			     VNETLOOP_C_TX_ADD_USED_FAILURES },
 	};
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p = vq->used_p + 1;
+	__le16 __user *p;
 
 	if (!vq->added)
 		return;
+	p = vq->used_p + 1;
 	/* The entries are visible before the index that publishes them. */
 	vnl_wmb();
 	if (!vnl_access_begin(p, sizeof(*p)))
@@ -727,10 +737,13 @@ fail:
 /* Read a 16-bit field of the avail ring; false if it faulted. */
 static bool vnl_avail_read(struct vnl_vq *vq, unsigned int i, u16 *v)
 {
-	__le16 __user *p = vq->avail_p + i;
+	__le16 __user *p;
 	__le16 raw;
 
-	if (!vq->avail_p || !vnl_access_begin(p, sizeof(*p)))
+	if (!vq->avail_p)
+		return false;
+	p = vq->avail_p + i;
+	if (!vnl_access_begin(p, sizeof(*p)))
 		return false;
 	vnl_get(raw, p, fault);
 	vnl_access_end();
