@@ -12,9 +12,11 @@ FUZZ_BIN	:= $(B)/fuzz/vnl_fuzz
 FUZZ_TIME	?= 60
 FUZZ_MAX_LEN	?= 512
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
-		   -Wall -Wextra -Wshadow -Wstrict-prototypes \
-		   -Wmissing-prototypes -I. $(FUZZ_SAN)
+# VNL_ENGINE_TEST_HOOKS: the engine calls vnl_test_access() around every
+# guest access it makes; the harness watches and races it from there.
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -DVNL_ENGINE_TEST_HOOKS -O1 -g \
+		   -fno-omit-frame-pointer -Wall -Wextra -Wshadow \
+		   -Wstrict-prototypes -Wmissing-prototypes -I. $(FUZZ_SAN)
 FUZZ_ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/fuzz/%.o)
 
 HAVE_CLANG := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo y)
