@@ -53,10 +53,11 @@
 
 /*
  * Copy n bytes user to user inside an access section, through registers:
- * no rep movs (slow for short copies on some CPUs and very slow in TCG),
- * no call. Only for short copies (VNL_SECTION_COPY_MAX).
+ * one pass, no call, no rep movs (slow to start on some CPUs, emulated one
+ * iteration at a time by TCG). Up to an MTU-sized frame; longer ones go
+ * through a bounce buffer and the kernel's copy routines (vnl_mem_copy()).
  */
-#define VNL_SECTION_COPY_MAX		256
+#define VNL_SECTION_COPY_MAX		2048
 #define vnl_copy_in_section(dst, src, n, src_fault, dst_fault)		\
 	do {								\
 		u8 __user *vnl_d_ = (dst), *vnl_s_ = (src);		\
