@@ -7,15 +7,17 @@ CACHE	?= $(HOME)/.cache/vnetloop
 B	:= build
 CC	?= gcc
 CLANG	?= clang
-KVER	?= $(shell scripts/kver.sh 2>/dev/null)
-KDIR	?= /lib/modules/$(KVER)/build
+# KVER/KDIR may be given; otherwise they are found when the module is built,
+# not when make starts: on a fresh machine the headers arrive with deps.
+KVER	?=
+KDIR	?=
 PREFIX	?= /usr/local
 
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -I.
 ENGINE_SRCS := core/vnl_engine.c core/vnl_mem.c
 
-export CACHE KVER KDIR
+export CACHE
 
 .PHONY: all modules check fuzz bench demo install clean deps
 all:
@@ -25,8 +27,14 @@ deps:
 
 include $(sort $(wildcard */*.mk */*/*.mk))
 
+# The kernel build tree, at recipe time: KDIR, or KVER's, or scripts/kver.sh.
+kdir = $${KDIR:-/lib/modules/$${KVER:-$$(scripts/kver.sh)}/build}
+
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	+@kdir=$(kdir); [ -d "$$kdir" ] || { \
+		echo "make modules: no kernel build tree at $$kdir (make deps installs linux-headers-amd64)" >&2; \
+		exit 1; }; \
+	$(MAKE) -C "$$kdir" M=$(CURDIR) modules
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -34,4 +42,5 @@ check: deps
 
 clean:
 	rm -rf $(B)
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
+	-+@kdir=$(kdir); [ ! -d "$$kdir" ] || \
+		$(MAKE) -C "$$kdir" M=$(CURDIR) clean >/dev/null 2>&1

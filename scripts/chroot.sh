@@ -4,6 +4,8 @@
 #
 #   chroot.sh make SUITE [PKG...]   build (or reuse) a chroot of SUITE with
 #                                   the packages; prints its directory
+#   chroot.sh remove DIR            delete a chroot, never through a mount
+#                                   a killed run left behind
 #   chroot.sh run DIR [--bind SRC:DST]... -- CMD...
 #                                   run CMD in the chroot with /proc, /sys
 #                                   and /dev mounted (objtool on 7.x needs
@@ -138,6 +140,7 @@ mounted=()	# what cmd_run mounted, for the exit trap
 
 case ${1:-} in
 make) shift; cmd_make "$@" ;;
+remove) need_root; safe_rm "${2:?chroot.sh remove DIR}" ;;
 run) shift; cmd_run "$@" ;;
 *) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 2 ;;
 esac
