@@ -272,6 +272,12 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 				    bool writable, struct vnl_chain *c)
 {
 	struct vnl_desc __user *t = vq->desc_p;
+	/*
+	 * Through a pointer: n < num <= the array's size, but a bounds
+	 * sanitizer (sid's kernels) would check c->seg[n] by calling out of
+	 * the user access section.
+	 */
+	struct vnl_seg *seg = c->seg;
 	__le64 raddr;
 	__le32 rlen;
 	__le16 rflags, rnext;
@@ -299,8 +305,8 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 			goto bad;
 		if (len && addr + len - 1 < addr)
 			goto bad;
-		c->seg[n].addr = addr;
-		c->seg[n].len = len;
+		seg[n].addr = addr;
+		seg[n].len = len;
 		n++;
 		sum += len;
 		if (!(flags & VNL_DESC_F_NEXT))

@@ -55,12 +55,15 @@ int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
 static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa,
 					u64 *hva, u64 *room)
 {
-	const struct vnl_region *r = &m->r[m->hint];
+	/* hint < VNL_MEM_MAX_REGIONS always, even when >= n. */
+	const struct vnl_region *r = m->r + m->hint;
 	unsigned int i;
 
 	/*
 	 * The region of the last hit first; the table is tiny. Inline and
 	 * call-free: the engine translates inside user access sections.
+	 * (Hence pointers, not m->r[m->hint]: a bounds sanitizer, on in
+	 * sid's kernels, would check that index with a call.)
 	 */
 	if (unlikely(m->hint >= m->n || gpa < r->gpa ||
 		     gpa - r->gpa >= r->size)) {

@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
+#include "compat.h"
 #include "vnetloop.h"
 
 #define VNL_BUDGET_BYTES_MAX	(16 << 20)
@@ -166,7 +167,7 @@ static int vnl_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 static int vnl_genl_get_dumpit(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = vnl_genl_dump_attrs(cb);
 	unsigned long id, first = cb->args[0], last = ULONG_MAX;
 	bool per_cpu = false;
 	struct vnl_device *vd;

@@ -15,20 +15,9 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
-#include <linux/version.h>
 
+#include "compat.h"
 #include "vnetloop.h"
-
-/* 6.8 dropped eventfd_signal()'s count argument. */
-static void vnl_eventfd_signal(struct eventfd_ctx *ctx)
-{
-#if LINUX_VERSION_MAJOR > 6 || \
-	(LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 8)
-	eventfd_signal(ctx);
-#else
-	eventfd_signal(ctx, 1);
-#endif
-}
 
 static void vnl_worker_queue(struct vnl_device *vd)
 {

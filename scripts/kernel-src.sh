@@ -2,12 +2,11 @@
 # Extract parts of Debian's linux-source-6.1 tarball into the cache, once.
 #   kernel-src.sh tools   -> kselftest headers + checkpatch; prints the dir
 #   kernel-src.sh full    -> the whole tree (guest kernel build); prints the dir
+# Once extracted, the tarball is no longer needed (a chroot of another
+# release builds the selftests with the host's extracted headers).
 set -e
 CACHE=${CACHE:-$HOME/.cache/vnetloop}
-tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null) || {
-	echo "kernel-src.sh: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)" >&2
-	exit 1
-}
+tarball=/usr/src/linux-source-6.1.tar.xz
 mode=${1:-tools}
 case "$mode" in
 tools)
@@ -27,6 +26,14 @@ full)
 	exit 2
 	;;
 esac
+if [ -f "$dir/.done" ]; then
+	echo "$dir"
+	exit 0
+fi
+[ -f "$tarball" ] || {
+	echo "kernel-src.sh: $tarball missing (apt-get install linux-source-6.1)" >&2
+	exit 1
+}
 mkdir -p "$CACHE"
 # Parallel make runs this more than once: extract under a lock.
 exec 9>"$CACHE/.kernel-src.lock"

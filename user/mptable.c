@@ -23,8 +23,24 @@ enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
 #define MP_IRQ_CONFORMS		0x0000	/* polarity and trigger of the bus */
 #define MP_ALL_LAPICS		0xff
 
+/*
+ * The tables' text fields are fixed-width and padded, never NUL-terminated:
+ * "nonstring" says so, which also keeps gcc 15's
+ * -Wunterminated-string-initialization quiet about "ISA   " filling its
+ * six bytes. Compilers that lack the attribute (clang before 21) do not
+ * warn there either.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(__nonstring__)
+#define MP_TEXT __attribute__((__nonstring__))
+#endif
+#endif
+#ifndef MP_TEXT
+#define MP_TEXT
+#endif
+
 struct mp_floating {
-	char signature[4];		/* "_MP_" */
+	char signature[4] MP_TEXT;	/* "_MP_" */
 	uint32_t physptr;		/* the configuration table */
 	uint8_t length;			/* in 16-byte units: 1 */
 	uint8_t spec_rev;
@@ -33,12 +49,12 @@ struct mp_floating {
 } __attribute__((packed));
 
 struct mp_config {
-	char signature[4];		/* "PCMP" */
+	char signature[4] MP_TEXT;	/* "PCMP" */
 	uint16_t length;		/* the base table, entries included */
 	uint8_t spec_rev;
 	uint8_t checksum;
-	char oem[8];
-	char product[12];
+	char oem[8] MP_TEXT;
+	char product[12] MP_TEXT;
 	uint32_t oem_ptr;
 	uint16_t oem_size;
 	uint16_t count;			/* entries */
@@ -61,7 +77,7 @@ struct mp_cpu {
 struct mp_bus {
 	uint8_t type;
 	uint8_t id;
-	char name[6];			/* "ISA   " */
+	char name[6] MP_TEXT;		/* "ISA   " */
 } __attribute__((packed));
 
 struct mp_ioapic {

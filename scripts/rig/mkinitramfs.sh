@@ -4,6 +4,11 @@
 # files, each binary with its shared-library closure and the dynamic loader.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz [-m vnetloop.ko] [-t "TESTS"] [-f "FILES"]
+#                       [-k KVER]
+#
+# -k (or $KVER) picks the rig kernel's release (default: scripts/kver.sh's);
+# one of another Debian release must have been fetched into the cache first
+# (scripts/rig/fetch-kernel.sh --chroot).
 #
 # Paths in TESTS and FILES inside the tree land at /rig/<path relative to the
 # tree top> (so build/vnetloop is /rig/build/vnetloop); absolute paths outside
@@ -12,13 +17,14 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out='' module='' tests='' files=''
-while getopts "o:m:t:f:" opt; do
+while getopts "o:m:t:f:k:" opt; do
 	case $opt in
+	k) KVER=$OPTARG; export KVER ;;
 	o) out=$OPTARG ;;
 	m) module=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	f) files=$OPTARG ;;
-	*) echo "usage: $0 -o OUT [-m MODULE.ko] [-t TESTS] [-f FILES]" >&2; exit 2 ;;
+	*) echo "usage: $0 -o OUT [-m MODULE.ko] [-t TESTS] [-f FILES] [-k KVER]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$out" ] || { echo "mkinitramfs: -o OUT is required" >&2; exit 2; }

@@ -10,7 +10,9 @@
 #   rig.sh --shell          an interactive shell on the console (Ctrl-A x quits)
 #
 # Options: --initrd FILE (default build/rig/initramfs.cpio.gz), --timeout S,
-# --no-erms (boot with clearcpuid=erms, as RIG_ERMS=off does).
+# --no-erms (boot with clearcpuid=erms, as RIG_ERMS=off does), --kver KVER
+# (boot that release's kernel, already fetched into $CACHE/kernel/KVER by
+# scripts/rig/fetch-kernel.sh; the default is scripts/kver.sh's, or $KVER).
 # Logs go to RIG_OUT (default build/rig): console.log (the kernel console),
 # dmesg.log (the whole kernel log, dumped at the end), serial.log (all that
 # came over the second serial port).
@@ -39,7 +41,7 @@ test_timeout=${RIG_TEST_TIMEOUT:-300}
 qemu_bin=${QEMU:-qemu-system-x86_64}
 erms=${RIG_ERMS:-on}
 # The kernel log lines that fail a run.
-bad_log='WARNING:|BUG:|Oops|general protection|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG at|INFO: task .* blocked'
+bad_log='WARNING:|BUG:|UBSAN:|Oops|general protection|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG at|INFO: task .* blocked'
 M='@@VNLRIG@@'
 
 usage() {
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
 		shift ;;
 	--shell) mode=shell ;;
 	--no-erms) erms=off ;;
+	--kver) KVER=${2:?--kver needs a kernel release}; export KVER; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "rig: unknown argument '$1'" >&2; usage 2 >&2 ;;
 	esac
