@@ -13,8 +13,8 @@
 #
 # Chroots live under $CACHE/chroot/, keyed by the suite, the packages, this
 # script and, for sid (a moving target), the day. A key that is complete
-# has a .done stamp; an interrupted build is redone. Old keys of the same
-# suite are removed when a new one is made.
+# has a .done stamp; an interrupted build is redone. When a key changes, the
+# old chroot of the same suite and packages is removed.
 #
 # Exit status of make: 0, 1 on a local failure, 3 when the archive is the
 # problem (unreachable, no such package, expired or broken Release): the
@@ -48,16 +48,19 @@ need_root() {
 }
 
 cmd_make() {
-	local suite=${1:?chroot.sh make SUITE [PKG...]} key dir log pkgs
+	local suite=${1:?chroot.sh make SUITE [PKG...]} name key dir log pkgs
 	shift
 	need_root
 	command -v mmdebstrap >/dev/null ||
 		die "mmdebstrap is not installed (apt-get install mmdebstrap)"
 	pkgs=$(printf '%s\n' "$@" | sort -u | tr '\n' ',')
 	pkgs=${pkgs%,}
+	# NAME-KEY: one chroot per suite and package set (NAME), remade when
+	# the key changes; chroots of other package sets are left alone.
+	name=$suite-$(echo "$pkgs" | sha256sum | cut -c1-8)
 	key=$( { echo "$suite $pkgs $MIRROR"; cat "$here/chroot.sh"
 		[ "$suite" = sid ] && date -u +%F; } | sha256sum | cut -c1-12)
-	dir=$CACHE/chroot/$suite-$key
+	dir=$CACHE/chroot/$name-$key
 	if [ -f "$dir/.done" ]; then
 		echo "$dir"
 		return 0
@@ -80,12 +83,14 @@ cmd_make() {
 		>"$log" 2>&1; then
 		safe_rm "$dir"
 		if grep -qE 'Failed to fetch|Could not resolve|Unable to locate|unable to connect|Temporary failure|no longer valid|NO_PUBKEY|is not signed|Release file|Unable to fetch|E: The repository' "$log"; then
-			echo "chroot: the $suite archive failed: $(grep -E '^(E|W):' "$log" | tail -1)" >&2
+			# The first error names the cause; the last is
+			# mmdebstrap's own "failed to run".
+			echo "chroot: the $suite archive failed: $(grep -E '^E:' "$log" | head -1)" >&2
 			exit 3
 		fi
 		die "mmdebstrap $suite failed, see $log: $(tail -1 "$log")"
 	fi
-	for old in "$CACHE/chroot/$suite"-*; do
+	for old in "$CACHE/chroot/$name"-*; do
 		[ "$old" = "$dir" ] || [ ! -d "$old" ] || {
 			safe_rm "$old"
 			rm -f "$old.log"
