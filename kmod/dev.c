@@ -106,8 +106,25 @@ static const struct file_operations vnl_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/*
+ * A fixed misc minor, so that opening /dev/vnetloop can load the module:
+ * depmod turns the devname and char-major aliases below into
+ * modules.devname, from which kmod static-nodes (systemd-tmpfiles at boot)
+ * creates the node before the module is loaded; the first open then
+ * requests "char-major-10-247". A dynamic minor is only known once the
+ * module runs, so nothing can name it in advance.
+ *
+ * Documentation/admin-guide/devices.txt reserves misc minors 243-254 for
+ * local use: include/linux/miscdevice.h assigns up to 242 (RFKILL_MINOR),
+ * 255 is MISC_DYNAMIC_MINOR, no 6.1 driver registers a minor in the range
+ * and dynamic minors come from below 128. 247 rather than 243, the first
+ * one, which other out-of-tree drivers are the likeliest to pick. Should
+ * another local driver hold it anyway, loading fails with -EBUSY.
+ */
+#define VNL_MISC_MINOR	247
+
 static struct miscdevice vnl_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
+	.minor = VNL_MISC_MINOR,
 	.name = "vnetloop",
 	.fops = &vnl_fops,
 	.mode = 0600,
@@ -115,10 +132,18 @@ static struct miscdevice vnl_misc = {
 
 int vnl_misc_init(void)
 {
-	return misc_register(&vnl_misc);
+	int err = misc_register(&vnl_misc);
+
+	if (err == -EBUSY)
+		pr_err("misc minor %d is taken by another driver\n",
+		       VNL_MISC_MINOR);
+	return err;
 }
 
 void vnl_misc_exit(void)
 {
 	misc_deregister(&vnl_misc);
 }
+
+MODULE_ALIAS_MISCDEV(VNL_MISC_MINOR);
+MODULE_ALIAS("devname:vnetloop");

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) "vnetloop: " fmt
 
 #include <linux/module.h>
+#include <net/genetlink.h>
 
 #include "vnetloop.h"
 
@@ -53,5 +54,10 @@ static void __exit vnl_exit(void)
 module_init(vnl_init);
 module_exit(vnl_exit);
 
+/*
+ * Resolving the family ("vnetloop stats") loads the module: the generic
+ * netlink controller requests "net-pf-16-proto-16-family-vnetloop".
+ */
+MODULE_ALIAS_GENL_FAMILY(VNETLOOP_GENL_NAME);
 MODULE_DESCRIPTION("virtio-net loopback data plane (ioeventfd-driven worker)");
 MODULE_LICENSE("GPL");

@@ -57,8 +57,9 @@ static void run_usage(FILE *f)
 "back, and the device's counters are checked against what the guest expects.\n"
 "\n"
 "  --backend NAME     kmod (vnetloop.ko via /dev/vnetloop; the default when\n"
-"                     it exists), thread (userspace worker on the ioeventfd;\n"
-"                     the default otherwise) or inline (on the vCPU thread)\n"
+"                     it exists and the module loads), thread (userspace\n"
+"                     worker on the ioeventfd; the default otherwise) or\n"
+"                     inline (on the vCPU thread)\n"
 "  --frames N         frames to send (default 10000)\n"
 "  --frame-size S     bytes per frame after the virtio-net header,\n"
 "                     1..65557 (default 1500)\n"
@@ -238,9 +239,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (!o->kernel && (o->initrd || o->cmdline))
 		return run_bad("%s needs --kernel", o->initrd ? "--initrd" :
 			       "--cmdline");
-	if (!have_backend)
+	if (!have_backend) {
 		o->backend = access("/dev/vnetloop", F_OK) ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
+		o->backend_auto = true;
+	}
 	return -1;
 }
 
@@ -622,7 +625,7 @@ static void run_collect(struct run_state *s, struct vm *vm,
 	s->exit_code = VM_EXIT_GUEST_FAIL;
 }
 
-static int run_vm(const struct run_opts *o, struct run_state *s)
+static int run_vm(struct run_opts *o, struct run_state *s)
 {
 	static const uint8_t mac[6] = RUN_MAC;
 	struct vnl_backend_env env;
@@ -650,6 +653,17 @@ static int run_vm(const struct run_opts *o, struct run_state *s)
 		.gsi	    = VNL_MMIO_GSI,
 	};
 	ret = vnl_backend_create(o->backend, &env, &be);
+	/*
+	 * A node made at boot from modules.devname exists whether or not the
+	 * module can load; unless kmod was asked for, fall back to thread.
+	 */
+	if ((ret == -ENODEV || ret == -ENXIO) && o->backend_auto &&
+	    o->backend == VNL_BACKEND_KMOD) {
+		fprintf(stderr, "vnetloop: vnetloop.ko is not available (%s); using the thread backend\n",
+			strerror(-ret));
+		o->backend = VNL_BACKEND_THREAD;
+		ret = vnl_backend_create(o->backend, &env, &be);
+	}
 	if (ret) {
 		fprintf(stderr, "vnetloop: the %s backend is unavailable: %s\n",
 			run_backend_names[o->backend], strerror(-ret));

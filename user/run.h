@@ -13,6 +13,7 @@
 
 struct run_opts {
 	enum vnl_backend_kind backend;
+	bool backend_auto;	/* not asked for: kmod may fall back to thread */
 	uint64_t frames;
 	uint32_t frame_size;
 	uint32_t batch;

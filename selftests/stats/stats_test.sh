@@ -35,12 +35,25 @@ for c in "${VNETLOOP_KO:-}" "$top/vnetloop.ko" "/lib/modules/$(uname -r)/extra/v
 	fi
 done
 
+# Looking up the netlink family loads the module (its genl family alias):
+# the "not loaded" cases switch the kernel's module loader off meanwhile.
+modprobe_path=$(cat /proc/sys/kernel/modprobe 2>/dev/null)
+autoload() { # on|off
+	[ -n "$modprobe_path" ] || return 0
+	if [ "$1" = on ]; then
+		echo "$modprobe_path" >/proc/sys/kernel/modprobe
+	else
+		echo >/proc/sys/kernel/modprobe
+	fi
+}
+
 tmp=$(mktemp -d)
 cleanup() {
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	autoload on
 	[ -d /sys/module/vnetloop ] || { [ -n "$ko" ] && insmod "$ko"; }
 	rm -rf "$tmp"
 }
@@ -150,6 +163,7 @@ if [ -n "$ko" ]; then
 	"$T/runwith" -s "$VNETLOOP" monitor >"$tmp/mon0.out" 2>"$tmp/mon0.err" &
 	mon=$!
 	wait_for "$tmp/mon0.err" listening
+	autoload off
 	if rmmod vnetloop 2>"$tmp/rmmod.err"; then
 		wait "$mon"
 		rc=$?
@@ -162,8 +176,10 @@ if [ -n "$ko" ]; then
 		expect "stats: module not loaded exits 3" 3 "module is not loaded" vnl stats
 		expect "stats DEV --json: module not loaded exits 3" 3 "module is not loaded" vnl stats 0 --json
 		expect "monitor: module not loaded exits 3" 3 "module is not loaded" vnl monitor
+		autoload on
 		insmod "$ko" || { echo "Bail out! insmod $ko failed"; exit 1; }
 	else
+		autoload on
 		kill "$mon"
 		diag "$tmp/rmmod.err"
 		for t in "monitor: exits 3 when the module is unloaded" \
