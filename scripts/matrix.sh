@@ -107,22 +107,28 @@ release() {
 		put "summary $rel: $2"
 	}
 
-	# The environment: the host, or the release's chroot.
-	if [ "$rel" != "$host_release" ] && [ "$(id -u)" -ne 0 ]; then
-		skip_rest "a chroot of $rel needs root"
-		return
-	elif [ "$rel" != "$host_release" ]; then
+	# make_root WHAT: the release's chroot into $root, or report why not
+	# (an archive problem is a SKIP, anything else a failure) and fail.
+	make_root() {
 		root=$(scripts/chroot.sh make "$rel" "${chroot_pkgs[@]}" \
 			2>"$dir/chroot.log")
 		rc=$?
 		if [ $rc -eq 3 ]; then
 			skip_rest "$(archive_cause "$rel" "$dir/chroot.log")"
-			return
+			return 1
 		elif [ $rc -ne 0 ]; then
-			give_up "making the chroot failed: $(tail -n1 "$dir/chroot.log")" \
+			give_up "$1 the chroot failed: $(tail -n1 "$dir/chroot.log")" \
 				"no chroot"
-			return
+			return 1
 		fi
+	}
+
+	# The environment: the host, or the release's chroot.
+	if [ "$rel" != "$host_release" ] && [ "$(id -u)" -ne 0 ]; then
+		skip_rest "a chroot of $rel needs root"
+		return
+	elif [ "$rel" != "$host_release" ]; then
+		make_root making || return
 		kver=$(scripts/kver.sh --root "$root" 2>>"$dir/chroot.log")
 		lap chroot
 	else
@@ -158,17 +164,7 @@ release() {
 		[ -z "$(find "$root/.done" -mmin -60 2>/dev/null)" ]; then
 		echo "matrix: remaking the $rel chroot, its kernel is gone" >>"$dir/fetch.log"
 		scripts/chroot.sh remove "$root" >>"$dir/fetch.log" 2>&1
-		root=$(scripts/chroot.sh make "$rel" "${chroot_pkgs[@]}" \
-			2>"$dir/chroot.log")
-		rc=$?
-		if [ $rc -eq 3 ]; then
-			skip_rest "$(archive_cause "$rel" "$dir/chroot.log")"
-			return
-		elif [ $rc -ne 0 ]; then
-			give_up "remaking the chroot failed: $(tail -n1 "$dir/chroot.log")" \
-				"no chroot"
-			return
-		fi
+		make_root remaking || return
 		kver=$(scripts/kver.sh --root "$root")
 		krc=0
 		KVER=$kver scripts/rig/fetch-kernel.sh --chroot "$root" \
