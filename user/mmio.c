@@ -117,8 +117,10 @@ static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		m->be->ops->irq_state(m->be, &isr, &st);
-		return (m->isr | isr) & (VNETLOOP_ISR_VRING |
-					 VNETLOOP_ISR_CONFIG);
+		isr = (m->isr | isr) & (VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG);
+		if (!isr)
+			m->isr_empty_reads++;
+		return isr;
 	case VIRTIO_MMIO_STATUS:
 		if (vnl_mmio_started(m))
 			m->be->ops->irq_state(m->be, &isr, &st);

@@ -64,6 +64,8 @@ struct vnl_mmio {
 	uint64_t drv_features;
 	uint32_t queue_sel;
 	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
+	/* InterruptStatus reads that found nothing: interrupts not ours. */
+	uint64_t isr_empty_reads;
 };
 
 void vnl_mmio_init(struct vnl_mmio *m, struct vnl_backend *be,

@@ -319,6 +319,8 @@ void run_report_json(const struct run_state *s)
 	json_cpu(s, "vcpu", &s->cpu_vcpu);
 	printf("},");
 	json_exits(&s->exits);
+	printf("\"isr_empty_reads\":%llu,",
+	       (unsigned long long)s->isr_empty_reads);
 	json_u64("exits_total", total_exits(s), true);
 	printf("\"counters\":{");
 	for (unsigned int i = 0; s->have_counters && i < s->ncounters; i++)

@@ -696,6 +696,7 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 		s->exit_code = linux_guest_verdict(&s->guest_linux,
 						   s->exit_code, s->why,
 						   sizeof(s->why));
+	s->isr_empty_reads = dev.isr_empty_reads;
 	vnl_backend_destroy(be);
 	vnl_mmio_destroy(&dev);
 	serial_destroy(&serial);

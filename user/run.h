@@ -47,6 +47,7 @@ struct run_state {
 	const struct run_opts *o;
 	const char *backend_name;
 	int dev_id;			/* kmod device id, or -1 */
+	uint64_t isr_empty_reads;	/* InterruptStatus read as 0 */
 	int exit_code;
 	char why[256];
 	/* From the guest. */
