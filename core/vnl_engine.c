@@ -434,28 +434,6 @@ static int vnl_copy_frame(struct vnl_engine *e, u32 len)
 	return 0;
 }
 
-/*
- * Header and frame into the RX chain. The usual case, one descriptor on
- * each side and each in one region, is one translation per side and one
- * copy; anything else goes piece by piece.
- */
-static int vnl_rx_fill(struct vnl_engine *e, u32 len)
-{
-	u64 rx;
-
-	if (e->tx.hva && e->rx.nseg == 1 &&
-	    !vnl_mem_xlate(&e->mem, e->rx.seg[0].addr, VNL_NET_HDR_LEN + len,
-			   &rx)) {
-		if (vnl_rx_header_at(rx))
-			return VNL_FAULT_DST;
-		return vnl_mem_copy(&e->mem, rx + VNL_NET_HDR_LEN,
-				    e->tx.hva + VNL_NET_HDR_LEN, len);
-	}
-	if (vnl_rx_header(e))
-		return VNL_FAULT_DST;
-	return vnl_copy_frame(e, len);
-}
-
 /* Fill the next used slot; used->idx is published once per drain. */
 static __always_inline int vnl_add_used(struct vnl_vq *vq, u32 id, u32 len)
 {
@@ -527,7 +505,7 @@ static int vnl_rx_deliver(struct vnl_engine *e, u32 len,
 	}
 	room = e->rx.total - VNL_NET_HDR_LEN < len ?
 	       e->rx.total - VNL_NET_HDR_LEN : len;
-	ret = vnl_rx_fill(e, room);
+	ret = vnl_rx_header(e) ? VNL_FAULT_DST : vnl_copy_frame(e, room);
 	if (ret == VNL_FAULT_SRC) {
 		rx->last_avail--;
 		return ret;
@@ -562,11 +540,6 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
 		return VNL_TX_OVERSIZE;
 	*len = c->total - VNL_NET_HDR_LEN;
-	c->hva = 0;
-	if (c->nseg == 1 &&
-	    !vnl_mem_xlate(&e->mem, c->seg[0].addr, c->seg[0].len, &c->hva))
-		return VNL_TX_OK;
-	c->hva = 0;
 	for (i = 0; i < c->nseg; i++)
 		if (c->seg[i].len &&
 		    !vnl_mem_backed(&e->mem, c->seg[i].addr, c->seg[i].len))

@@ -69,7 +69,6 @@ struct vnl_seg {
 struct vnl_chain {
 	u32 nseg;
 	u64 total;
-	u64 hva;	/* one descriptor in one region: its host address */
 	struct vnl_seg seg[VNETLOOP_QUEUE_SIZE_MAX];
 };
 
