@@ -31,6 +31,7 @@
 #include <linux/compiler.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
+#include <linux/sched/signal.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
@@ -78,6 +79,13 @@
 			unsafe_put_user(vnl_b_, vnl_d_++, dst_fault);	\
 		}							\
 	} while (0)
+
+/*
+ * The home is stopping this drain: the module's stop path sends the worker
+ * SIGKILL, so that a fault the owner holds (userfaultfd, FUSE) fails at
+ * once. Accesses that failed since are the stop's doing, not the guest's.
+ */
+#define vnl_stop_pending()		fatal_signal_pending(current)
 
 typedef atomic_t vnl_atomic_t;
 #define vnl_atomic_read(a)		atomic_read(a)
@@ -142,8 +150,13 @@ extern void (*vnl_test_access)(void *p, size_t len, bool write);
 		if (vnl_test_access)					\
 			vnl_test_access((void *)(p), len, w);		\
 	} while (0)
+/* Set by a test to play a home that stops the drain (see the kernel's). */
+extern bool vnl_test_stop;
+#define vnl_stop_pending()		vnl_test_stop
 #else
 #define vnl_test_hook(p, len, w)	do { } while (0)
+/* Userspace homes stop their threads between drains. */
+#define vnl_stop_pending()		false
 #endif
 
 /*

@@ -285,6 +285,7 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 	u32 n = 0, len;
 	u16 i = head, flags;
 
+	c->nseg = 0;
 	if (!t || !vnl_access_begin(t, (u64)vq->num * sizeof(*t)))
 		return -EFAULT;
 	for (;;) {
@@ -319,9 +320,11 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 	return 0;
 fault:
 	vnl_access_end();
+	c->nseg = n;
 	return -EFAULT;
 bad:
 	vnl_access_end();
+	c->nseg = n;
 	return -EINVAL;
 }
 
@@ -496,8 +499,9 @@ static int vnl_rx_deliver(struct vnl_engine *e, u32 len,
 		vnl_count(e, VNETLOOP_C_TX_DROPPED_RX_POISONED, 1);
 		return 0;
 	}
-	if (vnl_walk(rx, head, true, &e->rx) ||
-	    e->rx.total < VNL_NET_HDR_LEN) {
+	ret = vnl_walk(rx, head, true, &e->rx);
+	e->descs += e->rx.nseg;
+	if (ret || e->rx.total < VNL_NET_HDR_LEN) {
 		vnl_count(e, VNETLOOP_C_RX_CHAIN_INVALID, 1);
 		if (vnl_add_used(rx, head, 0))
 			vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
@@ -533,9 +537,11 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 {
 	struct vnl_chain *c = &e->tx;
 	u32 i;
+	int ret;
 
-	if (vnl_walk(&e->vq[VNL_TX], head, false, c) ||
-	    c->total < VNL_NET_HDR_LEN)
+	ret = vnl_walk(&e->vq[VNL_TX], head, false, c);
+	e->descs += c->nseg;
+	if (ret || c->total < VNL_NET_HDR_LEN)
 		return VNL_TX_INVALID;
 	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
 		return VNL_TX_OVERSIZE;
@@ -582,7 +588,8 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		return 0;
 	while (tx->last_avail != tx->avail_idx &&
 	       rx->last_avail != rx->avail_idx &&
-	       *packets < e->budget_packets && *bytes < e->budget_bytes) {
+	       *packets < e->budget_packets && *bytes < e->budget_bytes &&
+	       e->descs < VNL_DRAIN_DESCS_MAX) {
 		vnl_get(raw, tx->avail_p + 2 + (tx->last_avail & (tx->num - 1)),
 			out);
 		thead = le16_to_cpu(raw);
@@ -645,6 +652,7 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		rx->pend_bytes += n;
 		(*packets)++;
 		*bytes += n;
+		e->descs += 2;
 		done++;
 	}
 out:
@@ -708,7 +716,9 @@ static void vnl_publish(struct vnl_engine *e, unsigned int q)
 fault:
 	vnl_access_end();
 fail:
-	vnl_count(e, c[q][2], vq->added);
+	/* Unpublished either way; only the guest's faults are counted. */
+	if (!vnl_stop_pending())
+		vnl_count(e, c[q][2], vq->added);
 	vq->used_idx = vq->published;
 	vq->added = 0;
 }
@@ -825,6 +835,7 @@ bool vnl_drain(struct vnl_engine *e)
 	if (!e->live)
 		return false;
 	memset(e->delta, 0, sizeof(e->delta));
+	e->descs = 0;
 	vnl_count(e, VNETLOOP_C_WORKER_RUNS, 1);
 	if (!tx->ready || tx->poisoned)
 		goto out;
@@ -835,6 +846,8 @@ bool vnl_drain(struct vnl_engine *e)
 	}
 
 	for (;;) {
+		if (unlikely(vnl_stop_pending()))
+			return false;
 		if (tx->last_avail == tx->avail_idx) {
 			pending = vnl_avail_refresh(e, VNL_TX, &poisoned);
 			if (!pending)
@@ -842,7 +855,8 @@ bool vnl_drain(struct vnl_engine *e)
 			if (pending <= 0)
 				break;
 		}
-		if (packets >= e->budget_packets || bytes >= e->budget_bytes) {
+		if (packets >= e->budget_packets || bytes >= e->budget_bytes ||
+		    e->descs >= VNL_DRAIN_DESCS_MAX) {
 			more = true;
 			break;
 		}
@@ -853,6 +867,9 @@ bool vnl_drain(struct vnl_engine *e)
 		bytes += vnl_tx_one(e, head, &poisoned);
 		packets++;
 	}
+	/* A fault that ended the loop may be the stop's (see the header). */
+	if (unlikely(vnl_stop_pending()))
+		return false;
 
 	vnl_publish(e, VNL_RX);
 	vnl_publish(e, VNL_TX);

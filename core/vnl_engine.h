@@ -74,6 +74,13 @@ struct vnl_chain {
 
 #define VNL_BUDGET_PACKETS	256
 #define VNL_BUDGET_BYTES	(512 * 1024)
+/*
+ * Descriptors walked per drain, whatever the budget: with chains of up to
+ * VNETLOOP_QUEUE_SIZE_MAX descriptors a packet budget alone would let one
+ * drain walk 65536 * 512 of them. Checked before each chain, like the
+ * budget, so a drain walks at most this plus one TX and one RX chain.
+ */
+#define VNL_DRAIN_DESCS_MAX	4096
 
 struct vnl_engine {
 	struct vnl_vq vq[VNETLOOP_NUM_QUEUES];
@@ -84,6 +91,7 @@ struct vnl_engine {
 	vnl_atomic_t status;	/* VNETLOOP_STATUS_NEEDS_RESET */
 	u32 budget_packets;
 	u32 budget_bytes;
+	u32 descs;		/* walked in this drain */
 	const struct vnl_engine_ops *ops;
 	void *ctx;
 	struct vnl_chain tx, rx;
@@ -165,6 +173,12 @@ static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
  * One drain of the TX queue (SPEC 2), then its consequences: ISR bits set,
  * at most one ops->interrupt, NEEDS_RESET, counter deltas committed.
  * Returns true when the budget ran out with TX work left: call again.
+ *
+ * If the home stops the drain (vnl_stop_pending(): the module's worker got
+ * SIGKILL from its stop path), the drain ends at once and leaves no trace:
+ * nothing published, counted, signalled or poisoned that the guest could
+ * see. The ring positions are then stale: the home must reset the engine
+ * before it drains again (every stop path of the module does).
  */
 bool vnl_drain(struct vnl_engine *e);
 

@@ -110,5 +110,6 @@ int vnl_mem_write(u64 dst, const void *src, u32 n)
 #elif defined(VNL_ENGINE_TEST_HOOKS)
 
 void (*vnl_test_access)(void *p, size_t len, bool write);
+bool vnl_test_stop;
 
 #endif

@@ -46,4 +46,14 @@ static inline struct nlattr **vnl_genl_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/*
+ * Multicast groups got permission flags in 6.7 (and 6.1.69, 6.6.8 through
+ * stable); before that, anyone may join.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define VNL_MCGRP_ADMIN_ONLY	.flags = GENL_MCAST_CAP_NET_ADMIN,
+#else
+#define VNL_MCGRP_ADMIN_ONLY
+#endif
+
 #endif /* VNETLOOP_COMPAT_H */

@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -17,10 +18,18 @@
 
 #include "vnetloop.h"
 
-/* The owner's pid as the global (init namespace) number; 0 if unowned. */
+/*
+ * The owner's pid as the global (init namespace) number; 0 if unowned or
+ * once the owner's thread group is gone (reaped), since the number may
+ * then name an unrelated process.
+ */
 u32 vnl_owner_pid(const struct vnl_device *vd)
 {
-	return pid_nr(READ_ONCE(vd->owner));
+	struct pid *pid = READ_ONCE(vd->owner);
+
+	if (!pid || !pid_has_task(pid, PIDTYPE_TGID))
+		return 0;
+	return pid_nr(pid);
 }
 
 static void vnl_device_free(struct vnl_device *vd)
@@ -43,6 +52,7 @@ static int vnl_open(struct inode *inode, struct file *file)
 	if (!vd)
 		return -ENOMEM;
 	mutex_init(&vd->lock);
+	vd->uid = current_euid();
 	vd->budget_packets = VNL_BUDGET_PACKETS;
 	vd->budget_bytes = VNL_BUDGET_BYTES;
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "vnetloop" (Documentation/netlink.rst): GET
- * (do by id, dump of all devices) returns the counters, optionally per CPU;
- * SET_BUDGET (CAP_NET_ADMIN) changes a device's drain budget; the "events"
- * group announces device creation, destruction and queue poisoning.
+ * (do by id, dump of all devices) returns the counters, optionally per CPU,
+ * of the devices the caller may see; SET_BUDGET (CAP_NET_ADMIN) changes a
+ * device's drain budget; the "events" group (CAP_NET_ADMIN) announces
+ * device creation, destruction and queue poisoning.
  */
 #define pr_fmt(fmt) "vnetloop: " fmt
 
@@ -18,8 +19,12 @@
 
 enum { VNL_MCGRP_EVENTS };
 
+/* Events name every device and its owner: only for CAP_NET_ADMIN. */
 static const struct genl_multicast_group vnl_genl_mcgrps[] = {
-	[VNL_MCGRP_EVENTS] = { .name = VNETLOOP_GENL_MCGRP_EVENTS },
+	[VNL_MCGRP_EVENTS] = {
+		.name = VNETLOOP_GENL_MCGRP_EVENTS,
+		VNL_MCGRP_ADMIN_ONLY
+	},
 };
 
 static const struct nla_policy vnl_get_policy[VNETLOOP_A_MAX + 1] = {
@@ -124,13 +129,29 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static struct vnl_device *vnl_genl_lookup(struct genl_info *info)
+/*
+ * Who may see a device: CAP_NET_ADMIN sees every one; anyone else only the
+ * devices opened under their own effective uid (/dev/vnetloop is root's
+ * unless the administrator grants it), so that neither another user's
+ * devices nor their owners' pids show. Others are "no such device".
+ */
+static bool vnl_genl_may_see(const struct sk_buff *skb,
+			     const struct vnl_device *vd)
+{
+	return uid_eq(vd->uid, current_euid()) ||
+	       netlink_capable(skb, CAP_NET_ADMIN);
+}
+
+static struct vnl_device *vnl_genl_lookup(struct sk_buff *skb,
+					  struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[VNETLOOP_A_DEV_ID];
 	struct vnl_device *vd;
 
 	lockdep_assert_held(&vnl_devs_lock);
 	vd = xa_load(&vnl_devs, nla_get_u32(attr));
+	if (vd && !vnl_genl_may_see(skb, vd))
+		vd = NULL;
 	if (!vd)
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such device");
 	return vd;
@@ -151,7 +172,7 @@ static int vnl_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	mutex_lock(&vnl_devs_lock);
-	vd = vnl_genl_lookup(info);
+	vd = vnl_genl_lookup(skb, info);
 	err = vd ? vnl_fill_dev(msg, vd, info->snd_portid, info->snd_seq, 0,
 				per_cpu) : -ENODEV;
 	mutex_unlock(&vnl_devs_lock);
@@ -183,6 +204,10 @@ static int vnl_genl_get_dumpit(struct sk_buff *skb,
 
 	mutex_lock(&vnl_devs_lock);
 	xa_for_each_range(&vnl_devs, id, vd, first, last) {
+		if (!vnl_genl_may_see(cb->skb, vd)) {
+			cb->args[0] = id + 1;
+			continue;
+		}
 		err = vnl_fill_dev(skb, vd, NETLINK_CB(cb->skb).portid,
 				   cb->nlh->nlmsg_seq, NLM_F_MULTI, per_cpu);
 		if (err)
@@ -212,7 +237,7 @@ static int vnl_genl_set_budget_doit(struct sk_buff *skb,
 	}
 
 	mutex_lock(&vnl_devs_lock);
-	vd = vnl_genl_lookup(info);
+	vd = vnl_genl_lookup(skb, info);
 	if (vd) {
 		/* The worker copies these into the engine before each drain. */
 		if (pkts)

@@ -44,7 +44,8 @@ static int vnl_owner_check(struct vnl_device *vd)
 	if (!current->mm)
 		return -EPERM;
 
-	mutex_lock(&vd->lock);
+	if (mutex_lock_killable(&vd->lock))
+		return -EINTR;
 	if (!vd->mm) {
 		mmgrab(current->mm);
 		vd->owner = get_pid(task_tgid(current));
@@ -274,7 +275,9 @@ long vnl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (cmd == VNETLOOP_ACK_IRQ)
 		return vnl_ack_irq(vd, argp);
 
-	mutex_lock(&vd->lock);
+	/* Killable: the owner must die even while RESET stops the worker. */
+	if (mutex_lock_killable(&vd->lock))
+		return -EINTR;
 	ret = vnl_ioctl_locked(vd, cmd, argp);
 	mutex_unlock(&vd->lock);
 	return ret;

@@ -11,6 +11,7 @@
 #include <linux/poll.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -46,6 +47,7 @@ struct vnl_device {
 	struct mutex lock;
 	struct mm_struct *mm;		/* owner's mm, mmgrab()ed; set once */
 	struct pid *owner;		/* owner's thread group; set once */
+	kuid_t uid;			/* opener's euid: who may read it */
 	struct vnl_kick kick;
 	struct eventfd_ctx *call;
 	struct task_struct *worker;	/* between START and RESET */

@@ -7,14 +7,24 @@
  * The worker holds only mm_count (mmgrab at bind); it takes mm_users with
  * mmget_not_zero() while it has work, so it never keeps a dead owner's
  * address space alive, and does nothing once that address space is gone.
+ *
+ * Like vhost on this kernel, the worker joins every cgroup of the task that
+ * starts the device and takes its nice value, so that its CPU time, pids
+ * and cpuset are the VM's. It accepts SIGKILL, which only the stop path
+ * sends: a user access can wait on a fault the owner controls (guest memory
+ * registered with userfaultfd, or on FUSE), and only a fatal signal makes
+ * such a fault give up. The engine then sees the stop (vnl_stop_pending())
+ * and ends the drain without a trace.
  */
 #define pr_fmt(fmt) "vnetloop: " fmt
 
+#include <linux/cgroup.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 
 #include "compat.h"
 #include "vnetloop.h"
@@ -60,6 +70,7 @@ static int vnl_worker_fn(void *data)
 	struct vnl_device *vd = data;
 	bool has_mm = false;
 
+	allow_signal(SIGKILL);
 	while (!kthread_should_stop()) {
 		if (!test_and_clear_bit(VNL_WORK_QUEUED, &vd->flags)) {
 			if (has_mm) {
@@ -67,7 +78,8 @@ static int vnl_worker_fn(void *data)
 				mmput(vd->mm);
 				has_mm = false;
 			}
-			set_current_state(TASK_INTERRUPTIBLE);
+			/* Not interruptible: SIGKILL means stop is coming. */
+			set_current_state(TASK_IDLE);
 			if (!test_bit(VNL_WORK_QUEUED, &vd->flags) &&
 			    !kthread_should_stop())
 				schedule();
@@ -81,6 +93,11 @@ static int vnl_worker_fn(void *data)
 			kthread_use_mm(vd->mm);
 			has_mm = true;
 		}
+		/* The stop's SIGKILL: nothing more to do but wait for it. */
+		if (fatal_signal_pending(current)) {
+			clear_bit(VNL_WORK_QUEUED, &vd->flags);
+			continue;
+		}
 		vnl_worker_drain(vd);
 		cond_resched();
 	}
@@ -92,14 +109,24 @@ static int vnl_worker_fn(void *data)
 	return 0;
 }
 
-/* Create the (sleeping) worker. Caller holds vd->lock, device not running. */
+/*
+ * Create the (sleeping) worker in the caller's cgroups, at its nice value.
+ * Caller holds vd->lock, device not running.
+ */
 int vnl_worker_start(struct vnl_device *vd)
 {
 	struct task_struct *t;
+	int err;
 
 	t = kthread_create(vnl_worker_fn, vd, "vnetloop-%u", vd->id);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	err = cgroup_attach_task_all(current, t);
+	if (err) {
+		kthread_stop(t);
+		return err;
+	}
+	set_user_nice(t, task_nice(current));
 	clear_bit(VNL_WORK_QUEUED, &vd->flags);
 	vd->worker = t;
 	wake_up_process(t);
@@ -107,13 +134,18 @@ int vnl_worker_start(struct vnl_device *vd)
 }
 
 /*
- * Stop the worker after its current drain; nothing of it runs afterwards.
- * The kick must be unhooked first, or the callback could wake a dead task.
+ * Stop the worker; nothing of it runs afterwards. The kick must be unhooked
+ * first, or the callback could wake a dead task. SIGKILL first: a drain
+ * parked in a fault that only the owner can resolve (and the owner may be
+ * the one stopping us, or dying) fails at once instead, and kthread_stop()
+ * alone would leave it retrying the fault forever. The engine must be reset
+ * afterwards (see vnl_drain()).
  */
 void vnl_worker_stop(struct vnl_device *vd)
 {
 	if (!vd->worker)
 		return;
+	send_sig(SIGKILL, vd->worker, 1);
 	kthread_stop(vd->worker);
 	vd->worker = NULL;
 	clear_bit(VNL_WORK_QUEUED, &vd->flags);

@@ -827,7 +827,7 @@ int vnl_nl_report(const struct vnl_nl *nl, int err)
 
 	fprintf(stderr, "vnetloop: %s\n", nl->err[0] ? nl->err : strerror(-err));
 	if (code == VNL_EXIT_PERM)
-		fprintf(stderr, "vnetloop: the module lets anyone read counters: the kernel or a security policy (SELinux, AppArmor, seccomp) denied netlink access\n");
+		fprintf(stderr, "vnetloop: joining the events group and changing a budget need CAP_NET_ADMIN (reading needs none for the caller's own devices); otherwise a security policy (SELinux, AppArmor, seccomp) denied netlink access\n");
 	return code;
 }
 

@@ -177,4 +177,79 @@ TEST_F(stress, budget)
 	EXPECT_LT(0, vg_irq_count(g));
 }
 
+/*
+ * Long chains: every TX and RX entry is the same chain of QNUM descriptors,
+ * so one kick offers QNUM chains of 2 * QNUM descriptors in all. A drain
+ * walks at most VNL_DRAIN_DESCS_MAX (4096) descriptors plus the chains that
+ * cross it, whatever the budget: with the largest budget as with the
+ * default, the QNUM frames take at least QNUM * 2 * QNUM / (4096 + 2 *
+ * QNUM) drains, not one. Run for both budgets.
+ */
+#define DRAIN_DESCS_MAX	4096u
+
+static void long_chains(struct __test_metadata *_metadata, uint32_t packets,
+			uint32_t bytes)
+{
+	uint32_t txlen[QNUM], rxlen[QNUM], min_drains, drains;
+	vnl_cnt_t before, after, want = { 0 };
+	uint8_t *txbuf, *rxbuf;
+	struct vg g;
+	unsigned int i;
+	int ret;
+
+	vnl_up(_metadata, &g, VG_FEATURES_EVENT_IDX, QNUM, QNUM);
+	ret = vnl_nl_set_budget(g.info.dev_id, packets, bytes);
+	if (ret == -EPERM)
+		SKIP(goto out, "changing the budget needs CAP_NET_ADMIN");
+	ASSERT_EQ(0, ret) TH_LOG("SET_BUDGET: %s", strerror(-ret));
+	/* TX: the header, then QNUM - 1 one-byte pieces; RX: two bytes each. */
+	txbuf = vg_alloc(&g, VG_HDR_LEN + QNUM);
+	rxbuf = vg_alloc(&g, 2 * QNUM);
+	ASSERT_NE(NULL, txbuf);
+	ASSERT_NE(NULL, rxbuf);
+	for (i = 0; i < QNUM; i++) {
+		txlen[i] = i ? 1 : VG_HDR_LEN;
+		rxlen[i] = 2;
+	}
+	vg_post_split(&g, TX, 0, txbuf, txlen, QNUM, 0);
+	vg_post_split(&g, RX, 0, rxbuf, rxlen, QNUM, VG_DESC_F_WRITE);
+	/* The same head in every other slot too: QNUM offers each. */
+	for (i = 1; i < QNUM; i++) {
+		vg_avail_push(&g, TX, 0);
+		vg_avail_push(&g, RX, 0);
+	}
+
+	vnl_read(_metadata, &g, before);
+	ASSERT_EQ(0, vg_kick(&g));
+	ASSERT_EQ(0, vg_wait_used(&g, TX, QNUM, VNL_TIMEOUT_MS * 3));
+	want[VNETLOOP_C_TX_PACKETS] = QNUM;
+	want[VNETLOOP_C_TX_BYTES] = QNUM * (QNUM - 1);
+	want[VNETLOOP_C_RX_PACKETS] = QNUM;
+	want[VNETLOOP_C_RX_BYTES] = QNUM * (QNUM - 1);
+	vnl_expect_deltas(_metadata, &g, before, want, after);
+	vg_sleep_ms(vg_settle_ms());
+	vnl_read(_metadata, &g, after);
+	drains = after[VNETLOOP_C_WORKER_RUNS] - before[VNETLOOP_C_WORKER_RUNS];
+	min_drains = QNUM * 2 * QNUM / (DRAIN_DESCS_MAX + 2 * QNUM);
+	TH_LOG("budget %u packets, %u bytes: %u drains, %" PRIu64 " requeues",
+	       packets, bytes, drains,
+	       after[VNETLOOP_C_BUDGET_REQUEUES] -
+	       before[VNETLOOP_C_BUDGET_REQUEUES]);
+	EXPECT_LE(min_drains, drains);
+	EXPECT_LE(min_drains - 1, after[VNETLOOP_C_BUDGET_REQUEUES] -
+				  before[VNETLOOP_C_BUDGET_REQUEUES]);
+out:
+	vg_close(&g);
+}
+
+TEST(long_chains_default_budget)
+{
+	long_chains(_metadata, 256, 512 * 1024);
+}
+
+TEST(long_chains_largest_budget)
+{
+	long_chains(_metadata, 65536, 16 << 20);
+}
+
 VNL_TEST_MAIN
