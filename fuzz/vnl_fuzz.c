@@ -245,6 +245,7 @@ struct sim {
 	u32 raise;		/* InterruptStatus bits raised */
 	u32 added[NQ];
 	u64 pend_p[NQ], pend_b[NQ];
+	u32 descs;		/* descriptors walked in this drain */
 	struct chain tx, rx;
 };
 
@@ -1383,8 +1384,8 @@ enum { CH_OK, CH_BAD, CH_OVERSIZE };
  * SPEC 2 step 1: walk the chain at head. Every descriptor must have the
  * queue's direction; at most num of them; the header must fit.
  */
-static int s_walk(struct sim *s, unsigned int q, u16 head, bool writable,
-		  struct chain *c)
+static int s_walk_chain(struct sim *s, unsigned int q, u16 head,
+			bool writable, struct chain *c)
 {
 	const struct mq *mq = &s->q[q];
 	u8 raw[VNL_DESC_SIZE];
@@ -1424,6 +1425,16 @@ static int s_walk(struct sim *s, unsigned int q, u16 head, bool writable,
 		i = le16_to_cpu(next);
 	}
 	return c->total < HDR ? CH_BAD : CH_OK;
+}
+
+/* The same, counting the descriptors accepted against the drain's bound. */
+static int s_walk(struct sim *s, unsigned int q, u16 head, bool writable,
+		  struct chain *c)
+{
+	int v = s_walk_chain(s, q, head, writable, c);
+
+	s->descs += c->n;
+	return v;
 }
 
 /* Write len bytes into chain c from its start; the bytes written. */
@@ -1716,7 +1727,8 @@ static void sim_drain(struct sim *s)
 			if (pending <= 0)
 				break;
 		}
-		if (packets >= f->budget_p || bytes >= f->budget_b) {
+		if (packets >= f->budget_p || bytes >= f->budget_b ||
+		    s->descs >= VNL_DRAIN_DESCS_MAX) {
 			s->more = true;
 			break;
 		}
@@ -1848,9 +1860,11 @@ static void check_accounting(struct fz *f, const struct mq *pre,
 		      VNL_MAX_FRAME_SIZE);
 	if (more) {
 		CHECK(popped && !(newly & (1U << TXQ)));
+		/* Or the descriptor bound: each chain walks txn + rxn at most. */
 		if (txu)
 			CHECK(popped >= f->budget_p ||
-			      D[C_(TX_BYTES)] >= f->budget_b);
+			      D[C_(TX_BYTES)] >= f->budget_b ||
+			      popped * (txn + rxn) >= VNL_DRAIN_DESCS_MAX);
 	}
 
 	/* Work is bounded by the chains popped and the queue sizes. */

@@ -294,4 +294,94 @@ TEST_F_TIMEOUT(limits, index_wrap, 300)
 	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
+/*
+ * Descriptors bound a drain whatever the budget: the same 16-descriptor
+ * TX and RX chains offered 256 times each are 8192 descriptors; with the
+ * largest budget a drain stops once it has walked VNL_DRAIN_DESCS_MAX
+ * (4096), at a chain boundary: 128 frames in each of two drains.
+ */
+TEST_F(limits, budget_descriptors)
+{
+	struct vqt *t = &self->t;
+	u32 tl[16], rl[16];
+	unsigned int i;
+	u16 th, rh;
+
+	ASSERT_EQ(0, vqt_setup(t, 256, 256, false));
+	vnl_engine_set_budget(&t->eng, 65536, 16 << 20);
+	for (i = 0; i < 16; i++) {
+		tl[i] = i ? 4 : 12;
+		rl[i] = 8;
+	}
+	th = vqt_tx_split(t, tl, 16, 1, NULL);
+	rh = vqt_rx_split(t, rl, 16, NULL);
+	for (i = 1; i < 256; i++) {
+		vqt_avail_put(t, VQT_TX, th);
+		vqt_avail_put(t, VQT_RX, rh);
+	}
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING | MORE);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 128, D(TX_BYTES) = 128 * 60,
+		     D(RX_PACKETS) = 128, D(RX_BYTES) = 128 * 60);
+	EXPECT_EQ(128, vqt_used_idx(t, VQT_TX));
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 128, D(TX_BYTES) = 128 * 60,
+		     D(RX_PACKETS) = 128, D(RX_BYTES) = 128 * 60);
+	EXPECT_EQ(256, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(256, vqt_used_idx(t, VQT_RX));
+}
+
+/* The home stops the drain after its first guest write. */
+static void stop_on_write(struct vqt *t, u64 gpa, u32 len)
+{
+	(void)t;
+	(void)gpa;
+	(void)len;
+	vnl_test_stop = true;
+}
+
+/*
+ * A drain the home stops leaves no trace: nothing published, committed,
+ * signalled or poisoned, though a frame was under way. After a reset the
+ * engine works again.
+ */
+TEST_F(limits, stopped_drain_leaves_no_trace)
+{
+	struct vqt *t = &self->t;
+	unsigned long commits;
+	unsigned int i;
+	u64 rx;
+
+	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
+	for (i = 0; i < 4; i++) {
+		vqt_rx_buf(t, 256, NULL);
+		vqt_tx_frame(t, 100, i, NULL);
+	}
+	/* The guest then claims far too much: poisons, if it were reached. */
+	vqt_avail_set_idx(t, VQT_RX, 100);
+	vqt_mark(t);
+	commits = t->commits;
+	t->write_hook = stop_on_write;
+	EXPECT_DRAIN(t, 0);
+	t->write_hook = NULL;
+	vnl_test_stop = false;
+	EXPECT_EQ(commits, t->commits);
+	EXPECT_DELTA(t, 0);
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	EXPECT_FALSE(vqt_needs_reset(t));
+
+	vnl_engine_reset(&t->eng);
+	vqt_alloc_reset(t);
+	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
+	vqt_rx_buf(t, 256, &rx);
+	vqt_tx_frame(t, 100, 9, NULL);
+	vqt_mark(t);
+	EXPECT_DRAIN(t, VRING);
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 100,
+		     D(RX_PACKETS) = 1, D(RX_BYTES) = 100);
+	EXPECT_PATTERN(t, rx + 12, 100, 9);
+}
+
 TEST_HARNESS_MAIN
