@@ -180,11 +180,17 @@ int vg_start(struct vg *g)
 int vg_setup(struct vg *g, uint64_t features, uint16_t rx_num,
 	     uint16_t tx_num)
 {
+	int ret = vg_set_mem(g);
+
+	return ret ? ret : vg_setup_queues(g, features, rx_num, tx_num);
+}
+
+int vg_setup_queues(struct vg *g, uint64_t features, uint16_t rx_num,
+		    uint16_t tx_num)
+{
 	int ret;
 
-	ret = vg_set_mem(g);
-	if (!ret)
-		ret = vg_set_vring(g, VNETLOOP_QUEUE_RX, rx_num);
+	ret = vg_set_vring(g, VNETLOOP_QUEUE_RX, rx_num);
 	if (!ret)
 		ret = vg_set_vring(g, VNETLOOP_QUEUE_TX, tx_num);
 	if (!ret)

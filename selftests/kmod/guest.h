@@ -92,6 +92,9 @@ int vg_set_eventfds(struct vg *g);
 int vg_start(struct vg *g);
 int vg_setup(struct vg *g, uint64_t features, uint16_t rx_num,
 	     uint16_t tx_num);
+/* The same after a memory table of the caller's own. */
+int vg_setup_queues(struct vg *g, uint64_t features, uint16_t rx_num,
+		    uint16_t tx_num);
 /* RESET, then forget ring state and pending interrupts. */
 int vg_reset(struct vg *g);
 int vg_get_irq(struct vg *g, struct vnetloop_irq_state *st);

@@ -74,7 +74,6 @@ static int dev_up(struct parked *p)
 		      2 * sizeof(struct vnetloop_mem_region)) / 8 + 1] = { 0 };
 	struct vnetloop_mem_table *t = (void *)buf;
 	struct vg *g = &p->g;
-	int ret;
 
 	t->nregions = 2;
 	t->regions[0].guest_phys_addr = vg_gpa(g->mem);
@@ -85,18 +84,7 @@ static int dev_up(struct parked *p)
 	t->regions[1].userspace_addr = vg_gpa(p->trap);
 	if (ioctl(g->fd, VNETLOOP_SET_MEM_TABLE, t))
 		return -errno;
-	ret = vg_set_vring(g, RX, QNUM);
-	if (!ret)
-		ret = vg_set_vring(g, TX, QNUM);
-	if (!ret)
-		ret = vg_set_features(g, VG_FEATURES_EVENT_IDX);
-	if (!ret)
-		ret = vg_set_eventfds(g);
-	if (!ret) {
-		vg_arm(g);
-		ret = vg_start(g);
-	}
-	return ret;
+	return vg_setup_queues(g, VG_FEATURES_EVENT_IDX, QNUM, QNUM);
 }
 
 /*
