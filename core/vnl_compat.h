@@ -40,7 +40,11 @@
 #define vnl_wmb()	smp_wmb()	/* used entry before used->idx */
 #define vnl_mb()	smp_mb()	/* our store before the guest's hint */
 
-#define vnl_read_once(x)	READ_ONCE(x)
+/*
+ * A field the worker writes, read elsewhere for people (debugfs): the race
+ * is intended and harmless, and KCSAN is told so.
+ */
+#define vnl_read_racy(x)	data_race(x)
 
 #define vnl_guest_ptr(hva)		u64_to_user_ptr(hva)
 #define vnl_access_begin(p, len)	user_access_begin(p, len)
@@ -129,7 +133,7 @@ typedef uint64_t u64;
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
-#define vnl_read_once(x)	(x)
+#define vnl_read_racy(x)	(x)
 
 /* Guest pointers keep the kernel's annotation; it means nothing here. */
 #ifndef __user

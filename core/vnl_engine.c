@@ -186,9 +186,9 @@ void vnl_engine_queue_state(const struct vnl_engine *e, unsigned int q,
 	s->num = vq->num;
 	s->ready = vq->ready;
 	/* The worker may be moving these. */
-	s->poisoned = vnl_read_once(vq->poisoned);
-	s->last_avail = vnl_read_once(vq->last_avail);
-	s->used_idx = vnl_read_once(vq->used_idx);
+	s->poisoned = vnl_read_racy(vq->poisoned);
+	s->last_avail = vnl_read_racy(vq->last_avail);
+	s->used_idx = vnl_read_racy(vq->used_idx);
 }
 
 /* SPEC 3: poisoning is counted and signalled once per transition. */

@@ -87,7 +87,7 @@ static int vnl_state_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vnl_state);
 
-void vnl_debugfs_init(void)
+void __init vnl_debugfs_init(void)
 {
 	vnl_dbg_root = debugfs_create_dir("vnetloop", NULL);
 }

@@ -140,7 +140,7 @@ static struct miscdevice vnl_misc = {
 	.mode = 0600,
 };
 
-int vnl_misc_init(void)
+int __init vnl_misc_init(void)
 {
 	int err = misc_register(&vnl_misc);
 

@@ -318,7 +318,7 @@ void vnl_genl_poison_event(u32 dev_id, u32 queue)
 	vnl_genl_event(VNETLOOP_CMD_QUEUE_POISONED, dev_id, 0, queue);
 }
 
-int vnl_genl_init(void)
+int __init vnl_genl_init(void)
 {
 	return genl_register_family(&vnl_genl_family);
 }

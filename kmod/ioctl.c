@@ -5,8 +5,6 @@
  * and fails with -EPERM from any other mm. Configuration is refused while
  * the device runs; RESET stops the worker before touching engine state.
  */
-#define pr_fmt(fmt) "vnetloop: " fmt
-
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/log2.h>

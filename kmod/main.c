@@ -42,6 +42,7 @@ err_debugfs:
 	return err;
 }
 
+/* The *_exit() helpers are not __exit: vnl_init()'s unwinding calls them. */
 static void __exit vnl_exit(void)
 {
 	/* Open devices pin the module, so none is left here. */

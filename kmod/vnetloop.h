@@ -7,6 +7,7 @@
 #define VNETLOOP_KMOD_H
 
 #include <linux/atomic.h>
+#include <linux/init.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/types.h>
@@ -70,7 +71,7 @@ extern struct mutex vnl_devs_lock;
 extern struct xarray vnl_devs;
 
 /* dev.c */
-int vnl_misc_init(void);
+int __init vnl_misc_init(void);
 void vnl_misc_exit(void);
 u32 vnl_owner_pid(const struct vnl_device *vd);
 
@@ -94,13 +95,13 @@ void vnl_stats_commit(void *ctx, const u64 *delta);
 void vnl_stats_read_cpu(struct vnl_device *vd, int cpu, u64 *v);
 
 /* debugfs.c */
-void vnl_debugfs_init(void);
+void __init vnl_debugfs_init(void);
 void vnl_debugfs_exit(void);
 void vnl_debugfs_add(struct vnl_device *vd);
 void vnl_debugfs_remove(struct vnl_device *vd);
 
 /* genl.c */
-int vnl_genl_init(void);
+int __init vnl_genl_init(void);
 void vnl_genl_exit(void);
 void vnl_genl_dev_event(u8 cmd, u32 dev_id, u32 pid);
 void vnl_genl_poison_event(u32 dev_id, u32 queue);

@@ -16,8 +16,6 @@
  * such a fault give up. The engine then sees the stop (vnl_stop_pending())
  * and ends the drain without a trace.
  */
-#define pr_fmt(fmt) "vnetloop: " fmt
-
 #include <linux/cgroup.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
