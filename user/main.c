@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "user/commands.h"
 
 static const struct {
 	const char *name;

@@ -14,8 +14,8 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
-#include "user/nl.h"
-#include "user/stats.h"
+#include "user/cmd/stats.h"
+#include "user/nl/nl.h"
 
 #define FAM 0x1d
 

@@ -10,12 +10,12 @@
 STATS_T_DIR    := $(B)/selftests/stats
 STATS_T_NLCF   := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 STATS_T_NLLIB  := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-STATS_T_TOOL   := $(B)/user/nl.o $(B)/user/stats.o $(B)/user/monitor.o
+STATS_T_TOOL   := $(B)/user/nl/nl.o $(B)/user/cmd/stats.o $(B)/user/cmd/monitor.o
 STATS_T_BINS   := $(STATS_T_DIR)/nl_unit $(STATS_T_DIR)/vnl_traffic \
 		  $(STATS_T_DIR)/runwith
 
 $(STATS_T_DIR)/nl_unit: selftests/stats/nl_unit.c $(STATS_T_TOOL) \
-		$(wildcard user/*.h)
+		$(USER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(STATS_T_NLCF) -o $@ $< $(STATS_T_TOOL) \
 		$(STATS_T_NLLIB)

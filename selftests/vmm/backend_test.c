@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "user/mmio.h"
+#include "user/dev/mmio.h"
 
 #define MEM_SIZE	(1u << 20)
 #define QNUM		16

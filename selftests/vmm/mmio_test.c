@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of the virtio-mmio transport (user/mmio.c, SPEC 1), with
+ * Host unit tests of the virtio-mmio transport (user/dev/mmio.c, SPEC 1), with
  * no KVM: register identity, the 4-byte width rule, feature windows, the
  * status state machine, FAILED on bad features, queue configuration windows,
  * config space, interrupt status merging, and what reaches the backend.
@@ -14,7 +14,7 @@
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
-#include "user/mmio.h"
+#include "user/dev/mmio.h"
 
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 

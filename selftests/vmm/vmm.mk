@@ -11,7 +11,7 @@ VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 VMM_T_PROGS := mmio_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
-VMM_T_UOBJS := $(patsubst %,$(B)/user/%.o,mmio backend backend_kmod \
+VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio backend backend_kmod \
 		backend_thread backend_inline)
 
 # What the harness macros expand into: non-static fixture functions, unused
@@ -25,7 +25,7 @@ $(VMM_T_DIR)/.ksft:
 	@test -f $(VMM_T_KSFT)/kselftest_harness.h
 	@touch $@
 
-$(VMM_T_DIR)/%.o: selftests/vmm/%.c $(wildcard user/*.h) $(ENGINE_HDRS) \
+$(VMM_T_DIR)/%.o: selftests/vmm/%.c $(USER_HDRS) $(ENGINE_HDRS) \
 		$(VMM_T_DIR)/.ksft
 	$(CC) $(VMM_T_CFLAGS) -c -o $@ $<
 

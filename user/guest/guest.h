@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ucall.h"
+#include "../abi/layout.h"
+#include "../abi/params.h"
+#include "../abi/result.h"
+#include "../abi/ucall.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;

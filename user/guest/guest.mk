@@ -4,7 +4,7 @@
 GUEST_B      := $(B)/guest
 GUEST_CSRCS  := $(sort $(wildcard user/guest/*.c))
 GUEST_IOBJS  := $(GUEST_CSRCS:user/guest/%.c=$(GUEST_B)/%.o) $(GUEST_B)/entry.o
-GUEST_HDRS   := $(wildcard user/guest/*.h) user/ucall.h
+GUEST_HDRS   := $(wildcard user/guest/*.h user/abi/*.h)
 GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Wshadow \
 		-Wstrict-prototypes -Wmissing-prototypes \
 		-ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mmio.h"
+#include "user/dev/mmio.h"
 
 #define VNL_STATUS_PHASES	(VIRTIO_STATUS_ACKNOWLEDGE | \
 				 VIRTIO_STATUS_DRIVER | \

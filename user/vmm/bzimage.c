@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#include "bzimage.h"
+#include "user/vmm/bzimage.h"
 
 /* The setup header, at these offsets in both the file and the zero page. */
 #define HDR_START		0x1f1	/* setup_sects, the first field */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "nl.h"
+#include "user/nl/nl.h"
 
 /* One device as an aligned table; with per_cpu a column per CPU + total. */
 void vnl_stats_table(FILE *f, const struct vnl_dev_stats *d, bool per_cpu);

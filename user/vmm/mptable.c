@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mptable.h"
-#include "ucall.h"
+#include "user/abi/layout.h"
+#include "user/vmm/mptable.h"
 
 #define MP_SPEC_REV		4	/* 1.4 */
 #define MP_LAPIC_VERSION	0x14	/* integrated local APIC */

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "commands.h"
-#include "nl.h"
-#include "stats.h"
+#include "user/cmd/stats.h"
+#include "user/commands.h"
+#include "user/nl/nl.h"
 
 static const char stats_usage[] =
 "usage: vnetloop stats [DEV] [--json] [--per-cpu] [--interval SEC [--count N]]\n"

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vm.h"
+#include "user/vmm/vm.h"
 
 #define LINUX_GUEST_MARKER	"VNETLOOP-GUEST-RESULT: "
 #define LINUX_GUEST_CMDLINE_MAX	4096

@@ -132,6 +132,9 @@ void vm_stop_after(struct vm *vm, unsigned int secs, int code,
 void vm_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A failed KVM ioctl: print what failed and why; -errno. */
+int vm_ioctl_err(const char *what);
+
 /* vcpu.c */
 void *vcpu_thread(void *arg);
 const char *vcpu_exit_name(unsigned int reason);

@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "user/dev/backend.h"
 
 /* Register offsets. */
 #define VIRTIO_MMIO_MAGIC_VALUE		0x000

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "serial.h"
+#include "user/vmm/serial.h"
 
 enum {
 	UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3,

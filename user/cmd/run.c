@@ -16,11 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "linux_guest.h"
-#include "mmio.h"
-#include "run.h"
-#include "serial.h"
+#include "user/abi/ucall.h"
+#include "user/cmd/run.h"
+#include "user/commands.h"
+#include "user/dev/mmio.h"
+#include "user/vmm/linux_guest.h"
+#include "user/vmm/serial.h"
 
 #define RUN_MAC		{ 0x02, 0x76, 0x6e, 0x6c, 0x00, 0x01 }
 

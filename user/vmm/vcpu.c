@@ -11,9 +11,9 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
-#include "serial.h"
-#include "ucall.h"
-#include "vm.h"
+#include "user/abi/ucall.h"
+#include "user/vmm/serial.h"
+#include "user/vmm/vm.h"
 
 #define KBD_STATUS_PORT		0x64
 #define KBD_CMD_RESET		0xfe

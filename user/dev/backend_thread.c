@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "backend.h"
+#include "user/dev/backend.h"
 
 struct thread_be {
 	struct vnl_ueng e;

@@ -11,11 +11,11 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
-#include "bzimage.h"
-#include "linux_guest.h"
-#include "mptable.h"
-#include "run.h"
-#include "ucall.h"
+#include "user/abi/layout.h"
+#include "user/cmd/run.h"
+#include "user/vmm/bzimage.h"
+#include "user/vmm/linux_guest.h"
+#include "user/vmm/mptable.h"
 
 /*
  * console=ttyS0: COM1 is the only console. reboot=k: reboot through the

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
-#include "backend.h"
+#include "user/dev/backend.h"
 
 #define KMOD_DEBUGFS	"/sys/kernel/debug/vnetloop"
 

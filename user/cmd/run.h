@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend.h"
-#include "linux_guest.h"
-#include "ucall.h"
-#include "vm.h"
+#include "user/abi/layout.h"
+#include "user/abi/params.h"
+#include "user/abi/result.h"
+#include "user/dev/backend.h"
+#include "user/vmm/linux_guest.h"
+#include "user/vmm/vm.h"
 
 struct run_opts {
 	enum vnl_backend_kind backend;

@@ -13,7 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
-#include "backend.h"
+#include "user/dev/backend.h"
 
 int vnl_backend_create(enum vnl_backend_kind kind,
 		       const struct vnl_backend_env *env,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm.h"
+#include "user/vmm/vm.h"
 
 /* Guest-physical placement (below the 640 KiB mark, clear of the page
  * tables and stacks vm_setup_long_mode() builds). */
@@ -22,7 +22,7 @@
 #define BZ_ENTRY_64		0x200		/* startup_64, from the start */
 
 /* Conventional memory ends at 639 KiB; the last KiB is reserved for the MP
- * table (user/mptable.c), as a BIOS would keep its EBDA there. */
+ * table (user/vmm/mptable.c), as a BIOS would keep its EBDA there. */
 #define BZ_LOW_RAM_END		0x9fc00ULL
 #define BZ_GPA_BIOS		0xf0000ULL	/* reserved up to 1 MiB */
 

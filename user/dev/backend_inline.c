@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "backend.h"
+#include "user/dev/backend.h"
 
 static void inline_notify(struct vnl_backend *b)
 {

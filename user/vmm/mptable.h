@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "vm.h"
+#include "user/vmm/vm.h"
 
 /* The last KiB below 640 KiB, reserved in the e820 map (user/bzimage.h). */
 #define MPTABLE_GPA		0x9fc00ULL

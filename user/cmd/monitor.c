@@ -16,9 +16,9 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "commands.h"
-#include "nl.h"
-#include "stats.h"
+#include "user/cmd/stats.h"
+#include "user/commands.h"
+#include "user/nl/nl.h"
 
 static const char monitor_usage[] =
 "usage: vnetloop monitor [--json]\n"

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mmio.h"
-#include "run.h"
+#include "user/cmd/run.h"
+#include "user/dev/mmio.h"
 
 static const char *const counter_names[] = VNETLOOP_COUNTER_NAMES;
 

@@ -20,7 +20,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "nl.h"
+#include "user/nl/nl.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What `vnetloop run` asks of its built-in guest: the scenario and its
+ * parameters, at VNL_GPA_PARAMS.
+ * Compiled both by the VMM and by the freestanding guest: fixed-width types.
+ */
+#ifndef VNL_ABI_PARAMS_H
+#define VNL_ABI_PARAMS_H
+
+#include <stdint.h>
+
+enum vnl_scenario {
+	VNL_SC_TRAFFIC,
+	VNL_SC_OVERSIZE,
+	VNL_SC_SHORT_TX,
+	VNL_SC_POISON,
+	VNL_SC_RX_STARVE,
+	VNL_SC_TRIPLE_FAULT,	/* exit-path tests: no traffic */
+	VNL_SC_REBOOT,
+	VNL_SC_COUNT
+};
+
+#define VNL_PARAMS_MAGIC	0x504c4e56	/* "VNLP" */
+struct vnl_guest_params {
+	uint32_t magic;
+	uint32_t scenario;	/* enum vnl_scenario */
+	uint64_t mem_size;
+	uint64_t frames;
+	uint32_t frame_size;
+	uint32_t batch;
+	uint32_t event_idx;	/* accept EVENT_IDX if offered */
+	uint32_t vcpus;
+	uint64_t mmio_base;
+	uint32_t gsi;
+	uint8_t mac[6];
+	uint8_t pad[2];
+};
+
+#endif /* VNL_ABI_PARAMS_H */
