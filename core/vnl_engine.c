@@ -2,7 +2,7 @@
 /*
  * The loopback ring engine: pop TX chains, copy each frame into the next RX
  * chain, complete both, publish the used rings and decide on one interrupt
- * per drain (SPEC 2-4).
+ * per drain.
  *
  * Everything the guest wrote is untrusted: indices are checked against the
  * queue size, every walk is bounded by it, and every address goes through
@@ -87,7 +87,8 @@ static void __user *vnl_ring_map(struct vnl_engine *e, u64 gpa, u64 len,
 
 /*
  * Translate the rings of vq. A ring that is not inside one region stays
- * NULL: its accesses then fail as unbacked ones (SPEC 2-3).
+ * NULL: its accesses then fail as unbacked ones (a poisoned queue, an invalid
+ * chain or an add_used failure, as for any unbacked address).
  */
 static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
 {
@@ -191,7 +192,7 @@ void vnl_engine_queue_state(const struct vnl_engine *e, unsigned int q,
 	s->used_idx = vnl_read_racy(vq->used_idx);
 }
 
-/* SPEC 3: poisoning is counted and signalled once per transition. */
+/* Poisoning is counted and signalled once per transition. */
 static void vnl_poison(struct vnl_engine *e, unsigned int q,
 		       unsigned int *poisoned)
 {
@@ -400,7 +401,7 @@ fault:
 	return -EFAULT;
 }
 
-/* The RX header: all zero but num_buffers = 1 (SPEC 2). */
+/* The RX header: all zero but num_buffers = 1. */
 static int vnl_rx_header(struct vnl_engine *e)
 {
 	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
@@ -473,7 +474,7 @@ static void vnl_rx_discard(struct vnl_engine *e, struct vnl_vq *rx, u16 head)
 }
 
 /*
- * SPEC 2.2: deliver the TX frame of len bytes into the next RX chain.
+ * Deliver the TX frame of len bytes into the next RX chain.
  * Returns VNL_FAULT_SRC if the TX buffer faulted (the module only: the
  * owner unmapped it); the RX chain is then left available, untouched as far
  * as the guest can tell, since nothing of it was used.
@@ -624,7 +625,7 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
 			break;
 
-		/* The header: all zero but num_buffers = 1 (SPEC 2). */
+		/* The header: all zero but num_buffers = 1. */
 		h = vnl_guest_ptr(rhva);
 		vnl_put_unaligned(0, (__le64 __user *)h, out);
 		vnl_put_unaligned(0, h + 4, out);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The loopback ring engine: one split-virtqueue pair (RX = 0, TX = 1) and the
- * drain that moves every TX frame into the next RX buffer (SPEC 2-4).
+ * drain that moves every TX frame into the next RX buffer.
  *
  * The engine knows nothing of where it runs. Guest memory is reached through
  * the memory model (core/vnl_mem.h): rings are translated once per
@@ -170,7 +170,7 @@ static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
 }
 
 /*
- * One drain of the TX queue (SPEC 2), then its consequences: ISR bits set,
+ * One drain of the TX queue, then its consequences: ISR bits set,
  * at most one ops->interrupt, NEEDS_RESET, counter deltas committed.
  * Returns true when the budget ran out with TX work left: call again.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Frame delivery (SPEC 2): TX chain -> RX chain with the 12-byte header,
+ * Frame delivery: TX chain -> RX chain with the 12-byte header,
  * header splits, truncation and the MAX_FRAME_SIZE boundary.
  */
 #include "engine_test.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * When the engine runs and when it asks for an interrupt (SPEC 1-2):
+ * When the engine runs and when it asks for an interrupt:
  * nothing before DRIVER_OK, feature and ring validation, EVENT_IDX
  * (used_event, avail_event) and VRING_AVAIL_F_NO_INTERRUPT.
  */

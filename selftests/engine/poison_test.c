@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hostile avail rings (SPEC 3) and used-ring faults (SPEC 2, step 4): a
+ * Hostile avail rings and used-ring faults: a
  * poisoned queue stays poisoned until reset, an RX poison still lets TX
  * complete, a failed used write never poisons. Counters live in the test's
  * ops, so "kept across reset" means no delta is lost or replayed.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * RX-side failures (SPEC 2, step 2): the TX chain still completes and counts
+ * RX-side failures: the TX chain still completes and counts
  * as sent; the frame is dropped; a bad RX chain is returned with length 0 and
  * any header bytes already written are zeroed again.
  */
@@ -196,7 +196,7 @@ TEST_F(rx_errors, next_out_of_range)
 	EXPECT_FILL(t, a, 256, VQT_RX_FILL);
 }
 
-/* Zero-length writable descriptors chained in a loop (SPEC 5). */
+/* Zero-length writable descriptors chained in a loop: the walk ends. */
 TEST_F(rx_errors, descriptor_loop)
 {
 	struct vqt *t = &self->t;

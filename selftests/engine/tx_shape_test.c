@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Malformed TX chains (SPEC 2, step 1): each is counted as tx_chain_invalid
+ * Malformed TX chains: each is counted as tx_chain_invalid
  * or tx_oversize_dropped, still completed on TX with length 0, and never
  * touches the RX queue.
  */
@@ -156,7 +156,7 @@ TEST_F(tx_shape, address_overflow_payload)
 	EXPECT_TX_REJECTED(t, th, TX_CHAIN_INVALID, rx, 256);
 }
 
-/* SPEC 5: the header must be readable even though it is not interpreted. */
+/* The header must be readable even though it is not interpreted. */
 TEST_F(tx_shape, header_unmapped)
 {
 	struct vqt *t = &self->t;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The frame path through vnetloop.ko (SPEC 2): loopback with exact bytes and
+ * The frame path through vnetloop.ko: loopback with exact bytes and
  * counters, an empty RX queue, invalid and oversize TX chains, bad RX chains,
  * and one interrupt for a drain of several chains.
  */
@@ -442,7 +442,7 @@ TEST_F(basic, rx_data_unmapped)
 }
 
 /*
- * Invalid TX chains (SPEC 2.1): each is returned with length 0 and counted
+ * Invalid TX chains: each is returned with length 0 and counted
  * as tx_chain_invalid; nothing reaches RX; the device keeps working.
  */
 enum bad_tx {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The counters as exported (SPEC 4): generic netlink and debugfs show the
+ * The counters as exported: generic netlink and debugfs show the
  * same numbers, per-CPU values add up to the totals, the dump lists every
  * device, an unprivileged reader sees only its own devices, OWNER_PID is 0
  * once the owner is gone, and the events group reports device creation,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Interrupts (SPEC 2): InterruptStatus and its acknowledgement, and
+ * Interrupts: InterruptStatus and its acknowledgement, and
  * notification suppression with and without VIRTIO_RING_F_EVENT_IDX.
  *
  * The call eventfd adds up every signal, so "no interrupt" is proven by the

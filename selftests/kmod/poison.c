@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Poisoning (SPEC 3): an avail->idx more than the queue size ahead, or an
+ * Poisoning: an avail->idx more than the queue size ahead, or an
  * avail ring outside guest RAM, poisons the queue: counted once, NEEDS_RESET
  * and CONFIG raised with one interrupt. A poisoned TX queue does nothing
  * more; a poisoned RX queue lets TX complete as tx_dropped_rx_poisoned.

@@ -15,7 +15,7 @@
 #  - the NIC's line in the guest's /proc/interrupts is "IO-APIC 5-edge
 #    virtio0" (the MP table routes ISA IRQ 5 through the I/O APIC);
 #  - interrupts, per drain: a drain that completes buffers the driver asked
-#    to hear about raises one interrupt, and no drain raises more (SPEC 2),
+#    to hear about raises one interrupt, and no drain raises more,
 #    so the device's `interrupts` counter is at least 1 and at most its
 #    drains (`worker_runs`). The guest's line rises with them: by at least
 #    one during the run, by no more than the device raised (nothing else

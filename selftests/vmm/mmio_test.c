@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of the virtio-mmio transport (user/dev/mmio.c, SPEC 1), with
+ * Host unit tests of the virtio-mmio transport (user/dev/mmio.c), with
  * no KVM: register identity, the 4-byte width rule, feature windows, the
  * status state machine, FAILED on bad features, queue configuration windows,
  * config space, interrupt status merging, and what reaches the backend.

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-/* The thirteen device counters in SPEC order (= VNETLOOP_C_* ids). */
+/* The thirteen contract counters, in VNETLOOP_C_* id order. */
 enum vnl_expect {
 	VNL_X_TX_PACKETS, VNL_X_TX_BYTES, VNL_X_RX_PACKETS, VNL_X_RX_BYTES,
 	VNL_X_TX_DROPPED_NO_RX_BUFFER, VNL_X_TX_DROPPED_RX_POISONED,

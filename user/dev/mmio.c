@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-mmio transport, SPEC 1. Decisions where the SPEC is silent (also in
+ * virtio-mmio transport. Decisions where the device contract is silent (also in
  * Documentation/vmm.rst):
  * - a register access (offset < 0x100) must be 4 bytes wide and aligned:
  *   anything else reads as all 0xff bytes and is ignored on write;
@@ -160,7 +160,7 @@ static void vnl_mmio_driver_ok(struct vnl_mmio *m)
 	vnl_backend_raise(m->be);
 }
 
-/* SPEC 1: one bit at a time, in order; anything else is ignored. */
+/* Status moves one bit at a time, in order; anything else is ignored. */
 static void vnl_mmio_status_write(struct vnl_mmio *m, uint32_t v)
 {
 	uint32_t cur = m->status & ~VIRTIO_STATUS_NEEDS_RESET, add, next;

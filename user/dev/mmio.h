@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The virtio-mmio (version 2) transport of the loopback NIC, SPEC 1: the
+ * The virtio-mmio (version 2) transport of the loopback NIC: the
  * register file, the status state machine, feature and queue windows, and
  * the config space (the MAC). The data plane sits behind a struct
  * vnl_backend; this file never touches the rings. No KVM in here, so it is

@@ -350,7 +350,7 @@ static void sc_short_tx(void)
 	l[1] = frame_size;
 	f[1] = DESC_F_WRITE;
 	queue_bad_chain(a, l, f, 2);
-	/* A header outside guest RAM (SPEC 5: must not pass). */
+	/* A header outside guest RAM: it must not pass, though never read. */
 	a[0] = params->mem_size + 0x1000;
 	l[0] = NET_HDR_LEN + frame_size;
 	f[0] = 0;
