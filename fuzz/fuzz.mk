@@ -18,6 +18,10 @@ FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -DVNL_ENGINE_TEST_HOOKS -O1 -g \
 		   -fno-omit-frame-pointer -Wall -Wextra -Wshadow \
 		   -Wstrict-prototypes -Wmissing-prototypes -I. $(FUZZ_SAN)
 FUZZ_ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/fuzz/%.o)
+# The harness, one file a purpose (fuzz/main.c lists them).
+FUZZ_SRCS	:= main.c input.c memory.c guest.c control.c drain.c \
+		   invariants.c model.c
+FUZZ_HARNESS_OBJS := $(FUZZ_SRCS:%.c=$(B)/fuzz/harness/%.o)
 
 HAVE_CLANG := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo y)
 
@@ -33,11 +37,11 @@ $(B)/fuzz/core/%.o: core/%.c $(ENGINE_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_COV) -c -o $@ $<
 
-$(B)/fuzz/vnl_fuzz.o: fuzz/vnl_fuzz.c $(ENGINE_HDRS) fuzz/fuzz.mk
+$(B)/fuzz/harness/%.o: fuzz/%.c fuzz/vnl_fuzz.h $(ENGINE_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -Werror -c -o $@ $<
 
-$(FUZZ_BIN): $(B)/fuzz/vnl_fuzz.o $(FUZZ_ENGINE_OBJS)
+$(FUZZ_BIN): $(FUZZ_HARNESS_OBJS) $(FUZZ_ENGINE_OBJS)
 	$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 
 ifeq ($(HAVE_CLANG),y)
