@@ -4,9 +4,11 @@
 
 BENCH_BIN := $(B)/bench/vnl_bench
 
-$(BENCH_BIN): bench/vnl_bench.c $(B)/libvnlengine.a $(ENGINE_HDRS)
+$(BENCH_BIN): bench/vnl_bench.c $(B)/libvnlengine.a $(VIRTQ_OBJ) \
+		$(ENGINE_HDRS) $(VIRTQ_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ bench/vnl_bench.c $(B)/libvnlengine.a
+	$(CC) $(USER_CFLAGS) -o $@ bench/vnl_bench.c $(VIRTQ_OBJ) \
+		$(B)/libvnlengine.a
 
 all: $(BENCH_BIN)
 

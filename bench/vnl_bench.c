@@ -23,27 +23,25 @@
 #include <unistd.h>
 
 #include "core/vnl_engine.h"
+#include "include/vnetloop/counters.h"
+#include "virtq/virtq.h"
 
 #define QSIZE		VNETLOOP_QUEUE_SIZE_MAX
 #define GPA_BASE	0x100000ULL
-#define RING_AREA	0x4000ULL	/* both queues' rings */
+/* Both queues' rings (RX = 0, TX = 1), one page per part. */
+#define RING_AREA	(2ULL * VIRTQ_RING_BYTES)
 #define MAX_STRIDE	(((u64)VNL_NET_HDR_LEN + 65535 + 63) & ~63ULL)
 #define MEM_SIZE	(RING_AREA + 2 * QSIZE * MAX_STRIDE)
 #define MAX_ROUNDS	31
-
-/* Ring placement inside the region, per queue (RX = 0, TX = 1). */
-#define DESC_OFF(q)	((u64)(q) * 0x2000)
-#define AVAIL_OFF(q)	(DESC_OFF(q) + 0x1000)
-#define USED_OFF(q)	(DESC_OFF(q) + 0x1400)
 
 struct bench {
 	struct vnl_region reg;
 	u8 *mem;
 	struct vnl_engine eng;
+	struct virtq q[VNETLOOP_NUM_QUEUES];	/* the guest's side */
 	u64 ctr[VNETLOOP_NUM_COUNTERS];
 	u64 stride;		/* bytes between two frames' buffers */
 	u32 size;		/* frame bytes after the header */
-	u16 avail_idx;		/* the guest's next avail index, both queues */
 	unsigned int cpy_at;	/* next buffer for the memcpy baseline */
 };
 
@@ -80,13 +78,6 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static void put16(struct bench *b, u64 off, u16 v)
-{
-	u16 le = cpu_to_le16(v);
-
-	memcpy(b->mem + off, &le, 2);
-}
-
 static u64 tx_buf(const struct bench *b, unsigned int i)
 {
 	return RING_AREA + (u64)i * b->stride;
@@ -97,18 +88,10 @@ static u64 rx_buf(const struct bench *b, unsigned int i)
 	return RING_AREA + (QSIZE + (u64)i) * b->stride;
 }
 
-static void put_desc(struct bench *b, unsigned int q, unsigned int i,
-		     u64 off, u32 len, u16 flags)
+/* The guest-physical address of a host pointer into guest memory. */
+static u64 gpa(const struct bench *b, const void *p)
 {
-	u8 *d = b->mem + DESC_OFF(q) + (u64)i * VNL_DESC_SIZE;
-	u64 addr = cpu_to_le64(GPA_BASE + off);
-	u32 l = cpu_to_le32(len);
-	u16 fl = cpu_to_le16(flags), next = 0;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &l, 4);
-	memcpy(d + 12, &fl, 2);
-	memcpy(d + 14, &next, 2);
+	return GPA_BASE + (u64)((const u8 *)p - b->mem);
 }
 
 /*
@@ -118,34 +101,39 @@ static void put_desc(struct bench *b, unsigned int q, unsigned int i,
  */
 static int setup(struct bench *b, u32 size)
 {
+	struct virtq *tx = &b->q[VNETLOOP_QUEUE_TX];
+	struct virtq *rx = &b->q[VNETLOOP_QUEUE_RX];
 	unsigned int q, i;
 	int ret;
 
 	b->size = size;
 	b->stride = ((u64)VNL_NET_HDR_LEN + size + 63) & ~63ULL;
-	b->avail_idx = 0;
 	b->cpy_at = 0;
-	memset(b->mem, 0, RING_AREA);
+	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		virtq_init_pages(&b->q[q], QSIZE,
+				 b->mem + (u64)q * VIRTQ_RING_BYTES);
 	for (i = 0; i < QSIZE; i++) {
-		put_desc(b, VNETLOOP_QUEUE_TX, i, tx_buf(b, i),
-			 VNL_NET_HDR_LEN + size, 0);
-		put_desc(b, VNETLOOP_QUEUE_RX, i, rx_buf(b, i),
-			 VNL_NET_HDR_LEN + size, VNL_DESC_F_WRITE);
-		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-			put16(b, AVAIL_OFF(q) + VNL_AVAIL_RING(i), i);
+		virtq_set_desc(tx, i, GPA_BASE + tx_buf(b, i),
+			       VNL_NET_HDR_LEN + size, 0, 0);
+		virtq_set_desc(rx, i, GPA_BASE + rx_buf(b, i),
+			       VNL_NET_HDR_LEN + size, VRING_DESC_F_WRITE, 0);
+		virtq_avail_add(tx, i);
+		virtq_avail_add(rx, i);
 		memset(b->mem + tx_buf(b, i), 0, VNL_NET_HDR_LEN);
 		memset(b->mem + tx_buf(b, i) + VNL_NET_HDR_LEN, 0x40 + i % 64,
 		       size);
 	}
+	/* The slots are filled for good: from now on only the index moves. */
+	tx->avail_idx = rx->avail_idx = 0;
 	vnl_engine_init(&b->eng, &b_ops, b, NULL);
 	ret = vnl_engine_set_mem(&b->eng, &b->reg, 1);
 	if (!ret)
 		ret = vnl_engine_set_features(&b->eng, VNETLOOP_FEATURES);
 	for (q = 0; q < VNETLOOP_NUM_QUEUES && !ret; q++)
 		ret = vnl_engine_set_vring(&b->eng, q, QSIZE,
-					   GPA_BASE + DESC_OFF(q),
-					   GPA_BASE + AVAIL_OFF(q),
-					   GPA_BASE + USED_OFF(q));
+					   gpa(b, b->q[q].desc),
+					   gpa(b, b->q[q].avail),
+					   gpa(b, b->q[q].used));
 	if (ret)
 		return ret;
 	vnl_engine_start(&b->eng);
@@ -159,10 +147,14 @@ static int setup(struct bench *b, u32 size)
 static __attribute__((noinline)) void engine_round(struct bench *b,
 						   unsigned int batch)
 {
-	b->avail_idx += batch;
-	put16(b, AVAIL_OFF(VNETLOOP_QUEUE_RX) + VNL_AVAIL_IDX, b->avail_idx);
-	vnl_wmb();
-	put16(b, AVAIL_OFF(VNETLOOP_QUEUE_TX) + VNL_AVAIL_IDX, b->avail_idx);
+	struct virtq *tx = &b->q[VNETLOOP_QUEUE_TX];
+	struct virtq *rx = &b->q[VNETLOOP_QUEUE_RX];
+
+	/* RX buffers first, so that every TX frame finds one. */
+	rx->avail_idx += batch;
+	virtq_publish(rx);
+	tx->avail_idx += batch;
+	virtq_publish(tx);
 	while (vnl_drain(&b->eng))
 		;
 }
@@ -214,10 +206,9 @@ static u64 calibrate(struct bench *b, unsigned int batch, bool engine,
 /* Right after engine rounds: RX buffer 0 holds the header and frame. */
 static int verify_data(struct bench *b)
 {
-	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
+	const struct virtio_net_hdr_v1 hdr = { .num_buffers = 1 };
 
-	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;
-	if (memcmp(b->mem + rx_buf(b, 0), hdr, sizeof(hdr)) ||
+	if (memcmp(b->mem + rx_buf(b, 0), &hdr, sizeof(hdr)) ||
 	    memcmp(b->mem + rx_buf(b, 0) + VNL_NET_HDR_LEN,
 		   b->mem + tx_buf(b, 0) + VNL_NET_HDR_LEN, b->size)) {
 		fprintf(stderr, "vnl_bench: %u-byte frames: RX buffer 0 does not hold the frame\n",

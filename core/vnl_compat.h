@@ -135,9 +135,12 @@ typedef uint64_t u64;
 
 #define vnl_read_racy(x)	(x)
 
-/* Guest pointers keep the kernel's annotation; it means nothing here. */
+/* Guest pointers keep the kernel's annotations; they mean nothing here. */
 #ifndef __user
 #define __user
+#endif
+#ifndef __force
+#define __force
 #endif
 #define vnl_guest_ptr(hva)		((void *)(uintptr_t)(hva))
 #define vnl_access_begin(p, len)	((void)(p), (void)(len), true)
@@ -209,5 +212,15 @@ typedef _Atomic u32 vnl_atomic_t;
 #define vnl_atomic_andnot(v, a)		atomic_fetch_and(a, ~(u32)(v))
 
 #endif /* __KERNEL__ */
+
+/*
+ * Ring fields (__virtio16 and friends) are little-endian: the device offers
+ * VERSION_1 and nothing of the legacy interface.
+ */
+#define vnl16_to_cpu(x)		le16_to_cpu((__force __le16)(x))
+#define vnl32_to_cpu(x)		le32_to_cpu((__force __le32)(x))
+#define vnl64_to_cpu(x)		le64_to_cpu((__force __le64)(x))
+#define cpu_to_vnl16(x)		((__force __virtio16)cpu_to_le16(x))
+#define cpu_to_vnl32(x)		((__force __virtio32)cpu_to_le32(x))
 
 #endif /* VNL_COMPAT_H */

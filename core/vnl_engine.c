@@ -36,11 +36,21 @@ static inline bool vnl_has(const struct vnl_engine *e, unsigned int bit)
 	return e->features & (1ULL << bit);
 }
 
-/* The guest asked for an interrupt between old and new (virtio 2.7.10). */
-static inline bool vnl_need_event(u16 event, u16 new, u16 old)
-{
-	return (u16)(new - event - 1) < (u16)(new - old);
-}
+#define VNL_HDR_OFF(field)	offsetof(struct virtio_net_hdr_v1, field)
+
+/*
+ * Inside an access section, write the RX header at h (u8 __user *, any
+ * alignment): all zero but num_buffers = 1, in three stores, the first
+ * eight bytes, csum_offset and num_buffers.
+ */
+#define vnl_put_rx_header(h, label)					\
+	do {								\
+		vnl_put_unaligned(0, (u64 __user *)(h), label);		\
+		vnl_put_unaligned(0, (__virtio16 __user *)		\
+				  ((h) + VNL_HDR_OFF(csum_offset)), label); \
+		vnl_put_unaligned(cpu_to_vnl16(1), (__virtio16 __user *) \
+				  ((h) + VNL_HDR_OFF(num_buffers)), label); \
+	} while (0)
 
 static bool vnl_is_pow2(u32 n)
 {
@@ -50,6 +60,26 @@ static bool vnl_is_pow2(u32 n)
 static bool vnl_range_ok(u64 base, u64 len)
 {
 	return base + len - 1 >= base;
+}
+
+/*
+ * The bytes of each part of a split ring, the event fields included whether
+ * or not EVENT_IDX is negotiated, as vring_size() counts them.
+ */
+static u64 vnl_desc_size(u32 num)
+{
+	return (u64)num * sizeof(struct vring_desc);
+}
+
+static u64 vnl_avail_size(u32 num)
+{
+	return sizeof(struct vring_avail) + ((u64)num + 1) * sizeof(__virtio16);
+}
+
+static u64 vnl_used_size(u32 num)
+{
+	return sizeof(struct vring_used) +
+	       (u64)num * sizeof(struct vring_used_elem) + sizeof(__virtio16);
 }
 
 void vnl_engine_init(struct vnl_engine *e, const struct vnl_engine_ops *ops,
@@ -95,22 +125,18 @@ static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
 	vq->desc_p = NULL;
 	vq->avail_p = NULL;
 	vq->used_p = NULL;
-	vq->used_ring_p = NULL;
 	vq->avail_event_p = NULL;
 	if (!vq->num)
 		return;
-	vq->desc_p = vnl_ring_map(e, vq->desc, (u64)vq->num * VNL_DESC_SIZE,
-				  VNL_DESC_ALIGN);
-	vq->avail_p = vnl_ring_map(e, vq->avail,
-				   VNL_AVAIL_USED_EVENT(vq->num) + 2,
-				   VNL_AVAIL_ALIGN);
-	vq->used_p = vnl_ring_map(e, vq->used,
-				  VNL_USED_AVAIL_EVENT(vq->num) + 2,
-				  VNL_USED_ALIGN);
-	if (vq->used_p) {
-		vq->used_ring_p = (__le32 __user *)(vq->used_p + 2);
-		vq->avail_event_p = vq->used_p + 2 + 4 * vq->num;
-	}
+	vq->desc_p = vnl_ring_map(e, vq->desc, vnl_desc_size(vq->num),
+				  VRING_DESC_ALIGN_SIZE);
+	vq->avail_p = vnl_ring_map(e, vq->avail, vnl_avail_size(vq->num),
+				   VRING_AVAIL_ALIGN_SIZE);
+	vq->used_p = vnl_ring_map(e, vq->used, vnl_used_size(vq->num),
+				  VRING_USED_ALIGN_SIZE);
+	if (vq->used_p)
+		vq->avail_event_p =
+			(__virtio16 __user *)&vq->used_p->ring[vq->num];
 }
 
 int vnl_engine_set_mem(struct vnl_engine *e, const struct vnl_region *r,
@@ -136,12 +162,13 @@ int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
 	    num > VNETLOOP_QUEUE_SIZE_MAX)
 		return -EINVAL;
 	/* virtio 1.2, 2.7: the alignment each ring part requires. */
-	if ((desc & (VNL_DESC_ALIGN - 1)) || (avail & (VNL_AVAIL_ALIGN - 1)) ||
-	    (used & (VNL_USED_ALIGN - 1)))
+	if ((desc & (VRING_DESC_ALIGN_SIZE - 1)) ||
+	    (avail & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (used & (VRING_USED_ALIGN_SIZE - 1)))
 		return -EINVAL;
-	if (!vnl_range_ok(desc, (u64)num * VNL_DESC_SIZE) ||
-	    !vnl_range_ok(avail, VNL_AVAIL_USED_EVENT(num) + 2) ||
-	    !vnl_range_ok(used, VNL_USED_AVAIL_EVENT(num) + 2))
+	if (!vnl_range_ok(desc, vnl_desc_size(num)) ||
+	    !vnl_range_ok(avail, vnl_avail_size(num)) ||
+	    !vnl_range_ok(used, vnl_used_size(num)))
 		return -EINVAL;
 	vq = &e->vq[q];
 	memset(vq, 0, sizeof(*vq));
@@ -205,6 +232,22 @@ static void vnl_poison(struct vnl_engine *e, unsigned int q,
 	*poisoned |= 1U << q;
 }
 
+/* Read a 16-bit field of a ring; false if it faulted. */
+static bool vnl_read16(__virtio16 __user *p, u16 *v)
+{
+	__virtio16 raw;
+
+	if (!vnl_access_begin(p, sizeof(*p)))
+		return false;
+	vnl_get(raw, p, fault);
+	vnl_access_end();
+	*v = vnl16_to_cpu(raw);
+	return true;
+fault:
+	vnl_access_end();
+	return false;
+}
+
 /*
  * Re-read avail->idx. Returns the number of pending entries, or -1 after
  * poisoning the queue (idx unreadable or more than num ahead of us).
@@ -213,29 +256,17 @@ static int vnl_avail_refresh(struct vnl_engine *e, unsigned int q,
 			     unsigned int *poisoned)
 {
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p;
-	__le16 raw;
 	u16 idx;
 
-	if (!vq->avail_p)
-		goto poison;
-	p = vq->avail_p + 1;
-	if (!vnl_access_begin(p, sizeof(*p)))
-		goto poison;
-	vnl_get(raw, p, fault);
-	vnl_access_end();
-	idx = le16_to_cpu(raw);
-	if ((u16)(idx - vq->last_avail) > vq->num)
-		goto poison;
+	if (!vq->avail_p || !vnl_read16(&vq->avail_p->idx, &idx) ||
+	    (u16)(idx - vq->last_avail) > vq->num) {
+		vnl_poison(e, q, poisoned);
+		return -1;
+	}
 	vq->avail_idx = idx;
 	/* Ring entries are read only after the index that covers them. */
 	vnl_rmb();
 	return (u16)(idx - vq->last_avail);
-fault:
-	vnl_access_end();
-poison:
-	vnl_poison(e, q, poisoned);
-	return -1;
 }
 
 /* The next available head; the caller knows one is pending. */
@@ -243,25 +274,16 @@ static int vnl_pop(struct vnl_engine *e, unsigned int q, u16 *head,
 		   unsigned int *poisoned)
 {
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p;
-	__le16 raw;
 
 	/* A new region table may have left the ring unbacked since. */
-	if (!vq->avail_p)
-		goto poison;
-	p = vq->avail_p + 2 + (vq->last_avail & (vq->num - 1));
-	if (!vnl_access_begin(p, sizeof(*p)))
-		goto poison;
-	vnl_get(raw, p, fault);
-	vnl_access_end();
-	*head = le16_to_cpu(raw);
+	if (!vq->avail_p ||
+	    !vnl_read16(&vq->avail_p->ring[vq->last_avail & (vq->num - 1)],
+			head)) {
+		vnl_poison(e, q, poisoned);
+		return -1;
+	}
 	vq->last_avail++;
 	return 0;
-fault:
-	vnl_access_end();
-poison:
-	vnl_poison(e, q, poisoned);
-	return -1;
 }
 
 /*
@@ -272,16 +294,16 @@ poison:
 static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 				    bool writable, struct vnl_chain *c)
 {
-	struct vnl_desc __user *t = vq->desc_p;
+	struct vring_desc __user *t = vq->desc_p;
 	/*
 	 * Through a pointer: n < num <= the array's size, but a bounds
 	 * sanitizer (sid's kernels) would check c->seg[n] by calling out of
 	 * the user access section.
 	 */
 	struct vnl_seg *seg = c->seg;
-	__le64 raddr;
-	__le32 rlen;
-	__le16 rflags, rnext;
+	__virtio64 raddr;
+	__virtio32 rlen;
+	__virtio16 rflags, rnext;
 	u64 sum = 0, addr;
 	u32 n = 0, len;
 	u16 i = head, flags;
@@ -297,13 +319,13 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 		vnl_get(rlen, &t[i].len, fault);
 		vnl_get(rflags, &t[i].flags, fault);
 		vnl_get(rnext, &t[i].next, fault);
-		addr = le64_to_cpu(raddr);
-		len = le32_to_cpu(rlen);
-		flags = le16_to_cpu(rflags);
+		addr = vnl64_to_cpu(raddr);
+		len = vnl32_to_cpu(rlen);
+		flags = vnl16_to_cpu(rflags);
 		/* INDIRECT_DESC is never offered, so never negotiated. */
-		if (flags & VNL_DESC_F_INDIRECT)
+		if (flags & VRING_DESC_F_INDIRECT)
 			goto bad;
-		if (!!(flags & VNL_DESC_F_WRITE) != writable)
+		if (!!(flags & VRING_DESC_F_WRITE) != writable)
 			goto bad;
 		if (len && addr + len - 1 < addr)
 			goto bad;
@@ -311,9 +333,9 @@ static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
 		seg[n].len = len;
 		n++;
 		sum += len;
-		if (!(flags & VNL_DESC_F_NEXT))
+		if (!(flags & VRING_DESC_F_NEXT))
 			break;
-		i = le16_to_cpu(rnext);
+		i = vnl16_to_cpu(rnext);
 	}
 	vnl_access_end();
 	c->nseg = n;
@@ -384,16 +406,14 @@ static int vnl_chain_write(struct vnl_engine *e, const struct vnl_chain *c,
 	return 0;
 }
 
-/* The RX header at hva, in one piece: three stores. */
+/* The RX header at hva, in one piece. */
 static int vnl_rx_header_at(u64 hva)
 {
-	__le16 __user *p = vnl_guest_ptr(hva);
+	u8 __user *h = vnl_guest_ptr(hva);
 
-	if (!vnl_access_begin(p, VNL_NET_HDR_LEN))
+	if (!vnl_access_begin(h, VNL_NET_HDR_LEN))
 		return -EFAULT;
-	vnl_put_unaligned(0, (__le64 __user *)p, fault);
-	vnl_put_unaligned(0, p + 4, fault);
-	vnl_put_unaligned(cpu_to_le16(1), p + 5, fault);
+	vnl_put_rx_header(h, fault);
 	vnl_access_end();
 	return 0;
 fault:
@@ -404,15 +424,14 @@ fault:
 /* The RX header: all zero but num_buffers = 1. */
 static int vnl_rx_header(struct vnl_engine *e)
 {
-	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
+	struct virtio_net_hdr_v1 hdr = { .num_buffers = cpu_to_vnl16(1) };
 	u64 hva;
 
 	if (e->rx.seg[0].len >= VNL_NET_HDR_LEN &&
 	    !vnl_mem_xlate(&e->mem, e->rx.seg[0].addr, VNL_NET_HDR_LEN,
 			   &hva))
 		return vnl_rx_header_at(hva);
-	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;	/* le16 num_buffers = 1 */
-	return vnl_chain_write(e, &e->rx, hdr, sizeof(hdr));
+	return vnl_chain_write(e, &e->rx, (const u8 *)&hdr, sizeof(hdr));
 }
 
 /* Copy len frame bytes from the TX chain to the RX chain, past headers. */
@@ -441,15 +460,15 @@ static int vnl_copy_frame(struct vnl_engine *e, u32 len)
 /* Fill the next used slot; used->idx is published once per drain. */
 static __always_inline int vnl_add_used(struct vnl_vq *vq, u32 id, u32 len)
 {
-	__le32 __user *p;
+	struct vring_used_elem __user *p;
 
-	if (id >= vq->num || !vq->used_ring_p)
+	if (id >= vq->num || !vq->used_p)
 		return -EFAULT;
-	p = vq->used_ring_p + 2 * (vq->used_idx & (vq->num - 1));
-	if (!vnl_access_begin(p, 2 * sizeof(*p)))
+	p = &vq->used_p->ring[vq->used_idx & (vq->num - 1)];
+	if (!vnl_access_begin(p, sizeof(*p)))
 		return -EFAULT;
-	vnl_put(cpu_to_le32(id), p, fault);
-	vnl_put(cpu_to_le32(len), p + 1, fault);
+	vnl_put(cpu_to_vnl32(id), &p->id, fault);
+	vnl_put(cpu_to_vnl32(len), &p->len, fault);
 	vnl_access_end();
 	vq->used_idx++;
 	vq->added++;
@@ -555,6 +574,36 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 }
 
 /*
+ * Inside vnl_tx_batch()'s access section: the head in vq's next avail slot,
+ * and the address, length and flags of descriptor head (in range); a fault
+ * goes to label.
+ */
+#define vnl_get_avail_head(vq, head, label)				\
+	do {								\
+		__virtio16 h_;						\
+									\
+		vnl_get(h_, &(vq)->avail_p->ring[(vq)->last_avail &	\
+						 ((vq)->num - 1)], label); \
+		(head) = vnl16_to_cpu(h_);				\
+	} while (0)
+
+#define vnl_get_desc(vq, head, gpa, size, fl, label)			\
+	do {								\
+		struct vring_desc __user *d_ =				\
+			(vq)->desc_p + vnl_index_nospec(head, (vq)->num); \
+		__virtio64 a_;						\
+		__virtio32 l_;						\
+		__virtio16 f_;						\
+									\
+		vnl_get(a_, &d_->addr, label);				\
+		vnl_get(l_, &d_->len, label);				\
+		vnl_get(f_, &d_->flags, label);				\
+		(gpa) = vnl64_to_cpu(a_);				\
+		(size) = vnl32_to_cpu(l_);				\
+		(fl) = vnl16_to_cpu(f_);				\
+	} while (0)
+
+/*
  * The common case, many frames in one access section: one-descriptor TX
  * chains into one-descriptor RX buffers that hold the whole frame, each
  * buffer inside one region. Stops at the first frame that is anything else
@@ -567,78 +616,55 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 {
 	struct vnl_vq *tx = &e->vq[VNL_TX], *rx = &e->vq[VNL_RX];
-	struct vnl_desc __user *d;
-	__le32 __user *u;
-	__le16 __user *h;
+	struct vring_used_elem __user *u;
 	u64 taddr, raddr, thva, rhva;
-	__le64 a;
-	__le32 l;
-	__le16 f, raw;
 	u32 tlen, rlen, n, done = 0;
-	u16 thead, rhead;
+	u16 thead, rhead, flags;
 
 	if (!rx->ready || rx->poisoned || !tx->avail_p || !rx->avail_p ||
-	    !tx->desc_p || !rx->desc_p || !tx->used_ring_p || !rx->used_ring_p)
+	    !tx->desc_p || !rx->desc_p || !tx->used_p || !rx->used_p)
 		return 0;
 	/*
 	 * The section is opened on the TX avail ring; every other address
 	 * used inside comes from the region table, whose ranges passed the
 	 * home's access check when the table was set (vnl_mem_set()).
 	 */
-	if (!vnl_access_begin(tx->avail_p, VNL_AVAIL_USED_EVENT(tx->num) + 2))
+	if (!vnl_access_begin(tx->avail_p, vnl_avail_size(tx->num)))
 		return 0;
 	while (tx->last_avail != tx->avail_idx &&
 	       rx->last_avail != rx->avail_idx &&
 	       *packets < e->budget_packets && *bytes < e->budget_bytes &&
 	       e->descs < VNL_DRAIN_DESCS_MAX) {
-		vnl_get(raw, tx->avail_p + 2 + (tx->last_avail & (tx->num - 1)),
-			out);
-		thead = le16_to_cpu(raw);
+		vnl_get_avail_head(tx, thead, out);
 		if (thead >= tx->num)
 			break;
-		d = tx->desc_p + vnl_index_nospec(thead, tx->num);
-		vnl_get(a, &d->addr, out);
-		vnl_get(l, &d->len, out);
-		vnl_get(f, &d->flags, out);
-		taddr = le64_to_cpu(a);
-		tlen = le32_to_cpu(l);
-		if (f || tlen < VNL_NET_HDR_LEN ||
+		vnl_get_desc(tx, thead, taddr, tlen, flags, out);
+		if (flags || tlen < VNL_NET_HDR_LEN ||
 		    tlen - VNL_NET_HDR_LEN > VNL_SECTION_COPY_MAX ||
 		    vnl_mem_xlate(&e->mem, taddr, tlen, &thva))
 			break;
 		n = tlen - VNL_NET_HDR_LEN;
 
-		vnl_get(raw, rx->avail_p + 2 + (rx->last_avail & (rx->num - 1)),
-			out);
-		rhead = le16_to_cpu(raw);
+		vnl_get_avail_head(rx, rhead, out);
 		if (rhead >= rx->num)
 			break;
-		d = rx->desc_p + vnl_index_nospec(rhead, rx->num);
-		vnl_get(a, &d->addr, out);
-		vnl_get(l, &d->len, out);
-		vnl_get(f, &d->flags, out);
-		raddr = le64_to_cpu(a);
-		rlen = le32_to_cpu(l);
+		vnl_get_desc(rx, rhead, raddr, rlen, flags, out);
 		/* As vnl_walk(): the whole descriptor must not wrap. */
-		if (f != cpu_to_le16(VNL_DESC_F_WRITE) || rlen < tlen ||
+		if (flags != VRING_DESC_F_WRITE || rlen < tlen ||
 		    raddr + rlen - 1 < raddr ||
 		    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
 			break;
 
-		/* The header: all zero but num_buffers = 1. */
-		h = vnl_guest_ptr(rhva);
-		vnl_put_unaligned(0, (__le64 __user *)h, out);
-		vnl_put_unaligned(0, h + 4, out);
-		vnl_put_unaligned(cpu_to_le16(1), h + 5, out);
+		vnl_put_rx_header((u8 __user *)vnl_guest_ptr(rhva), out);
 		vnl_copy_in_section(vnl_guest_ptr(rhva + VNL_NET_HDR_LEN),
 				    vnl_guest_ptr(thva + VNL_NET_HDR_LEN), n,
 				    out, out);
-		u = rx->used_ring_p + 2 * (rx->used_idx & (rx->num - 1));
-		vnl_put(cpu_to_le32(rhead), u, out);
-		vnl_put(cpu_to_le32(tlen), u + 1, out);
-		u = tx->used_ring_p + 2 * (tx->used_idx & (tx->num - 1));
-		vnl_put(cpu_to_le32(thead), u, out);
-		vnl_put(0, u + 1, out);
+		u = &rx->used_p->ring[rx->used_idx & (rx->num - 1)];
+		vnl_put(cpu_to_vnl32(rhead), &u->id, out);
+		vnl_put(cpu_to_vnl32(tlen), &u->len, out);
+		u = &tx->used_p->ring[tx->used_idx & (tx->num - 1)];
+		vnl_put(cpu_to_vnl32(thead), &u->id, out);
+		vnl_put(0, &u->len, out);
 
 		/* All done: the frame counts (once used->idx publishes it). */
 		tx->last_avail++;
@@ -699,16 +725,16 @@ static void vnl_publish(struct vnl_engine *e, unsigned int q)
 			     VNETLOOP_C_TX_ADD_USED_FAILURES },
 	};
 	struct vnl_vq *vq = &e->vq[q];
-	__le16 __user *p;
+	__virtio16 __user *p;
 
 	if (!vq->added)
 		return;
-	p = vq->used_p + 1;
+	p = &vq->used_p->idx;
 	/* The entries are visible before the index that publishes them. */
 	vnl_wmb();
 	if (!vnl_access_begin(p, sizeof(*p)))
 		goto fail;
-	vnl_put(cpu_to_le16(vq->used_idx), p, fault);
+	vnl_put(cpu_to_vnl16(vq->used_idx), p, fault);
 	vnl_access_end();
 	vq->published = vq->used_idx;
 	vnl_count(e, c[q][0], vq->pend_packets);
@@ -724,26 +750,6 @@ fail:
 	vq->added = 0;
 }
 
-/* Read a 16-bit field of the avail ring; false if it faulted. */
-static bool vnl_avail_read(struct vnl_vq *vq, unsigned int i, u16 *v)
-{
-	__le16 __user *p;
-	__le16 raw;
-
-	if (!vq->avail_p)
-		return false;
-	p = vq->avail_p + i;
-	if (!vnl_access_begin(p, sizeof(*p)))
-		return false;
-	vnl_get(raw, p, fault);
-	vnl_access_end();
-	*v = le16_to_cpu(raw);
-	return true;
-fault:
-	vnl_access_end();
-	return false;
-}
-
 /*
  * Did the guest ask to hear about this queue's new used entries? The
  * caller has ordered our used->idx stores before these reads.
@@ -757,26 +763,29 @@ static bool vnl_want_interrupt(struct vnl_engine *e, struct vnl_vq *vq)
 		return false;
 	vq->signalled_used = new;
 	vq->signalled_valid = true;
-	if (vnl_has(e, VNL_F_EVENT_IDX)) {
+	/* A hint that cannot be read asks for the interrupt. */
+	if (!vq->avail_p)
+		return true;
+	if (vnl_has(e, VIRTIO_RING_F_EVENT_IDX)) {
 		/* A full 16-bit lap makes old == new: the hint is moot. */
 		if (!valid || vq->added > 0xffff ||
-		    !vnl_avail_read(vq, 2 + vq->num, &v))
+		    !vnl_read16(&vq->avail_p->ring[vq->num], &v))
 			return true;
-		return vnl_need_event(v, new, old);
+		return vring_need_event(v, new, old);
 	}
-	if (!vnl_avail_read(vq, 0, &v))
+	if (!vnl_read16(&vq->avail_p->flags, &v))
 		return true;
-	return !(v & VNL_AVAIL_F_NO_INTERRUPT);
+	return !(v & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
 /* If avail_event cannot be written the guest kicks as it likes: harmless. */
 static void vnl_set_avail_event(struct vnl_vq *vq, u16 v)
 {
-	__le16 __user *p = vq->avail_event_p;
+	__virtio16 __user *p = vq->avail_event_p;
 
 	if (!p || !vnl_access_begin(p, sizeof(*p)))
 		return;
-	vnl_put(cpu_to_le16(v), p, out);
+	vnl_put(cpu_to_vnl16(v), p, out);
 out:
 	vnl_access_end();
 }
@@ -789,7 +798,7 @@ static int vnl_tx_rearm(struct vnl_engine *e, unsigned int *poisoned)
 {
 	struct vnl_vq *tx = &e->vq[VNL_TX];
 
-	if (!vnl_has(e, VNL_F_EVENT_IDX))
+	if (!vnl_has(e, VIRTIO_RING_F_EVENT_IDX))
 		return 0;
 	vnl_set_avail_event(tx, tx->last_avail);
 	vnl_mb();
@@ -806,14 +815,14 @@ static void vnl_drain_finish(struct vnl_engine *e, u32 isr,
 	unsigned int q;
 
 	if (poisoned)
-		isr |= VNETLOOP_ISR_CONFIG;
+		isr |= VIRTIO_MMIO_INT_CONFIG;
 	if (isr)
 		vnl_count(e, VNETLOOP_C_INTERRUPTS, 1);
 	if (more)
 		vnl_count(e, VNETLOOP_C_BUDGET_REQUEUES, 1);
 	e->ops->commit(e->ctx, e->delta);
 	if (poisoned)
-		vnl_atomic_or(VNETLOOP_STATUS_NEEDS_RESET, &e->status);
+		vnl_atomic_or(VIRTIO_CONFIG_S_NEEDS_RESET, &e->status);
 	if (isr) {
 		vnl_atomic_or(isr, &e->isr);
 		e->ops->interrupt(e->ctx);
@@ -879,7 +888,7 @@ bool vnl_drain(struct vnl_engine *e)
 		vnl_mb();
 		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
 			if (vnl_want_interrupt(e, &e->vq[q]))
-				isr |= VNETLOOP_ISR_VRING;
+				isr |= VIRTIO_MMIO_INT_VRING;
 	}
 out:
 	vnl_drain_finish(e, isr, poisoned, more);

@@ -14,10 +14,12 @@
 #ifndef VNL_ENGINE_H
 #define VNL_ENGINE_H
 
+#include <linux/virtio_mmio.h>
+
 #include "vnl_compat.h"
 #include "vnl_mem.h"
-#include "vnl_virtio.h"
 #include "../include/uapi/vnetloop.h"
+#include "../include/vnetloop/frame.h"
 
 struct vnl_engine_ops {
 	/* One drain's counter deltas, by VNETLOOP_C_* id (all counters). */
@@ -28,24 +30,18 @@ struct vnl_engine_ops {
 	void (*poisoned)(void *ctx, unsigned int q);
 };
 
-/* struct virtq_desc as it lies in guest memory. */
-struct vnl_desc {
-	__le64 addr;
-	__le32 len;
-	__le16 flags;
-	__le16 next;
-};
-
 struct vnl_vq {
 	u64 desc;		/* guest-physical ring addresses */
 	u64 avail;
 	u64 used;
-	/* Their host addresses; NULL: not inside one region of the table. */
-	struct vnl_desc __user *desc_p;
-	__le16 __user *avail_p;	/* flags, idx, ring[num], used_event */
-	__le16 __user *used_p;	/* flags, idx */
-	__le32 __user *used_ring_p;	/* { id, len }[num] */
-	__le16 __user *avail_event_p;
+	/*
+	 * Their host addresses; NULL: not inside one region of the table.
+	 * The avail ring ends in used_event, the used ring in avail_event.
+	 */
+	struct vring_desc __user *desc_p;
+	struct vring_avail __user *avail_p;
+	struct vring_used __user *used_p;
+	__virtio16 __user *avail_event_p;
 	u16 num;		/* 0: not configured */
 	bool ready;
 	bool poisoned;
@@ -87,8 +83,8 @@ struct vnl_engine {
 	struct vnl_mem mem;
 	u64 features;		/* negotiated */
 	bool live;		/* DRIVER_OK seen, not reset since */
-	vnl_atomic_t isr;	/* VNETLOOP_ISR_* */
-	vnl_atomic_t status;	/* VNETLOOP_STATUS_NEEDS_RESET */
+	vnl_atomic_t isr;	/* VIRTIO_MMIO_INT_* */
+	vnl_atomic_t status;	/* VIRTIO_CONFIG_S_NEEDS_RESET */
 	u32 budget_packets;
 	u32 budget_bytes;
 	u32 descs;		/* walked in this drain */
@@ -132,7 +128,7 @@ static inline bool vnl_engine_queue_ready(const struct vnl_engine *e,
 	return q < VNETLOOP_NUM_QUEUES && e->vq[q].ready;
 }
 
-/* Status bits the device adds: VNETLOOP_STATUS_NEEDS_RESET. */
+/* Status bits the device adds: VIRTIO_CONFIG_S_NEEDS_RESET. */
 static inline u32 vnl_engine_status(struct vnl_engine *e)
 {
 	return vnl_atomic_read(&e->status);

@@ -57,11 +57,11 @@ void do_set_features(struct fz *f, u8 sel, u8 bad)
 	int ret;
 
 	if (!(sel & 1))
-		feat |= 1ULL << VNETLOOP_F_VERSION_1;
+		feat |= 1ULL << VIRTIO_F_VERSION_1;
 	if (!(sel & 2))
-		feat |= 1ULL << VNETLOOP_F_MAC;
+		feat |= 1ULL << VIRTIO_NET_F_MAC;
 	if (sel & 4)
-		feat |= 1ULL << VNETLOOP_F_EVENT_IDX;
+		feat |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
 	if ((sel & 0x18) == 0x18) {
 		/* A bit that is not offered: rejected, nothing changes. */
 		u64 extra = 1ULL << (bad & 63);
@@ -156,9 +156,9 @@ static void set_vring(struct fz *f, unsigned int q, u32 num, u64 desc,
 	 * Each part aligned (descriptor table 16, avail 2, used 4 bytes, as
 	 * virtio 1.2, 2.7 requires), and none may wrap the address space.
 	 */
-	bool fits = !(desc & (VNL_DESC_ALIGN - 1)) &&
-		    !(avail & (VNL_AVAIL_ALIGN - 1)) &&
-		    !(used & (VNL_USED_ALIGN - 1)) &&
+	bool fits = !(desc & (VRING_DESC_ALIGN_SIZE - 1)) &&
+		    !(avail & (VRING_AVAIL_ALIGN_SIZE - 1)) &&
+		    !(used & (VRING_USED_ALIGN_SIZE - 1)) &&
 		    desc + desc_size(num) - 1 >= desc &&
 		    avail + avail_size(num) - 1 >= avail &&
 		    used + used_size(num) - 1 >= used;
@@ -182,7 +182,7 @@ static void set_vring(struct fz *f, unsigned int q, u32 num, u64 desc,
 }
 
 static const u64 ring_align[3] = {
-	VNL_DESC_ALIGN, VNL_AVAIL_ALIGN, VNL_USED_ALIGN
+	VRING_DESC_ALIGN_SIZE, VRING_AVAIL_ALIGN_SIZE, VRING_USED_ALIGN_SIZE
 };
 
 /* Configure both queues from the input. */

@@ -15,6 +15,7 @@
  * takes its positions from the counters and forgets what it cannot know
  * until the queue is set up again.
  */
+#include "include/vnetloop/counters.h"
 #include "vnl_fuzz.h"
 
 const char *const ctr_names[NCTR] = VNETLOOP_COUNTER_NAMES;
@@ -73,7 +74,7 @@ static void fz_poisoned(void *ctx, unsigned int q)
 	/* After the interrupt, once per queue, in queue order. */
 	CHECK(f->in_drain && f->irqs == 1 && q < NQ);
 	CHECK(f->pois_mask < 1U << q);
-	CHECK(vnl_engine_status(f->e) & VNETLOOP_STATUS_NEEDS_RESET);
+	CHECK(vnl_engine_status(f->e) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	f->pois_mask |= 1U << q;
 }
 
@@ -139,7 +140,8 @@ void do_drain(struct fz *f)
 	if (dr.ran && !racing && !f->lost && !no_model)
 		model_snapshot(f);
 	f->ae_valid = used_ok(f, &dr.pre[TXQ]);
-	f->ae_gpa = dr.pre[TXQ].used + VNL_USED_AVAIL_EVENT(dr.pre[TXQ].num);
+	f->ae_gpa = dr.pre[TXQ].used +
+		    offsetof(struct vring_used, ring[dr.pre[TXQ].num]);
 	if (f->ae_valid)
 		CHECK(g_r16(f, f->ae_gpa, &dr.ae_before));
 	f->ae_touched = false;

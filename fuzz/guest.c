@@ -22,7 +22,7 @@
 static void write_desc(struct fz *f, const struct mq *vq, u16 i, u64 addr,
 		       u32 len, u16 flags, u16 next)
 {
-	u8 raw[VNL_DESC_SIZE];
+	u8 raw[sizeof(struct vring_desc)];
 	u64 a = cpu_to_le64(addr);
 	u32 l = cpu_to_le32(len);
 	u16 fl = cpu_to_le16(flags), nx = cpu_to_le16(next);
@@ -31,7 +31,8 @@ static void write_desc(struct fz *f, const struct mq *vq, u16 i, u64 addr,
 	memcpy(raw + 8, &l, 4);
 	memcpy(raw + 12, &fl, 2);
 	memcpy(raw + 14, &nx, 2);
-	g_write(f, vq->desc + (u64)i * VNL_DESC_SIZE, raw, sizeof(raw));
+	g_write(f, vq->desc + (u64)i * sizeof(struct vring_desc), raw,
+		sizeof(raw));
 }
 
 /*
@@ -67,10 +68,10 @@ void guest_post(struct fz *f, unsigned int q)
 			addr = pick_addr(f, shape >> 3, aoff);
 			len = pick_len(f, shape, loff);
 		}
-		flags = q == RXQ ? VNL_DESC_F_WRITE : 0;
+		flags = q == RXQ ? VRING_DESC_F_WRITE : 0;
 		next = (at + 1) & (vq->num - 1);
 		if (i + 1 < total)
-			flags |= VNL_DESC_F_NEXT;
+			flags |= VRING_DESC_F_NEXT;
 		if (i < n && (shape & 0x40))
 			flags ^= get8(f) & 7;
 		if (i < n && (shape & 0x80))
@@ -82,13 +83,15 @@ void guest_post(struct fz *f, unsigned int q)
 			      " (last of repeat)" : "");
 		write_desc(f, vq, at, addr, len, flags, next);
 	}
-	if (!g_r16(f, vq->avail + VNL_AVAIL_IDX, &idx))
+	if (!g_r16(f, vq->avail + offsetof(struct vring_avail, idx), &idx))
 		return;
 	TRACE("  q%u post head %u at avail %u%s\n", q, head, idx,
 	      cnt & 0x40 ? " (unpublished)" : "");
-	g_w16(f, vq->avail + VNL_AVAIL_RING(idx & (vq->num - 1)), head);
+	g_w16(f, vq->avail +
+	      offsetof(struct vring_avail, ring[idx & (vq->num - 1)]), head);
 	if (!(cnt & 0x40))
-		g_w16(f, vq->avail + VNL_AVAIL_IDX, idx + 1);
+		g_w16(f, vq->avail + offsetof(struct vring_avail, idx),
+		      idx + 1);
 }
 
 /* Move avail->idx: a little, to the poisoning edge, or anywhere. */
@@ -98,7 +101,7 @@ void guest_avail_idx(struct fz *f)
 	const struct mq *vq = &f->q[sel & 1];
 	u16 v = get16(f), idx = 0;
 
-	g_r16(f, vq->avail + VNL_AVAIL_IDX, &idx);
+	g_r16(f, vq->avail + offsetof(struct vring_avail, idx), &idx);
 	switch ((sel >> 1) & 3) {
 	case 0:
 		idx += v & 0xf;
@@ -114,7 +117,7 @@ void guest_avail_idx(struct fz *f)
 		break;
 	}
 	TRACE("  q%u avail idx := %u\n", sel & 1, idx);
-	g_w16(f, vq->avail + VNL_AVAIL_IDX, idx);
+	g_w16(f, vq->avail + offsetof(struct vring_avail, idx), idx);
 }
 
 static u64 ring_target(struct fz *f, u8 sel, u16 off)
@@ -155,10 +158,10 @@ void guest_notify(struct fz *f)
 	const struct mq *vq = &f->q[sel & 1];
 	u16 used = vq->used_idx;
 
-	g_r16(f, vq->used + VNL_USED_IDX, &used);
-	g_w16(f, vq->avail + VNL_AVAIL_FLAGS,
-	      (sel & 2) ? VNL_AVAIL_F_NO_INTERRUPT : 0);
-	g_w16(f, vq->avail + VNL_AVAIL_USED_EVENT(vq->num),
+	g_r16(f, vq->used + offsetof(struct vring_used, idx), &used);
+	g_w16(f, vq->avail + offsetof(struct vring_avail, flags),
+	      (sel & 2) ? VRING_AVAIL_F_NO_INTERRUPT : 0);
+	g_w16(f, vq->avail + offsetof(struct vring_avail, ring[vq->num]),
 	      used + (int8_t)get8(f));
 	if (sel & 4) {
 		TRACE("  ack isr %#x\n", (sel >> 3) & 3);
@@ -176,10 +179,10 @@ void guest_zero_rings(struct fz *f)
 	for (q = 0; q < NQ; q++) {
 		const struct mq *vq = &f->q[q];
 
-		g_w16(f, vq->avail + VNL_AVAIL_FLAGS, 0);
-		g_w16(f, vq->avail + VNL_AVAIL_IDX, 0);
-		g_w16(f, vq->used + VNL_USED_FLAGS, 0);
-		g_w16(f, vq->used + VNL_USED_IDX, 0);
+		g_w16(f, vq->avail + offsetof(struct vring_avail, flags), 0);
+		g_w16(f, vq->avail + offsetof(struct vring_avail, idx), 0);
+		g_w16(f, vq->used + offsetof(struct vring_used, flags), 0);
+		g_w16(f, vq->used + offsetof(struct vring_used, idx), 0);
 	}
 }
 
@@ -226,8 +229,8 @@ void race_step(struct fz *f)
 /* The guest goes away: whatever the engine reads next ends its work. */
 void starve(struct fz *f, u64 gpa, size_t len)
 {
-	static const u8 indirect[VNL_DESC_SIZE] = {
-		[12] = VNL_DESC_F_INDIRECT,
+	static const u8 indirect[sizeof(struct vring_desc)] = {
+		[12] = VRING_DESC_F_INDIRECT,
 	};
 	unsigned int q;
 	u16 idx;
@@ -239,9 +242,11 @@ void starve(struct fz *f, u64 gpa, size_t len)
 			continue;
 		if (gpa >= mq->desc && gpa - mq->desc < desc_size(mq->num))
 			harness_write(f, mq->desc + (gpa - mq->desc) /
-				      VNL_DESC_SIZE * VNL_DESC_SIZE,
+				      sizeof(struct vring_desc) *
+				      sizeof(struct vring_desc),
 				      indirect, sizeof(indirect));
-		if (len == 2 && gpa == mq->avail + VNL_AVAIL_IDX &&
+		if (len == 2 &&
+		    gpa == mq->avail + offsetof(struct vring_avail, idx) &&
 		    g_r16(f, gpa, &idx)) {
 			idx = cpu_to_le16(idx + 0x8000);
 			harness_write(f, gpa, &idx, 2);

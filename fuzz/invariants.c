@@ -159,7 +159,8 @@ void check_avail_event(struct fz *f, const struct drain *dr)
 			return;
 		/* RX used->idx, written after it, on the same bytes. */
 		if (dr->added[RXQ] &&
-		    overlaps(dr->pre[RXQ].used + VNL_USED_IDX, 2, f->ae_gpa, 2))
+		    overlaps(dr->pre[RXQ].used + offsetof(struct vring_used, idx),
+			     2, f->ae_gpa, 2))
 			return;
 		TRACE("  avail_event %u, TX position %u\n", v, tx->pos);
 		st.ae_event++;
@@ -224,18 +225,18 @@ unsigned int check_signals(struct fz *f, const struct drain *dr)
 	CHECK(D[C_(BUDGET_REQUEUES)] == dr->more);
 	CHECK(D[C_(WORKER_RUNS)] == 1 && !D[C_(KICKS)]);
 	if (D[C_(INVALID_AVAIL_IDX_COUNT)]) {
-		CHECK(f->irqs == 1 && (isr & VNETLOOP_ISR_CONFIG));
-		CHECK(f->status_at_irq & VNETLOOP_STATUS_NEEDS_RESET);
+		CHECK(f->irqs == 1 && (isr & VIRTIO_MMIO_INT_CONFIG));
+		CHECK(f->status_at_irq & VIRTIO_CONFIG_S_NEEDS_RESET);
 	}
 	/* InterruptStatus only gains bits, all set before the interrupt. */
 	CHECK((isr & isr0) == isr0 &&
-	      !(isr & ~(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG)));
+	      !(isr & ~(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)));
 	if (f->irqs)
 		CHECK(f->isr_at_irq == isr);
 	else
 		CHECK(isr == isr0);
 	if (D[C_(INVALID_AVAIL_IDX_COUNT)])
-		f->status |= VNETLOOP_STATUS_NEEDS_RESET;
+		f->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	CHECK(vnl_engine_status(f->e) == f->status);
 	f->isr = isr;
 	return newly;

@@ -166,7 +166,7 @@ static int s_refresh(struct sim *s, unsigned int q)
 		s_poison(s, q);
 		return -1;
 	}
-	if (!s_get16(s, mq->avail + VNL_AVAIL_IDX, &idx))
+	if (!s_get16(s, mq->avail + offsetof(struct vring_avail, idx), &idx))
 		return -1;
 	if ((u16)(idx - mq->pos) > mq->num) {
 		s_poison(s, q);
@@ -185,7 +185,8 @@ static bool s_pop(struct sim *s, unsigned int q, u16 *head)
 		s_poison(s, q);
 		return false;
 	}
-	if (!s_get16(s, mq->avail + VNL_AVAIL_RING(mq->pos & (mq->num - 1)),
+	if (!s_get16(s, mq->avail +
+		     offsetof(struct vring_avail, ring[mq->pos & (mq->num - 1)]),
 		     head))
 		return false;
 	mq->pos++;
@@ -205,7 +206,7 @@ static int s_walk_chain(struct sim *s, unsigned int q, u16 head,
 			bool writable, struct chain *c)
 {
 	const struct mq *mq = &s->q[q];
-	u8 raw[VNL_DESC_SIZE];
+	u8 raw[sizeof(struct vring_desc)];
 	u16 i = head, flags, next;
 	u64 addr;
 	u32 len;
@@ -217,8 +218,8 @@ static int s_walk_chain(struct sim *s, unsigned int q, u16 head,
 	for (;;) {
 		if (i >= mq->num || c->n >= mq->num)
 			return CH_BAD;	/* out of range, or a loop */
-		if (!s_get(s, mq->desc + (u64)i * VNL_DESC_SIZE, raw,
-			   sizeof(raw)))
+		if (!s_get(s, mq->desc + (u64)i * sizeof(struct vring_desc),
+			   raw, sizeof(raw)))
 			return CH_BAD;
 		memcpy(&addr, raw, 8);
 		memcpy(&len, raw + 8, 4);
@@ -227,9 +228,9 @@ static int s_walk_chain(struct sim *s, unsigned int q, u16 head,
 		addr = le64_to_cpu(addr);
 		len = le32_to_cpu(len);
 		flags = le16_to_cpu(flags);
-		if (flags & VNL_DESC_F_INDIRECT)	/* never negotiated */
+		if (flags & VRING_DESC_F_INDIRECT)	/* never negotiated */
 			return CH_BAD;
-		if (!!(flags & VNL_DESC_F_WRITE) != writable)
+		if (!!(flags & VRING_DESC_F_WRITE) != writable)
 			return CH_BAD;
 		if (len && addr + len - 1 < addr)
 			return CH_BAD;
@@ -237,7 +238,7 @@ static int s_walk_chain(struct sim *s, unsigned int q, u16 head,
 		c->seg[c->n].len = len;
 		c->n++;
 		c->total += len;
-		if (!(flags & VNL_DESC_F_NEXT))
+		if (!(flags & VRING_DESC_F_NEXT))
 			break;
 		i = le16_to_cpu(next);
 	}
@@ -385,7 +386,8 @@ static bool s_add_used(struct sim *s, unsigned int q, u32 id, u32 len)
 
 	if (id >= mq->num || !used_ok(s->f, mq))
 		return false;
-	slot = mq->used + VNL_USED_RING(mq->used_idx & (mq->num - 1));
+	slot = mq->used +
+	       offsetof(struct vring_used, ring[mq->used_idx & (mq->num - 1)]);
 	s_put32(s, slot, id);
 	s_put32(s, slot + 4, len);
 	mq->used_idx++;
@@ -402,7 +404,9 @@ static bool s_add_used(struct sim *s, unsigned int q, u32 id, u32 len)
  */
 static void s_deliver(struct sim *s, u32 len)
 {
-	static const u8 hdr[HDR] = { [VNL_NET_HDR_NUM_BUFFERS] = 1 };
+	static const u8 hdr[HDR] = {
+		[offsetof(struct virtio_net_hdr_v1, num_buffers)] = 1,
+	};
 	static const u8 zero[HDR];
 	struct mq *rx = &s->q[RXQ];
 	u64 room;
@@ -491,15 +495,9 @@ static void s_publish(struct sim *s, unsigned int q)
 
 	if (!s->added[q])
 		return;
-	s_put16(s, mq->used + VNL_USED_IDX, mq->used_idx);
+	s_put16(s, mq->used + offsetof(struct vring_used, idx), mq->used_idx);
 	s->d[c[q][0]] += s->pend_p[q];
 	s->d[c[q][1]] += s->pend_b[q];
-}
-
-/* virtio's vring_need_event(): did the used index pass event since old? */
-static bool need_event(u16 event, u16 new_idx, u16 old)
-{
-	return (u16)(new_idx - event - 1) < (u16)(new_idx - old);
 }
 
 /* Does queue q ask for an interrupt for this drain's used entries? */
@@ -518,11 +516,12 @@ static bool s_decide(struct sim *s, unsigned int q)
 	if (has_evidx(s->f)) {
 		if (!valid || s->added[q] > 0xffff)
 			return true;
-		s_get16(s, mq->avail + VNL_AVAIL_USED_EVENT(mq->num), &v);
-		return need_event(v, mq->used_idx, old);
+		s_get16(s, mq->avail + offsetof(struct vring_avail, ring[mq->num]),
+			&v);
+		return vring_need_event(v, mq->used_idx, old);
 	}
-	s_get16(s, mq->avail + VNL_AVAIL_FLAGS, &v);
-	return !(v & VNL_AVAIL_F_NO_INTERRUPT);
+	s_get16(s, mq->avail + offsetof(struct vring_avail, flags), &v);
+	return !(v & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
 /*
@@ -553,7 +552,7 @@ static void sim_drain(struct sim *s)
 				/* A kick at the next entry; look again. */
 				if (used_ok(f, tx))
 					s_put16(s, tx->used +
-						VNL_USED_AVAIL_EVENT(tx->num),
+						offsetof(struct vring_used, ring[tx->num]),
 						tx->pos);
 				pending = s_refresh(s, TXQ);
 			}
@@ -578,22 +577,23 @@ static void sim_drain(struct sim *s)
 	s_publish(s, TXQ);
 	/* Two used->idx on the same bytes: which one lands is not ours. */
 	if (s->added[RXQ] && s->added[TXQ] &&
-	    overlaps(s->q[RXQ].used + VNL_USED_IDX, 2,
-		     tx->used + VNL_USED_IDX, 2)) {
+	    overlaps(s->q[RXQ].used + offsetof(struct vring_used, idx), 2,
+		     tx->used + offsetof(struct vring_used, idx), 2)) {
 		u64 off, room;
 
 		for (q = 0; q < NQ; q++) {
-			CHECK(g_find(f, s->q[q].used + VNL_USED_IDX, &off,
+			CHECK(g_find(f, s->q[q].used +
+				     offsetof(struct vring_used, idx), &off,
 				     &room));
 			s_taint(off, 2);
 		}
 	}
 	for (q = 0; q < NQ; q++)
 		if (s_decide(s, q))
-			s->raise |= VNETLOOP_ISR_VRING;
+			s->raise |= VIRTIO_MMIO_INT_VRING;
 out:
 	if (s->newly)
-		s->raise |= VNETLOOP_ISR_CONFIG;
+		s->raise |= VIRTIO_MMIO_INT_CONFIG;
 	if (s->raise)
 		s->d[C_(INTERRUPTS)]++;
 	if (s->more)

@@ -176,23 +176,23 @@ static inline u64 min64(u64 a, u64 b)
 
 static inline bool has_evidx(const struct fz *f)
 {
-	return f->features & (1ULL << VNETLOOP_F_EVENT_IDX);
+	return f->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 }
 
 /* Ring sizes: descriptors; avail with used_event; used with avail_event. */
 static inline u64 desc_size(u32 num)
 {
-	return (u64)num * VNL_DESC_SIZE;
+	return (u64)num * sizeof(struct vring_desc);
 }
 
 static inline u64 avail_size(u32 num)
 {
-	return VNL_AVAIL_USED_EVENT(num) + 2;
+	return offsetof(struct vring_avail, ring[num]) + 2;
 }
 
 static inline u64 used_size(u32 num)
 {
-	return VNL_USED_AVAIL_EVENT(num) + 2;
+	return offsetof(struct vring_used, ring[num]) + 2;
 }
 
 /* input.c: the input decoder */

@@ -210,7 +210,7 @@ static long vnl_ack_irq(struct vnl_device *vd, void __user *argp)
 
 	if (copy_from_user(&bits, argp, sizeof(bits)))
 		return -EFAULT;
-	if (bits & ~(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG))
+	if (bits & ~(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
 		return -EINVAL;
 	vnl_engine_isr_ack(&vd->eng, bits);
 	return 0;

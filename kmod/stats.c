@@ -7,6 +7,7 @@
 #include <linux/percpu.h>
 
 #include "vnetloop.h"
+#include "include/vnetloop/counters.h"
 
 const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] =
 	VNETLOOP_COUNTER_NAMES;

@@ -6,9 +6,9 @@
 # Documentation/testing.rst): its /init loads vnetloop.ko and kvm-amd, and
 # `vnetloop run --backend kmod` runs the built-in guest, whose frames go
 # through the module's worker. While the traffic flows the demo shows the
-# device's debugfs counters file; at the end, the VMM's summary with the
-# counters it read from that file just before closing the device (closing
-# destroys it). The demo ends by checking
+# device's counters (`vnetloop stats`, over netlink); at the end, the VMM's
+# summary with the counters it read the same way just before closing the
+# device (closing destroys it). The demo ends by checking
 #     tx_packets == rx_packets == frames sent.
 #
 # Environment: GUEST (builtin, or linux), DEMO_FRAMES (default 20000; 2000
@@ -60,14 +60,14 @@ $run >/tmp/run.txt 2>&1 &
 pid=\$!
 shown=
 while kill -0 \$pid 2>/dev/null; do
-	for f in /sys/kernel/debug/vnetloop/*/counters; do
-		[ -f "\$f" ] && [ -z "\$shown" ] || continue
-		tx=\$(awk '\$1 == "total" { print \$2 }' "\$f" 2>/dev/null)
-		[ "\${tx:-0}" -gt 0 ] || continue
-		echo "== \$f while the guest sends:"
-		cat "\$f"
-		shown=1
-	done
+	if [ -z "\$shown" ] && vnetloop stats >/tmp/stats.txt 2>/dev/null; then
+		tx=\$(awk '\$1 == "tx_packets" { print \$2; exit }' /tmp/stats.txt)
+		if [ "\${tx:-0}" -gt 0 ]; then
+			echo "== vnetloop stats while the guest sends:"
+			cat /tmp/stats.txt
+			shown=1
+		fi
+	fi
 	sleep 0.1
 done
 wait \$pid
@@ -81,7 +81,8 @@ say "booting the rig and running the guest on the kmod backend"
 RIG_OUT=$out scripts/rig/rig.sh --initrd "$out/initramfs.cpio.gz" \
 	--run "$cmds" | tee "$out/output.txt"
 
-# The VMM's counters are the module's, read from debugfs before close.
+# The VMM's counters are the module's, read over netlink before close; its
+# summary comes last, so its tx_packets and rx_packets lines are the last.
 sent=$(sed -n -e 's/^frames: sent \([0-9]*\),.*/\1/p' \
 	-e 's/.*vnetloop-traffic: frames sent=\([0-9]*\) .*/\1/p' "$out/output.txt")
 tx=$(awk '$1 == "tx_packets" { print $2 }' "$out/output.txt" | tail -n 1)

@@ -19,7 +19,8 @@ PKG_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 DKMS_SRCDIR  = /usr/src/vnetloop-$(PKG_VERSION)
 # What DKMS builds vnetloop.ko from (Kbuild lists the objects).
 DKMS_SRCS    = dkms.conf Kbuild $(sort $(wildcard kmod/*.c kmod/*.h)) \
-	       $(ENGINE_SRCS) $(sort $(wildcard core/*.h)) include/uapi/vnetloop.h
+	       $(ENGINE_SRCS) $(sort $(wildcard core/*.h)) include/uapi/vnetloop.h \
+	       $(sort $(wildcard include/vnetloop/*.h))
 # Lists what install installed and the directories it had to create, so
 # that uninstall removes exactly those (scripts/package-install.sh).
 INSTALL_MANIFEST ?= $(PREFIX)/share/vnetloop/installed

@@ -4,6 +4,8 @@
 #   user/nl/     netlink client  user/vmm/  the VM, vCPUs, x86 and boot setup
 #   user/dev/    virtio-mmio and its backends (module, thread, inline)
 #   user/abi/    what the VMM and the built-in guest share
+# user/cmd/print.c is the one output path (text or JSON, json.c writes the
+# JSON); user/nl/ (NL_CLIENT_OBJS) is linked by the selftests too.
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 USER_SRCS := user/main.c $(sort $(wildcard user/cmd/*.c user/nl/*.c \

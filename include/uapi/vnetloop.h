@@ -6,12 +6,19 @@
  * netlink family "vnetloop", and the counter ids. Directions (tx, rx) are
  * named from the guest's side. Everything here is append-only: ids are never
  * renumbered and struct fields only grow into reserved space.
+ *
+ * The virtio side (feature bits, InterruptStatus and Status bits, the rings)
+ * is the kernel's own: <linux/virtio_config.h>, <linux/virtio_mmio.h>,
+ * <linux/virtio_ring.h> and <linux/virtio_net.h>.
  */
 #ifndef _UAPI_VNETLOOP_H
 #define _UAPI_VNETLOOP_H
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
 
 #define VNETLOOP_API_VERSION	1
 
@@ -23,22 +30,15 @@
 
 #define VNETLOOP_MAX_REGIONS	8
 
-/* Feature bits the device offers (virtio bit numbers). */
-#define VNETLOOP_F_MAC		5	/* VIRTIO_NET_F_MAC */
-#define VNETLOOP_F_EVENT_IDX	29	/* VIRTIO_RING_F_EVENT_IDX */
-#define VNETLOOP_F_VERSION_1	32	/* VIRTIO_F_VERSION_1 */
-#define VNETLOOP_FEATURES	((1ULL << VNETLOOP_F_MAC) | \
-				 (1ULL << VNETLOOP_F_EVENT_IDX) | \
-				 (1ULL << VNETLOOP_F_VERSION_1))
-
-/* InterruptStatus bits (virtio-mmio) and the Status bit for a poisoned queue. */
-#define VNETLOOP_ISR_VRING	0x1
-#define VNETLOOP_ISR_CONFIG	0x2
-#define VNETLOOP_STATUS_NEEDS_RESET	0x40
+/* The feature bits the device offers (GET_INFO), virtio's bit numbers. */
+#define VNETLOOP_FEATURES	((1ULL << VIRTIO_NET_F_MAC) | \
+				 (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
+				 (1ULL << VIRTIO_F_VERSION_1))
 
 /*
- * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the device contract's
- * thirteen, in its order; the rest are module extras. Ids are append-only.
+ * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the thirteen every home
+ * of the device keeps, in this order; the rest are the module's extras. Ids
+ * are append-only.
  */
 enum vnetloop_counter {
 	VNETLOOP_C_TX_PACKETS,
@@ -60,27 +60,6 @@ enum vnetloop_counter {
 	VNETLOOP_C_BUDGET_REQUEUES,
 	VNETLOOP_NUM_COUNTERS
 };
-
-/* The counters' names, indexed by id: a brace initializer for a table. */
-#define VNETLOOP_COUNTER_NAMES {					\
-	"tx_packets",							\
-	"tx_bytes",							\
-	"rx_packets",							\
-	"rx_bytes",							\
-	"tx_dropped_no_rx_buffer",					\
-	"tx_dropped_rx_poisoned",					\
-	"tx_chain_invalid",						\
-	"tx_oversize_dropped",						\
-	"rx_chain_invalid",						\
-	"rx_write_failed",						\
-	"tx_add_used_failures",						\
-	"rx_add_used_failures",						\
-	"invalid_avail_idx_count",					\
-	"kicks",							\
-	"interrupts",							\
-	"worker_runs",							\
-	"budget_requeues",						\
-}
 
 #define VNETLOOP_NUM_SPEC_COUNTERS	(VNETLOOP_C_INVALID_AVAIL_IDX_COUNT + 1)
 
@@ -140,8 +119,8 @@ struct vnetloop_eventfds {
 
 /* VNETLOOP_GET_IRQ: InterruptStatus bits and device status bits. */
 struct vnetloop_irq_state {
-	__u32 isr;		/* VNETLOOP_ISR_* */
-	__u32 status;		/* VNETLOOP_STATUS_NEEDS_RESET */
+	__u32 isr;		/* VIRTIO_MMIO_INT_VRING, VIRTIO_MMIO_INT_CONFIG */
+	__u32 status;		/* VIRTIO_CONFIG_S_NEEDS_RESET */
 	__u32 running;		/* 1 between START and RESET */
 	__u32 reserved0;
 	__u64 reserved[2];

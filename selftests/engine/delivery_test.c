@@ -20,7 +20,7 @@ TEST_F(delivery, basic_loopback)
 	th = vqt_tx_frame(t, 100, 1, &tx);
 	ASSERT_EQ(0, vqt_snapshot(t));
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	/* Written: the two used rings and the RX bytes, nothing else. */
 	w[0] = vqt_used_range(t, VQT_TX);
 	w[1] = vqt_used_range(t, VQT_RX);
@@ -54,7 +54,7 @@ TEST_F(delivery, tx_header_not_copied)
 	th = vqt_tx_frame(t, 20, 9, &tx);
 	memset(vqt_ptr(t, tx), 0xff, 12);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -74,7 +74,7 @@ TEST_F(delivery, header_only_tx)
 	rh = vqt_rx_buf(t, 64, &rx);
 	th = vqt_tx_frame(t, 0, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(RX_PACKETS) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
 	EXPECT_USED(t, VQT_RX, 0, rh, 12);
@@ -95,7 +95,7 @@ TEST_F(delivery, two_chains_one_drain)
 	th0 = vqt_tx_frame(t, 60, 3, NULL);
 	th1 = vqt_tx_frame(t, 200, 4, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_EQ(1ul, t->commits);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 2, D(TX_BYTES) = 260,
 		     D(RX_PACKETS) = 2, D(RX_BYTES) = 260);
@@ -128,7 +128,7 @@ TEST_F(delivery, tx_header_split_5_7)
 	rh = vqt_rx_buf(t, 1024, &rx);
 	th = vqt_tx_split(t, lens, 3, 5, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 300,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 300);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -150,7 +150,7 @@ TEST_F(delivery, tx_header_split_mixed)
 	rh = vqt_rx_buf(t, 1024, &rx);
 	th = vqt_tx_split(t, lens, 4, 6, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 101,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 101);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -171,7 +171,7 @@ TEST_F(delivery, tx_zero_length_pieces)
 	rh = vqt_rx_buf(t, 128, &rx);
 	th = vqt_tx_split(t, lens, 5, 7, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 30,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 30);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -193,7 +193,7 @@ TEST_F(delivery, rx_header_split_5_7)
 	rh = vqt_rx_split(t, lens, 3, g);
 	th = vqt_tx_frame(t, 150, 8, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 150,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 150);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -216,7 +216,7 @@ TEST_F(delivery, rx_header_split_mixed)
 	rh = vqt_rx_split(t, lens, 3, g);
 	th = vqt_tx_frame(t, 80, 10, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 80,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 80);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -237,7 +237,7 @@ TEST_F(delivery, rx_too_small_truncates)
 	rh = vqt_rx_buf(t, 22, &rx);
 	th = vqt_tx_frame(t, 100, 11, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 100,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 10);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -261,7 +261,7 @@ TEST_F(delivery, rx_too_small_multi)
 	rh = vqt_rx_split(t, lens, 3, g);
 	th = vqt_tx_frame(t, 100, 12, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 100,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 16);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -282,7 +282,7 @@ TEST_F(delivery, rx_header_only_buffer)
 	rh = vqt_rx_buf(t, 12, &rx);
 	th = vqt_tx_frame(t, 50, 13, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 50,
 		     D(RX_PACKETS) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -305,7 +305,7 @@ TEST_F(delivery, chain_of_queue_size)
 	rh = vqt_rx_split(t, rx_lens, 8, g);
 	th = vqt_tx_split(t, tx_lens, 8, 14, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 70,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 70);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -326,7 +326,7 @@ TEST_F(delivery, max_frame_single)
 	rh = vqt_rx_buf(t, 12 + VNL_MAX_FRAME_SIZE, &rx);
 	th = vqt_tx_frame(t, VNL_MAX_FRAME_SIZE, 15, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 65557,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 65557);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -347,7 +347,7 @@ TEST_F(delivery, max_frame_multi)
 	rh = vqt_rx_buf(t, 70000, &rx);
 	th = vqt_tx_split(t, lens, 4, 16, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 65557,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 65557);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);

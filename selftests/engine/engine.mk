@@ -7,7 +7,8 @@ ENGINE_TEST_DIR := $(B)/selftests/engine
 ENGINE_TEST_PROGS := delivery tx_shape rx_errors notify poison limits mem
 ENGINE_TEST_BINS := $(ENGINE_TEST_PROGS:%=$(ENGINE_TEST_DIR)/%_test)
 ENGINE_TEST_OBJS := $(ENGINE_TEST_BINS:%=%.o) $(ENGINE_TEST_DIR)/vqt.o
-ENGINE_TEST_HDRS := $(wildcard selftests/engine/*.h) $(ENGINE_HDRS)
+ENGINE_TEST_HDRS := $(wildcard selftests/engine/*.h) $(ENGINE_HDRS) \
+		    $(VIRTQ_HDRS)
 
 $(ENGINE_TEST_KSFT)/kselftest_harness.h:
 	scripts/kernel-src.sh tools >/dev/null
@@ -25,7 +26,8 @@ $(ENGINE_TEST_ENGINE): $(ENGINE_TEST_DIR)/core/%.o: core/%.c $(ENGINE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -DVNL_ENGINE_TEST_HOOKS -c -o $@ $<
 
-$(ENGINE_TEST_BINS): %: %.o $(ENGINE_TEST_DIR)/vqt.o $(ENGINE_TEST_ENGINE)
+$(ENGINE_TEST_BINS): %: %.o $(ENGINE_TEST_DIR)/vqt.o $(ENGINE_TEST_ENGINE) \
+		$(VIRTQ_OBJ)
 	$(CC) -o $@ $^
 
 all: $(ENGINE_TEST_BINS)

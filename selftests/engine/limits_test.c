@@ -8,7 +8,7 @@
 
 VQ_FIXTURE(limits)
 
-#define VRING	VNETLOOP_ISR_VRING
+#define VRING	VIRTIO_MMIO_INT_VRING
 #define MORE	VQT_DRAIN_MORE
 
 /* n frames of len bytes, each with its own RX buffer (seeds from 0). */
@@ -173,7 +173,7 @@ TEST_F(limits, queue_size_1_overfull)
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_avail_set_idx(t, VQT_TX, 2);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VQT_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG);
+	EXPECT_DRAIN(t, VQT_DRAIN_POISONED_TX | VIRTIO_MMIO_INT_CONFIG);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 }
@@ -250,7 +250,7 @@ TEST_F_TIMEOUT(limits, index_wrap, 300)
 		txb[i] = vqt_alloc(t, 12 + WRAP_LEN);
 		rxb[i] = vqt_alloc(t, 64);
 		vqt_desc_set(t, VQT_TX, i, txb[i], 12 + WRAP_LEN, 0, 0);
-		vqt_desc_set(t, VQT_RX, i, rxb[i], 64, VNL_DESC_F_WRITE, 0);
+		vqt_desc_set(t, VQT_RX, i, rxb[i], 64, VRING_DESC_F_WRITE, 0);
 	}
 	while (sent < WRAP_FRAMES) {
 		n = WRAP_FRAMES - sent < WRAP_NUM ? WRAP_FRAMES - sent

@@ -9,7 +9,7 @@
 
 VQ_FIXTURE(mem)
 
-#define VRING	VNETLOOP_ISR_VRING
+#define VRING	VIRTIO_MMIO_INT_VRING
 #define R(g, s, h)	{ .gpa = (g), .size = (s), .hva = (h) }
 
 TEST_F(mem, table_rules)
@@ -96,7 +96,7 @@ TEST_F(mem, frame_spans_two_regions)
 	u8 hdr[VNL_NET_HDR_LEN] = { 0 };
 	u8 *below = vqt_ptr(t, mid - 1) + 1;	/* host end of the lower */
 	u8 *above = below + page;		/* host start of the upper */
-	struct vqt_seg s;
+	struct virtq_buf s;
 	u16 th, rh;
 
 	ASSERT_EQ(0, vnl_engine_set_mem(&t->eng, r, 2));
@@ -106,10 +106,10 @@ TEST_F(mem, frame_spans_two_regions)
 	vqt_pattern(frame + VNL_NET_HDR_LEN, 1000, 7);
 	memcpy(below - 300, frame, 300);
 	memcpy(above, frame + 300, sizeof(frame) - 300);
-	s = (struct vqt_seg){ .gpa = tx, .len = sizeof(frame) };
+	s = (struct virtq_buf){ .gpa = tx, .len = sizeof(frame) };
 	th = vqt_chain(t, VQT_TX, &s, 1);
-	s = (struct vqt_seg){ .gpa = rx, .len = 2000,
-			      .flags = VNL_DESC_F_WRITE };
+	s = (struct virtq_buf){ .gpa = rx, .len = 2000,
+				.flags = VRING_DESC_F_WRITE };
 	rh = vqt_chain(t, VQT_RX, &s, 1);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, VRING);
@@ -119,7 +119,7 @@ TEST_F(mem, frame_spans_two_regions)
 	EXPECT_USED(t, VQT_RX, 0, rh, VNL_NET_HDR_LEN + 1000);
 	memcpy(got, below - 700, 700);
 	memcpy(got + 700, above, sizeof(got) - 700);
-	hdr[VNL_NET_HDR_NUM_BUFFERS] = 1;
+	hdr[offsetof(struct virtio_net_hdr_v1, num_buffers)] = 1;
 	EXPECT_EQ(0, memcmp(got, hdr, sizeof(hdr)));
 	EXPECT_EQ(-1, vqt_pattern_check(got + VNL_NET_HDR_LEN, 1000, 7));
 	/* The page between the two host halves was never touched. */
@@ -135,7 +135,7 @@ TEST_F(mem, frame_runs_off_the_table)
 		R(VQT_GPA_BASE, half, (u64)(uintptr_t)t->mem),
 		R(mid, 0x1000, (u64)(uintptr_t)t->mem + half + 0x2000),
 	};
-	struct vqt_seg s = { .gpa = mid - 100, .len = 100 + 0x1000 + 1 };
+	struct virtq_buf s = { .gpa = mid - 100, .len = 100 + 0x1000 + 1 };
 
 	ASSERT_EQ(0, vnl_engine_set_mem(&t->eng, r, 2));
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
@@ -177,7 +177,7 @@ TEST_F(mem, ring_across_regions_is_unbacked)
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
 	vqt_tx_frame(t, 20, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_CONFIG | VQT_DRAIN_POISONED_TX);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_CONFIG | VQT_DRAIN_POISONED_TX);
 	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
 	EXPECT_TRUE(vqt_needs_reset(t));
 }
@@ -221,13 +221,13 @@ TEST_F(mem, used_idx_published_once_per_drain)
 		vqt_rx_buf(t, 128, NULL);
 		vqt_tx_frame(t, 30, i, NULL);
 	}
-	idx_gpa = VQT_RING_USED(VQT_TX) + VNL_USED_IDX;
+	idx_gpa = VQT_RING_USED(VQT_TX) + offsetof(struct vring_used, idx);
 	idx_writes = 0;
 	t->write_hook = count_idx_writes;
 	EXPECT_DRAIN(t, VRING);
 	EXPECT_EQ(1u, idx_writes);
 	EXPECT_EQ(8, vqt_used_idx(t, VQT_TX));
-	idx_gpa = VQT_RING_USED(VQT_RX) + VNL_USED_IDX;
+	idx_gpa = VQT_RING_USED(VQT_RX) + offsetof(struct vring_used, idx);
 	idx_writes = 0;
 	vqt_rx_buf(t, 128, NULL);
 	vqt_tx_frame(t, 30, 9, NULL);
@@ -253,8 +253,8 @@ TEST_F(mem, engine_keeps_its_books)
 	}
 	EXPECT_DRAIN(t, VRING | VQT_DRAIN_MORE);
 	EXPECT_DRAIN(t, VRING);
-	vqt_avail_set_flags(t, VQT_TX, VNL_AVAIL_F_NO_INTERRUPT);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_TX, VRING_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	EXPECT_DRAIN(t, 0);	/* nothing to do: a run, no interrupt */
 	EXPECT_EQ(3u, t->c[VNETLOOP_C_WORKER_RUNS]);
 	EXPECT_EQ(2u, t->c[VNETLOOP_C_INTERRUPTS]);

@@ -8,7 +8,7 @@
 
 VQ_FIXTURE(notify)
 
-#define VRING	VNETLOOP_ISR_VRING
+#define VRING	VIRTIO_MMIO_INT_VRING
 
 /* One frame of len bytes through a fresh RX buffer: the delta and entries. */
 #define EXPECT_ONE_FRAME(t, len, seed, bits) do {			\
@@ -97,16 +97,17 @@ TEST_F(notify, features_validated)
 	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
 			VNETLOOP_FEATURES | (1ULL << 0)));
 	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
-			1ULL << VNL_F_INDIRECT_DESC));
+			1ULL << VIRTIO_RING_F_INDIRECT_DESC));
 	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng, 1ULL << 63));
 	EXPECT_EQ(-EINVAL, vnl_engine_set_features(&t->eng,
-			(1ULL << VNETLOOP_F_VERSION_1) | (1ULL << 15)));
+			(1ULL << VIRTIO_F_VERSION_1) | (1ULL << 15)));
 	EXPECT_EQ(0, vnl_engine_set_features(&t->eng, VNETLOOP_FEATURES));
 	EXPECT_EQ(VNETLOOP_FEATURES, vnl_engine_features(&t->eng));
 	EXPECT_EQ(0, vnl_engine_set_features(&t->eng,
-			(1ULL << VNETLOOP_F_VERSION_1) |
-			(1ULL << VNETLOOP_F_MAC)));
-	EXPECT_EQ(0ULL, vnl_engine_features(&t->eng) & (1ULL << VNETLOOP_F_EVENT_IDX));
+			(1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_NET_F_MAC)));
+	EXPECT_EQ(0ULL, vnl_engine_features(&t->eng) &
+			(1ULL << VIRTIO_RING_F_EVENT_IDX));
 }
 
 /* Queue index, power-of-two size in 1..256, addresses that do not wrap. */
@@ -211,8 +212,8 @@ TEST_F(notify, event_idx_ignores_no_interrupt)
 	struct vqt *t = &self->t;
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
-	vqt_avail_set_flags(t, VQT_TX, VNL_AVAIL_F_NO_INTERRUPT);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_TX, VRING_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	EXPECT_ONE_FRAME(t, 10, 1, VRING);
 	vqt_set_used_event(t, VQT_RX, 1);
 	EXPECT_ONE_FRAME(t, 10, 2, VRING);
@@ -249,8 +250,8 @@ static unsigned int race_left;
 static void race_hook(struct vqt *t, u64 gpa, u32 len)
 {
 	(void)len;
-	if (!race_left || gpa != t->q[VQT_TX].used +
-			VNL_USED_AVAIL_EVENT(t->q[VQT_TX].num))
+	/* avail_event: the last two bytes of the used ring. */
+	if (!race_left || gpa != vqt_used_range(t, VQT_TX).end - 2)
 		return;
 	race_left--;
 	vqt_rx_buf(t, 128, NULL);
@@ -303,13 +304,13 @@ TEST_F(notify, no_interrupt_flag)
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
 	EXPECT_ONE_FRAME(t, 10, 1, VRING);
-	vqt_avail_set_flags(t, VQT_TX, VNL_AVAIL_F_NO_INTERRUPT);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_TX, VRING_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	EXPECT_ONE_FRAME(t, 10, 2, 0);
 	EXPECT_ONE_FRAME(t, 10, 3, 0);
 	vqt_avail_set_flags(t, VQT_RX, 0);
 	EXPECT_ONE_FRAME(t, 10, 4, VRING);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	vqt_avail_set_flags(t, VQT_TX, 0);
 	EXPECT_ONE_FRAME(t, 10, 5, VRING);
 }
@@ -320,8 +321,8 @@ TEST_F(notify, no_interrupt_from_start)
 	struct vqt *t = &self->t;
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
-	vqt_avail_set_flags(t, VQT_TX, VNL_AVAIL_F_NO_INTERRUPT);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_TX, VRING_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	EXPECT_ONE_FRAME(t, 10, 1, 0);
 }
 
@@ -332,13 +333,13 @@ TEST_F(notify, no_interrupt_tx_only)
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
 	vqt_avail_set_flags(t, VQT_RX, 0);
-	vqt_avail_set_flags(t, VQT_TX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_TX, VRING_AVAIL_F_NO_INTERRUPT);
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, 0);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
 		     D(TX_DROPPED_NO_RX_BUFFER) = 1);
-	vqt_avail_set_flags(t, VQT_RX, VNL_AVAIL_F_NO_INTERRUPT);
+	vqt_avail_set_flags(t, VQT_RX, VRING_AVAIL_F_NO_INTERRUPT);
 	vqt_avail_set_flags(t, VQT_TX, 0);
 	vqt_tx_frame(t, 10, 2, NULL);
 	EXPECT_DRAIN(t, VRING);

@@ -9,8 +9,8 @@
 
 VQ_FIXTURE(poison)
 
-#define POISONED_TX	(VQT_DRAIN_POISONED_TX | VNETLOOP_ISR_CONFIG)
-#define POISONED_RX	(VQT_DRAIN_POISONED_RX | VNETLOOP_ISR_CONFIG)
+#define POISONED_TX	(VQT_DRAIN_POISONED_TX | VIRTIO_MMIO_INT_CONFIG)
+#define POISONED_RX	(VQT_DRAIN_POISONED_RX | VIRTIO_MMIO_INT_CONFIG)
 
 /* The guest claims num + 1 new TX entries. */
 TEST_F(poison, tx_idx_too_far_ahead)
@@ -43,7 +43,7 @@ TEST_F(poison, tx_full_ring_is_legal)
 		vqt_tx_frame(t, 8, i, NULL);
 	}
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 32,
 		     D(RX_PACKETS) = 4, D(RX_BYTES) = 32);
 	EXPECT_FALSE(vqt_needs_reset(t));
@@ -99,7 +99,7 @@ TEST_F(poison, tx_avail_unmapped)
 	u64 rx;
 
 	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VNETLOOP_F_VERSION_1)));
+					  (1ULL << VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
 				   VQT_GPA_ABOVE, VQT_RING_USED(VQT_TX)));
@@ -179,7 +179,7 @@ TEST_F(poison, reset_clears_tx_poison)
 	rh = vqt_rx_buf(t, 256, &rx);
 	th = vqt_tx_frame(t, 20, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
 	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));
@@ -225,7 +225,7 @@ TEST_F(poison, rx_idx_too_far_ahead)
 	vqt_avail_set_idx(t, VQT_RX, 5);
 	th = vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
 		     D(TX_DROPPED_RX_POISONED) = 1,
 		     D(INVALID_AVAIL_IDX_COUNT) = 1);
@@ -243,14 +243,14 @@ TEST_F(poison, rx_avail_unmapped)
 	u16 th;
 
 	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VNETLOOP_F_VERSION_1)));
+					  (1ULL << VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_GPA_BELOW, VQT_RING_USED(VQT_RX)));
 	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
 	vnl_engine_start(&t->eng);
 	th = vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
 		     D(TX_DROPPED_RX_POISONED) = 1,
 		     D(INVALID_AVAIL_IDX_COUNT) = 1);
@@ -273,13 +273,13 @@ TEST_F(poison, rx_poison_tx_goes_on)
 	vqt_rx_buf(t, 256, &rx);
 	vqt_avail_set_idx(t, VQT_RX, 0x8000);
 	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
 	/* Repairing the RX index changes nothing either. */
 	vqt_avail_set_idx(t, VQT_RX, 1);
 	th1 = vqt_tx_frame(t, 11, 2, NULL);
 	th2 = vqt_tx_frame(t, 12, 3, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 2, D(TX_BYTES) = 23,
 		     D(TX_DROPPED_RX_POISONED) = 2);
 	EXPECT_EQ(3, vqt_used_idx(t, VQT_TX));
@@ -299,10 +299,10 @@ TEST_F(poison, rx_poison_invalid_tx)
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_RX, 9);
 	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
 	th = vqt_tx_split(t, (const u32[]){ 4 }, 1, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_CHAIN_INVALID) = 1);
 	EXPECT_USED(t, VQT_TX, 1, th, 0);
 }
@@ -316,7 +316,7 @@ TEST_F(poison, reset_clears_rx_poison)
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_RX, 9);
 	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
 	vnl_engine_reset(&t->eng);
 	EXPECT_FALSE(vqt_needs_reset(t));
 	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
@@ -325,7 +325,7 @@ TEST_F(poison, reset_clears_rx_poison)
 	rh = vqt_rx_buf(t, 256, &rx);
 	th = vqt_tx_frame(t, 20, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -346,7 +346,7 @@ TEST_F(poison, tx_used_unmapped)
 	u16 rh[2];
 
 	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VNETLOOP_F_VERSION_1)));
+					  (1ULL << VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
 				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
@@ -355,7 +355,7 @@ TEST_F(poison, tx_used_unmapped)
 		rh[k] = vqt_rx_buf(t, 256, &rx[k]);
 		vqt_tx_frame(t, 10 + k, k, NULL);
 		vqt_mark(t);
-		EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+		EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 		EXPECT_DELTA(t, D(RX_PACKETS) = 1, D(RX_BYTES) = 10 + k,
 			     D(TX_ADD_USED_FAILURES) = 1);
 		EXPECT_EQ((int)k + 1, vqt_used_idx(t, VQT_RX));
@@ -372,7 +372,7 @@ TEST_F(poison, both_used_unmapped)
 	u64 rx;
 
 	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VNETLOOP_F_VERSION_1)));
+					  (1ULL << VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_BELOW));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),

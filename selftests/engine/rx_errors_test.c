@@ -21,7 +21,7 @@ VQ_FIXTURE(rx_errors)
 									\
 	ASSERT_EQ(0, vqt_snapshot(t));					\
 	vqt_mark(t);							\
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);				\
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);				\
 	w_[0] = vqt_used_range(t, VQT_TX);				\
 	w_[1] = vqt_used_range(t, VQT_RX);				\
 	EXPECT_EQ(0ul, vqt_changed_outside(t, w_, 3));			\
@@ -46,7 +46,7 @@ TEST_F(rx_errors, empty_rx)
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = FRAME_LEN,
 		     D(TX_DROPPED_NO_RX_BUFFER) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -67,7 +67,7 @@ TEST_F(rx_errors, empty_rx_then_posted)
 	rh = vqt_rx_buf(t, 256, &rx);
 	th = vqt_tx_frame(t, 30, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 30,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 30);
 	EXPECT_USED(t, VQT_TX, 1, th, 0);
@@ -86,7 +86,7 @@ TEST_F(rx_errors, rx_not_ready)
 	th0 = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	th1 = vqt_tx_frame(t, 7, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 2, D(TX_BYTES) = FRAME_LEN + 7,
 		     D(TX_DROPPED_NO_RX_BUFFER) = 2);
 	EXPECT_EQ(2, vqt_used_idx(t, VQT_TX));
@@ -100,7 +100,7 @@ TEST_F(rx_errors, rx_not_ready)
 TEST_F(rx_errors, read_only)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = { .len = 256 };
+	struct virtq_buf s = { .len = 256 };
 	u16 th, rh;
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
@@ -119,8 +119,8 @@ TEST_F(rx_errors, read_only)
 TEST_F(rx_errors, read_only_frame_piece)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
-		{ .len = 12, .flags = VNL_DESC_F_WRITE },
+	struct virtq_buf s[2] = {
+		{ .len = 12, .flags = VRING_DESC_F_WRITE },
 		{ .len = 200 },
 	};
 	u16 th, rh;
@@ -167,9 +167,9 @@ TEST_F(rx_errors, split_shorter_than_header)
 TEST_F(rx_errors, address_overflow)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = {
+	struct virtq_buf s = {
 		.gpa = 0xffffffffffffff00ULL, .len = 0x200,
-		.flags = VNL_DESC_F_WRITE,
+		.flags = VRING_DESC_F_WRITE,
 	};
 	u16 th, rh;
 
@@ -188,7 +188,7 @@ TEST_F(rx_errors, next_out_of_range)
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, false));
 	a = vqt_alloc(t, 256);
 	vqt_desc_set(t, VQT_RX, 0, a, 256,
-		     VNL_DESC_F_WRITE | VNL_DESC_F_NEXT, 8);
+		     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 8);
 	vqt_avail_put(t, VQT_RX, 0);
 	memset(vqt_ptr(t, a), VQT_RX_FILL, 256);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
@@ -207,7 +207,8 @@ TEST_F(rx_errors, descriptor_loop)
 	a = vqt_alloc(t, 64);
 	for (i = 0; i < 8; i++)
 		vqt_desc_set(t, VQT_RX, i, a, i == 7 ? 64 : 0,
-			     VNL_DESC_F_WRITE | VNL_DESC_F_NEXT, (i + 1) % 8);
+			     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+			     (i + 1) % 8);
 	vqt_avail_put(t, VQT_RX, 2);
 	memset(vqt_ptr(t, a), VQT_RX_FILL, 64);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
@@ -227,7 +228,8 @@ TEST_F(rx_errors, descriptor_loop_full_queue)
 	memset(vqt_ptr(t, a), VQT_RX_FILL, 256);
 	for (i = 0; i < 256; i++)
 		vqt_desc_set(t, VQT_RX, i, a + i, 1,
-			     VNL_DESC_F_WRITE | VNL_DESC_F_NEXT, (i + 1) % 256);
+			     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+			     (i + 1) % 256);
 	vqt_avail_put(t, VQT_RX, 200);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	EXPECT_RX_REJECTED(t, th, 200, RX_CHAIN_INVALID);
@@ -249,9 +251,9 @@ TEST_F(rx_errors, indirect)
 	memset(p, 0, 16);
 	memcpy(p, &(u64){ cpu_to_le64(buf) }, 8);
 	memcpy(p + 8, &(u32){ cpu_to_le32(256) }, 4);
-	memcpy(p + 12, &(u16){ cpu_to_le16(VNL_DESC_F_WRITE) }, 2);
+	memcpy(p + 12, &(u16){ cpu_to_le16(VRING_DESC_F_WRITE) }, 2);
 	vqt_desc_set(t, VQT_RX, 0, table, 16,
-		     VNL_DESC_F_INDIRECT | VNL_DESC_F_WRITE, 0);
+		     VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE, 0);
 	vqt_avail_put(t, VQT_RX, 0);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	EXPECT_RX_REJECTED(t, th, 0, RX_CHAIN_INVALID);
@@ -268,7 +270,7 @@ TEST_F(rx_errors, head_out_of_range)
 	vqt_avail_put(t, VQT_RX, 8);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = FRAME_LEN,
 		     D(RX_CHAIN_INVALID) = 1, D(RX_ADD_USED_FAILURES) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);
@@ -280,9 +282,10 @@ TEST_F(rx_errors, head_out_of_range)
 TEST_F(rx_errors, unmapped_header)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
-		{ .gpa = VQT_GPA_BELOW, .len = 12, .flags = VNL_DESC_F_WRITE },
-		{ .len = 200, .flags = VNL_DESC_F_WRITE },
+	struct virtq_buf s[2] = {
+		{ .gpa = VQT_GPA_BELOW, .len = 12,
+		  .flags = VRING_DESC_F_WRITE },
+		{ .len = 200, .flags = VRING_DESC_F_WRITE },
 	};
 	u16 th, rh;
 
@@ -302,10 +305,10 @@ TEST_F(rx_errors, unmapped_header)
 TEST_F(rx_errors, unmapped_header_split)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[3] = {
-		{ .len = 5, .flags = VNL_DESC_F_WRITE },
-		{ .gpa = VQT_GPA_ABOVE, .len = 7, .flags = VNL_DESC_F_WRITE },
-		{ .len = 200, .flags = VNL_DESC_F_WRITE },
+	struct virtq_buf s[3] = {
+		{ .len = 5, .flags = VRING_DESC_F_WRITE },
+		{ .gpa = VQT_GPA_ABOVE, .len = 7, .flags = VRING_DESC_F_WRITE },
+		{ .len = 200, .flags = VRING_DESC_F_WRITE },
 	};
 	u16 th, rh;
 
@@ -329,9 +332,10 @@ TEST_F(rx_errors, unmapped_header_split)
 TEST_F(rx_errors, unmapped_frame)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
-		{ .len = 12, .flags = VNL_DESC_F_WRITE },
-		{ .gpa = VQT_GPA_ABOVE, .len = 200, .flags = VNL_DESC_F_WRITE },
+	struct virtq_buf s[2] = {
+		{ .len = 12, .flags = VRING_DESC_F_WRITE },
+		{ .gpa = VQT_GPA_ABOVE, .len = 200,
+		  .flags = VRING_DESC_F_WRITE },
 	};
 	u16 th, rh, rh1, th1;
 	u64 rx1;
@@ -349,7 +353,7 @@ TEST_F(rx_errors, unmapped_frame)
 
 	th1 = vqt_tx_frame(t, 33, 2, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 33,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 33);
 	EXPECT_USED(t, VQT_TX, 1, th1, 0);
@@ -367,8 +371,9 @@ TEST_F(rx_errors, unmapped_frame)
 TEST_F(rx_errors, unmapped_frame_same_descriptor)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = {
-		.gpa = VQT_GPA_END - 20, .len = 200, .flags = VNL_DESC_F_WRITE,
+	struct virtq_buf s = {
+		.gpa = VQT_GPA_END - 20, .len = 200,
+		.flags = VRING_DESC_F_WRITE,
 	};
 	u16 th, rh;
 
@@ -392,7 +397,7 @@ TEST_F(rx_errors, used_ring_unmapped)
 	u16 th;
 
 	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VNETLOOP_F_VERSION_1)));
+					  (1ULL << VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
 				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_ABOVE));
 	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
@@ -400,7 +405,7 @@ TEST_F(rx_errors, used_ring_unmapped)
 	vqt_rx_buf(t, 256, &rx);
 	th = vqt_tx_frame(t, FRAME_LEN, 1, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = FRAME_LEN,
 		     D(RX_ADD_USED_FAILURES) = 1);
 	EXPECT_USED(t, VQT_TX, 0, th, 0);

@@ -18,7 +18,7 @@ VQ_FIXTURE(tx_shape)
 									\
 	ASSERT_EQ(0, vqt_snapshot(t));					\
 	vqt_mark(t);							\
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);				\
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);				\
 	used_ = vqt_used_range(t, VQT_TX);				\
 	EXPECT_EQ(0ul, vqt_changed_outside(t, &used_, 1));		\
 	EXPECT_DELTA(t, D(c) = 1);					\
@@ -37,7 +37,7 @@ VQ_FIXTURE(tx_shape)
 	u16 th_ = vqt_tx_frame(t, 40, 99, NULL);			\
 									\
 	vqt_mark(t);							\
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);				\
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);				\
 	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 40,		\
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 40);		\
 	EXPECT_USED(t, VQT_TX, 1, th_, 0);				\
@@ -99,7 +99,7 @@ TEST_F(tx_shape, write_only_header)
 
 	ASSERT_EQ(0, setup_rx(t, &rx));
 	th = vqt_tx_frame(t, 64, 2, &tx);
-	vqt_desc_set(t, VQT_TX, th, tx, 12 + 64, VNL_DESC_F_WRITE, 0);
+	vqt_desc_set(t, VQT_TX, th, tx, 12 + 64, VRING_DESC_F_WRITE, 0);
 	EXPECT_TX_REJECTED(t, th, TX_CHAIN_INVALID, rx, 256);
 	/* Not written to either. */
 	EXPECT_FILL(t, tx, 12, VQT_TX_HDR_FILL);
@@ -110,7 +110,7 @@ TEST_F(tx_shape, write_only_header)
 TEST_F(tx_shape, write_only_payload)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2];
+	struct virtq_buf s[2];
 	u64 rx;
 	u16 th;
 
@@ -120,7 +120,7 @@ TEST_F(tx_shape, write_only_payload)
 	s[0].flags = 0;
 	s[1].gpa = vqt_alloc(t, 64);
 	s[1].len = 64;
-	s[1].flags = VNL_DESC_F_WRITE;
+	s[1].flags = VRING_DESC_F_WRITE;
 	vqt_pattern(vqt_ptr(t, s[1].gpa), 64, 3);
 	th = vqt_chain(t, VQT_TX, s, 2);
 	EXPECT_TX_REJECTED(t, th, TX_CHAIN_INVALID, rx, 256);
@@ -131,7 +131,7 @@ TEST_F(tx_shape, write_only_payload)
 TEST_F(tx_shape, address_overflow)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = { .gpa = 0xfffffffffffffff8ULL, .len = 64 };
+	struct virtq_buf s = { .gpa = 0xfffffffffffffff8ULL, .len = 64 };
 	u64 rx;
 	u16 th;
 
@@ -143,7 +143,7 @@ TEST_F(tx_shape, address_overflow)
 TEST_F(tx_shape, address_overflow_payload)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
+	struct virtq_buf s[2] = {
 		{ .len = 12 },
 		{ .gpa = ~0ULL, .len = 2 },
 	};
@@ -160,7 +160,7 @@ TEST_F(tx_shape, address_overflow_payload)
 TEST_F(tx_shape, header_unmapped)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
+	struct virtq_buf s[2] = {
 		{ .gpa = VQT_GPA_BELOW, .len = 12 },
 		{ .len = 64 },
 	};
@@ -178,7 +178,7 @@ TEST_F(tx_shape, header_unmapped)
 TEST_F(tx_shape, header_only_unmapped)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = { .gpa = VQT_GPA_ABOVE, .len = 12 };
+	struct virtq_buf s = { .gpa = VQT_GPA_ABOVE, .len = 12 };
 	u64 rx;
 	u16 th;
 
@@ -190,7 +190,7 @@ TEST_F(tx_shape, header_only_unmapped)
 TEST_F(tx_shape, payload_unmapped)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
+	struct virtq_buf s[2] = {
 		{ .len = 12 },
 		{ .gpa = VQT_GPA_ABOVE, .len = 64 },
 	};
@@ -208,7 +208,7 @@ TEST_F(tx_shape, payload_unmapped)
 TEST_F(tx_shape, straddles_memory_end)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s = { .gpa = VQT_GPA_END - 20, .len = 40 };
+	struct virtq_buf s = { .gpa = VQT_GPA_END - 20, .len = 40 };
 	u64 rx;
 	u16 th;
 
@@ -224,7 +224,7 @@ TEST_F(tx_shape, next_out_of_range)
 
 	ASSERT_EQ(0, setup_rx(t, &rx));
 	hdr = vqt_alloc(t, 12);
-	vqt_desc_set(t, VQT_TX, 0, hdr, 12, VNL_DESC_F_NEXT, 8);
+	vqt_desc_set(t, VQT_TX, 0, hdr, 12, VRING_DESC_F_NEXT, 8);
 	vqt_avail_put(t, VQT_TX, 0);
 	EXPECT_TX_REJECTED(t, 0, TX_CHAIN_INVALID, rx, 256);
 }
@@ -238,8 +238,8 @@ TEST_F(tx_shape, descriptor_loop)
 	ASSERT_EQ(0, setup_rx(t, &rx));
 	a = vqt_alloc(t, 12);
 	b = vqt_alloc(t, 64);
-	vqt_desc_set(t, VQT_TX, 0, a, 12, VNL_DESC_F_NEXT, 1);
-	vqt_desc_set(t, VQT_TX, 1, b, 64, VNL_DESC_F_NEXT, 0);
+	vqt_desc_set(t, VQT_TX, 0, a, 12, VRING_DESC_F_NEXT, 1);
+	vqt_desc_set(t, VQT_TX, 1, b, 64, VRING_DESC_F_NEXT, 0);
 	vqt_avail_put(t, VQT_TX, 0);
 	EXPECT_TX_REJECTED(t, 0, TX_CHAIN_INVALID, rx, 256);
 }
@@ -251,7 +251,7 @@ TEST_F(tx_shape, descriptor_self_loop)
 
 	ASSERT_EQ(0, setup_rx(t, &rx));
 	a = vqt_alloc(t, 64);
-	vqt_desc_set(t, VQT_TX, 3, a, 0, VNL_DESC_F_NEXT, 3);
+	vqt_desc_set(t, VQT_TX, 3, a, 0, VRING_DESC_F_NEXT, 3);
 	vqt_avail_put(t, VQT_TX, 3);
 	EXPECT_TX_REJECTED(t, 3, TX_CHAIN_INVALID, rx, 256);
 }
@@ -267,7 +267,7 @@ TEST_F(tx_shape, descriptor_loop_full_queue)
 	vqt_rx_buf(t, 256, &rx);
 	a = vqt_alloc(t, 64);
 	for (i = 0; i < 256; i++)
-		vqt_desc_set(t, VQT_TX, i, a + i % 64, 1, VNL_DESC_F_NEXT,
+		vqt_desc_set(t, VQT_TX, i, a + i % 64, 1, VRING_DESC_F_NEXT,
 			     (i + 1) % 256);
 	vqt_avail_put(t, VQT_TX, 17);
 	EXPECT_TX_REJECTED(t, 17, TX_CHAIN_INVALID, rx, 256);
@@ -291,7 +291,7 @@ TEST_F(tx_shape, indirect)
 	memset(p, 0, 16);
 	memcpy(p, &(u64){ cpu_to_le64(frame) }, 8);
 	memcpy(p + 8, &(u32){ cpu_to_le32(12 + 64) }, 4);
-	vqt_desc_set(t, VQT_TX, 0, table, 16, VNL_DESC_F_INDIRECT, 0);
+	vqt_desc_set(t, VQT_TX, 0, table, 16, VRING_DESC_F_INDIRECT, 0);
 	vqt_avail_put(t, VQT_TX, 0);
 	EXPECT_TX_REJECTED(t, 0, TX_CHAIN_INVALID, rx, 256);
 }
@@ -307,7 +307,7 @@ TEST_F(tx_shape, head_out_of_range)
 	vqt_avail_put(t, VQT_TX, 8);
 	th = vqt_tx_frame(t, 30, 4, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_CHAIN_INVALID) = 1, D(TX_ADD_USED_FAILURES) = 1,
 		     D(TX_PACKETS) = 1, D(TX_BYTES) = 30,
 		     D(RX_PACKETS) = 1, D(RX_BYTES) = 30);
@@ -372,7 +372,7 @@ TEST_F(tx_shape, oversize_multi)
 TEST_F(tx_shape, oversize_before_copy)
 {
 	struct vqt *t = &self->t;
-	struct vqt_seg s[2] = {
+	struct virtq_buf s[2] = {
 		{ .len = 12 },
 		{ .gpa = VQT_GPA_ABOVE, .len = 0x10000000 },
 	};
@@ -397,12 +397,12 @@ TEST_F(tx_shape, mixed_batch)
 	r1 = vqt_rx_buf(t, 256, &rx1);
 	t0 = vqt_tx_frame(t, 10, 20, NULL);
 	t1 = vqt_tx_frame(t, 10, 21, &tx1);
-	vqt_desc_set(t, VQT_TX, t1, tx1, 22, VNL_DESC_F_WRITE, 0);
+	vqt_desc_set(t, VQT_TX, t1, tx1, 22, VRING_DESC_F_WRITE, 0);
 	t2 = vqt_tx_split(t, (const u32[]){ 12, VNL_MAX_FRAME_SIZE + 1 }, 2,
 			  22, NULL);
 	t3 = vqt_tx_frame(t, 20, 23, NULL);
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VNETLOOP_ISR_VRING);
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
 	EXPECT_DELTA(t, D(TX_PACKETS) = 2, D(TX_BYTES) = 30,
 		     D(RX_PACKETS) = 2, D(RX_BYTES) = 30,
 		     D(TX_CHAIN_INVALID) = 1, D(TX_OVERSIZE_DROPPED) = 1);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest memory, rings and driver-side helpers for the engine unit tests.
- * Ring fields are written little-endian through vqt_ptr(), exactly as a guest
- * driver would lay them out.
+ * The rings are driven by the shared driver (virtq/), on the host addresses
+ * of their guest-physical ones, exactly as a guest driver lays them out.
  */
 #include <stdlib.h>
 
+#include "include/vnetloop/counters.h"
 #include "vqt.h"
 
 static const char *const vqt_names[VNETLOOP_NUM_COUNTERS] =
@@ -92,6 +93,15 @@ void vqt_close(struct vqt *t)
 	vqt_cur = NULL;
 }
 
+/* The host address of [gpa, gpa + len), or NULL outside the region. */
+static void *vqt_ring_ptr(struct vqt *t, u64 gpa, u64 len)
+{
+	if (gpa < VQT_GPA_BASE || gpa >= VQT_GPA_END ||
+	    len > VQT_GPA_END - gpa)
+		return NULL;
+	return vqt_ptr(t, gpa);
+}
+
 int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
 		  u64 avail, u64 used)
 {
@@ -100,9 +110,10 @@ int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
 	r->desc = desc;
 	r->avail = avail;
 	r->used = used;
-	r->num = num;
 	r->next_desc = 0;
-	r->avail_idx = 0;
+	virtq_init(&r->vq, num, vqt_ring_ptr(t, desc, virtq_desc_size(num)),
+		   vqt_ring_ptr(t, avail, virtq_avail_size(num)),
+		   vqt_ring_ptr(t, used, virtq_used_size(num)));
 	return vnl_engine_set_vring(&t->eng, q, num, desc, avail, used);
 }
 
@@ -114,11 +125,11 @@ int vqt_config(struct vqt *t, unsigned int q, u16 num)
 
 int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx)
 {
-	u64 f = (1ULL << VNETLOOP_F_VERSION_1) | (1ULL << VNETLOOP_F_MAC);
+	u64 f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MAC);
 	int ret;
 
 	if (event_idx)
-		f |= 1ULL << VNETLOOP_F_EVENT_IDX;
+		f |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
 	ret = vnl_engine_set_features(&t->eng, f);
 	if (!ret && rx_num)
 		ret = vqt_config(t, VQT_RX, rx_num);
@@ -183,114 +194,76 @@ long vqt_fill_check(const u8 *p, u32 len, u8 c)
 	return -1;
 }
 
-static void put16(struct vqt *t, u64 gpa, u16 v)
-{
-	u16 le = cpu_to_le16(v);
-
-	memcpy(vqt_ptr(t, gpa), &le, sizeof(le));
-}
-
-static u16 get16(struct vqt *t, u64 gpa)
-{
-	u16 le;
-
-	memcpy(&le, vqt_ptr(t, gpa), sizeof(le));
-	return le16_to_cpu(le);
-}
-
-static u32 get32(struct vqt *t, u64 gpa)
-{
-	u32 le;
-
-	memcpy(&le, vqt_ptr(t, gpa), sizeof(le));
-	return le32_to_cpu(le);
-}
-
 void vqt_desc_set(struct vqt *t, unsigned int q, u16 i, u64 addr, u32 len,
 		  u16 flags, u16 next)
 {
-	u64 gpa = t->q[q].desc + (u64)i * VNL_DESC_SIZE;
-	u64 a = cpu_to_le64(addr);
-	u32 l = cpu_to_le32(len);
-
-	memcpy(vqt_ptr(t, gpa), &a, 8);
-	memcpy(vqt_ptr(t, gpa + 8), &l, 4);
-	put16(t, gpa + 12, flags);
-	put16(t, gpa + 14, next);
+	virtq_set_desc(&t->q[q].vq, i, addr, len, flags, next);
 }
 
 void vqt_avail_set_idx(struct vqt *t, unsigned int q, u16 idx)
 {
-	t->q[q].avail_idx = idx;
-	put16(t, t->q[q].avail + VNL_AVAIL_IDX, idx);
+	virtq_set_avail_idx(&t->q[q].vq, idx);
 }
 
 /* Slot first, then idx: the order the engine's barriers pair with. */
 void vqt_avail_put(struct vqt *t, unsigned int q, u16 head)
 {
-	struct vqt_ring *r = &t->q[q];
-
-	put16(t, r->avail + VNL_AVAIL_RING(r->avail_idx % r->num), head);
-	vqt_avail_set_idx(t, q, r->avail_idx + 1);
+	virtq_avail_add(&t->q[q].vq, head);
+	virtq_publish(&t->q[q].vq);
 }
 
 void vqt_avail_set_flags(struct vqt *t, unsigned int q, u16 flags)
 {
-	put16(t, t->q[q].avail + VNL_AVAIL_FLAGS, flags);
+	virtq_set_avail_flags(&t->q[q].vq, flags);
 }
 
 void vqt_set_used_event(struct vqt *t, unsigned int q, u16 v)
 {
-	put16(t, t->q[q].avail + VNL_AVAIL_USED_EVENT(t->q[q].num), v);
+	virtq_set_used_event(&t->q[q].vq, v);
 }
 
 u16 vqt_avail_event(struct vqt *t, unsigned int q)
 {
-	return get16(t, t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num));
+	return virtq_avail_event(&t->q[q].vq);
 }
 
+/* The device's field, written as a device would: after the used ring. */
 void vqt_set_avail_event(struct vqt *t, unsigned int q, u16 v)
 {
-	put16(t, t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num), v);
+	struct virtq *vq = &t->q[q].vq;
+
+	memcpy(&vq->used->ring[vq->num], &v, sizeof(v));
 }
 
 u16 vqt_used_idx(struct vqt *t, unsigned int q)
 {
-	return get16(t, t->q[q].used + VNL_USED_IDX);
+	return virtq_used_idx(&t->q[q].vq);
 }
 
 u32 vqt_used_id(struct vqt *t, unsigned int q, u16 idx)
 {
-	return get32(t, t->q[q].used + VNL_USED_RING(idx % t->q[q].num));
+	return virtq_used_elem(&t->q[q].vq, idx).id;
 }
 
 u32 vqt_used_len(struct vqt *t, unsigned int q, u16 idx)
 {
-	return get32(t, t->q[q].used + VNL_USED_RING(idx % t->q[q].num) + 4);
+	return virtq_used_elem(&t->q[q].vq, idx).len;
 }
 
-u16 vqt_chain(struct vqt *t, unsigned int q, const struct vqt_seg *s,
+u16 vqt_chain(struct vqt *t, unsigned int q, const struct virtq_buf *s,
 	      unsigned int n)
 {
 	struct vqt_ring *r = &t->q[q];
-	u16 head = r->next_desc, i = head, next;
-	unsigned int k;
+	u16 head = r->next_desc;
 
-	for (k = 0; k < n; k++) {
-		next = (u16)((i + 1) % r->num);
-		vqt_desc_set(t, q, i, s[k].gpa, s[k].len,
-			     s[k].flags | (k + 1 < n ? VNL_DESC_F_NEXT : 0),
-			     k + 1 < n ? next : 0);
-		i = next;
-	}
-	r->next_desc = i;
+	r->next_desc = virtq_write_chain(&r->vq, head, s, n);
 	vqt_avail_put(t, q, head);
 	return head;
 }
 
 u16 vqt_tx_frame(struct vqt *t, u32 len, u32 seed, u64 *gpa)
 {
-	struct vqt_seg s = { .len = VNL_NET_HDR_LEN + len };
+	struct virtq_buf s = { .len = VNL_NET_HDR_LEN + len };
 	u8 *p;
 
 	s.gpa = vqt_alloc(t, s.len);
@@ -304,7 +277,7 @@ u16 vqt_tx_frame(struct vqt *t, u32 len, u32 seed, u64 *gpa)
 
 u16 vqt_rx_buf(struct vqt *t, u32 len, u64 *gpa)
 {
-	struct vqt_seg s = { .len = len, .flags = VNL_DESC_F_WRITE };
+	struct virtq_buf s = { .len = len, .flags = VRING_DESC_F_WRITE };
 
 	s.gpa = vqt_alloc(t, len);
 	memset(vqt_ptr(t, s.gpa), VQT_RX_FILL, len);
@@ -313,19 +286,18 @@ u16 vqt_rx_buf(struct vqt *t, u32 len, u64 *gpa)
 	return vqt_chain(t, VQT_RX, &s, 1);
 }
 
+/* What the device writes on RX: all zero but num_buffers = 1. */
+static const struct virtio_net_hdr_v1 vqt_rx_hdr = { .num_buffers = 1 };
+
 bool vqt_rx_hdr_ok(struct vqt *t, u64 gpa)
 {
-	static const u8 hdr[VNL_NET_HDR_LEN] = {
-		[VNL_NET_HDR_NUM_BUFFERS] = 1,
-	};
-
-	return !memcmp(vqt_ptr(t, gpa), hdr, sizeof(hdr));
+	return !memcmp(vqt_ptr(t, gpa), &vqt_rx_hdr, sizeof(vqt_rx_hdr));
 }
 
 u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
 		 u64 *gpas)
 {
-	struct vqt_seg s[VNETLOOP_QUEUE_SIZE_MAX];
+	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX];
 	u32 total = 0, off = 0;
 	unsigned int k;
 	u8 *frame;
@@ -357,7 +329,7 @@ u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
 
 u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas)
 {
-	struct vqt_seg s[VNETLOOP_QUEUE_SIZE_MAX];
+	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX];
 	unsigned int k;
 
 	if (n > VNETLOOP_QUEUE_SIZE_MAX)
@@ -365,7 +337,7 @@ u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas)
 	for (k = 0; k < n; k++) {
 		s[k].gpa = vqt_alloc(t, lens[k]);
 		s[k].len = lens[k];
-		s[k].flags = VNL_DESC_F_WRITE;
+		s[k].flags = VRING_DESC_F_WRITE;
 		memset(vqt_ptr(t, s[k].gpa), VQT_RX_FILL, lens[k]);
 		if (gpas)
 			gpas[k] = s[k].gpa;
@@ -389,8 +361,7 @@ void vqt_rx_expect(u8 *out, u32 buf_len, u32 frame_len, u32 seed)
 	u32 room = buf_len - VNL_NET_HDR_LEN;
 	u32 n = frame_len < room ? frame_len : room;
 
-	memset(out, 0, VNL_NET_HDR_LEN);
-	out[VNL_NET_HDR_NUM_BUFFERS] = 1;
+	memcpy(out, &vqt_rx_hdr, VNL_NET_HDR_LEN);
 	vqt_pattern(out + VNL_NET_HDR_LEN, n, seed);
 	memset(out + VNL_NET_HDR_LEN + n, VQT_RX_FILL, room - n);
 }
@@ -434,7 +405,7 @@ struct vqt_range vqt_used_range(struct vqt *t, unsigned int q)
 {
 	struct vqt_range r = {
 		.start = t->q[q].used,
-		.end = t->q[q].used + VNL_USED_AVAIL_EVENT(t->q[q].num) + 2,
+		.end = t->q[q].used + virtq_used_size(t->q[q].vq.num),
 	};
 
 	return r;
@@ -475,5 +446,5 @@ unsigned int vqt_drain(struct vqt *t)
 
 bool vqt_needs_reset(struct vqt *t)
 {
-	return vnl_engine_status(&t->eng) & VNETLOOP_STATUS_NEEDS_RESET;
+	return vnl_engine_status(&t->eng) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }

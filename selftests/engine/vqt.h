@@ -3,14 +3,16 @@
  * A userspace stand-in for a guest driver, for the engine unit tests: one
  * guest memory buffer at VQT_GPA_BASE behind a one-entry region table, an
  * access hook that checks and counts every guest access the engine makes, the
- * rings of both queues at fixed addresses, and helpers to build TX chains,
- * post RX buffers and read used entries. Counter deltas committed by the
- * engine are summed into plain fields.
+ * rings of both queues at fixed addresses, driven by the shared driver
+ * (virtq/), and helpers to build TX chains, post RX buffers and read used
+ * entries. Counter deltas committed by the engine are summed into plain
+ * fields.
  */
 #ifndef VQT_H
 #define VQT_H
 
 #include "core/vnl_engine.h"
+#include "virtq/virtq.h"
 
 #define VQT_GPA_BASE	0x10000ULL
 #define VQT_MEM_SIZE	(4u << 20)
@@ -19,10 +21,10 @@
 #define VQT_GPA_BELOW	0x1000ULL
 #define VQT_GPA_ABOVE	(VQT_GPA_END + 0x10000ULL)
 
-/* Fixed ring addresses, room for VNETLOOP_QUEUE_SIZE_MAX entries each. */
-#define VQT_RING_DESC(q)	(VQT_GPA_BASE + 0x3000ULL * (q))
-#define VQT_RING_AVAIL(q)	(VQT_RING_DESC(q) + 0x1000ULL)
-#define VQT_RING_USED(q)	(VQT_RING_DESC(q) + 0x2000ULL)
+/* Fixed ring addresses, one page per part (virtq_init_pages()'s layout). */
+#define VQT_RING_DESC(q)	(VQT_GPA_BASE + (u64)VIRTQ_RING_BYTES * (q))
+#define VQT_RING_AVAIL(q)	(VQT_RING_DESC(q) + VIRTQ_PAGE)
+#define VQT_RING_USED(q)	(VQT_RING_DESC(q) + 2 * VIRTQ_PAGE)
 #define VQT_DATA_BASE		(VQT_GPA_BASE + 0x8000ULL)
 
 #define VQT_TX_HDR_FILL	0x5a	/* TX header bytes: never interpreted */
@@ -31,18 +33,14 @@
 #define VQT_RX	VNETLOOP_QUEUE_RX
 #define VQT_TX	VNETLOOP_QUEUE_TX
 
-/* One descriptor of a chain; NEXT and next are filled in by vqt_chain(). */
-struct vqt_seg {
-	u64 gpa;
-	u32 len;
-	u16 flags;
-};
-
 struct vqt_ring {
-	u64 desc, avail, used;
-	u16 num;		/* 0: not configured */
+	u64 desc, avail, used;	/* guest-physical */
 	u16 next_desc;		/* next free descriptor (wraps at num) */
-	u16 avail_idx;		/* driver's shadow of avail->idx */
+	/*
+	 * The driver's view; a ring part outside the region has no pointer
+	 * (the tests do not touch it).
+	 */
+	struct virtq vq;	/* vq.num 0: not configured */
 };
 
 struct vqt {
@@ -114,7 +112,7 @@ u32 vqt_used_id(struct vqt *t, unsigned int q, u16 idx);
 u32 vqt_used_len(struct vqt *t, unsigned int q, u16 idx);
 
 /* Write a chain into the next free descriptors and make it available. */
-u16 vqt_chain(struct vqt *t, unsigned int q, const struct vqt_seg *s,
+u16 vqt_chain(struct vqt *t, unsigned int q, const struct virtq_buf *s,
 	      unsigned int n);
 /*
  * A TX frame in one descriptor: a 12-byte header (VQT_TX_HDR_FILL) and len

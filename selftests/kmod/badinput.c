@@ -25,20 +25,20 @@ static int xioctl(int fd, unsigned long req, void *arg)
 static void one_frame(struct __test_metadata *_metadata, struct vg *g,
 		      uint16_t head)
 {
-	uint8_t *tx = vg_alloc(g, VG_HDR_LEN + 128);
+	uint8_t *tx = vg_alloc(g, VNL_NET_HDR_LEN + 128);
 	uint8_t *rx = vg_alloc(g, 256);
 
 	ASSERT_NE(NULL, tx);
 	ASSERT_NE(NULL, rx);
-	vg_fill(tx, VG_HDR_LEN + 128, head);
+	vg_fill(tx, VNL_NET_HDR_LEN + 128, head);
 	vg_arm(g);
-	vg_post(g, RX, head, rx, 256, VG_DESC_F_WRITE);
-	vg_post(g, TX, head, tx, VG_HDR_LEN + 128, 0);
+	vg_post(g, RX, head, rx, 256, VRING_DESC_F_WRITE);
+	vg_post(g, TX, head, tx, VNL_NET_HDR_LEN + 128, 0);
 	ASSERT_EQ(0, vg_kick(g));
 	ASSERT_LT(0, vg_wait_irq(g, VNL_TIMEOUT_MS));
 	vnl_expect_used(_metadata, g, TX, head, 0);
-	vnl_expect_used(_metadata, g, RX, head, VG_HDR_LEN + 128);
-	EXPECT_EQ(0, memcmp(tx + VG_HDR_LEN, rx + VG_HDR_LEN, 128));
+	vnl_expect_used(_metadata, g, RX, head, VNL_NET_HDR_LEN + 128);
+	EXPECT_EQ(0, memcmp(tx + VNL_NET_HDR_LEN, rx + VNL_NET_HDR_LEN, 128));
 }
 
 /*
@@ -59,7 +59,7 @@ TEST(owner_other_process)
 	if (pid == 0) {
 		struct vnetloop_info info = { 0 };
 		uint64_t f = VG_FEATURES_BASE;
-		uint32_t bits = VNETLOOP_ISR_VRING;
+		uint32_t bits = VIRTIO_MMIO_INT_VRING;
 
 		bad |= (vg_set_mem(&g) != -EPERM) << 0;
 		bad |= (vg_set_vring(&g, TX, 64) != -EPERM) << 1;
@@ -363,14 +363,14 @@ TEST(close_in_flight)
 		ASSERT_EQ(0, vg_open(&g));
 		id = g.info.dev_id;
 		ASSERT_EQ(0, vg_setup(&g, VG_FEATURES_EVENT_IDX, 256, 256));
-		tx = vg_alloc(&g, VG_HDR_LEN + 16384);
-		rx = vg_alloc(&g, VG_HDR_LEN + 16384);
+		tx = vg_alloc(&g, VNL_NET_HDR_LEN + 16384);
+		rx = vg_alloc(&g, VNL_NET_HDR_LEN + 16384);
 		ASSERT_NE(NULL, tx);
 		ASSERT_NE(NULL, rx);
 		for (i = 0; i < 256; i++) {
-			vg_post(&g, RX, i, rx, VG_HDR_LEN + 16384,
-				VG_DESC_F_WRITE);
-			vg_post(&g, TX, i, tx, VG_HDR_LEN + 16384, 0);
+			vg_post(&g, RX, i, rx, VNL_NET_HDR_LEN + 16384,
+				VRING_DESC_F_WRITE);
+			vg_post(&g, TX, i, tx, VNL_NET_HDR_LEN + 16384, 0);
 		}
 		ASSERT_EQ(0, vg_kick(&g));
 		if (round & 1)
@@ -390,8 +390,8 @@ TEST(close_in_flight)
 /* Child side of the dying-owner tests: configure g, then loop frames. */
 static void __attribute__((noreturn)) pump(struct vg *g, int report)
 {
-	uint8_t *tx = vg_alloc(g, VG_HDR_LEN + 1500);
-	uint8_t *rx = vg_alloc(g, VG_HDR_LEN + 1500);
+	uint8_t *tx = vg_alloc(g, VNL_NET_HDR_LEN + 1500);
+	uint8_t *rx = vg_alloc(g, VNL_NET_HDR_LEN + 1500);
 	uint16_t i;
 
 	if (!tx || !rx || vg_setup(g, VG_FEATURES_EVENT_IDX, 256, 256))
@@ -401,9 +401,9 @@ static void __attribute__((noreturn)) pump(struct vg *g, int report)
 	for (;;) {
 		for (i = 0; i < 128; i++) {
 			vg_post(g, RX, g->q[RX].avail_idx & 255, rx,
-				VG_HDR_LEN + 1500, VG_DESC_F_WRITE);
+				VNL_NET_HDR_LEN + 1500, VRING_DESC_F_WRITE);
 			vg_post(g, TX, g->q[TX].avail_idx & 255, tx,
-				VG_HDR_LEN + 1500, 0);
+				VNL_NET_HDR_LEN + 1500, 0);
 		}
 		vg_arm(g);
 		vg_kick(g);

@@ -21,13 +21,14 @@ static uint64_t unmapped_gpa(struct vg *g)
 static uint8_t *tx_frame(struct vg *g, uint16_t head, uint32_t len,
 			 uint32_t seed)
 {
-	uint8_t *buf = vg_alloc(g, VG_HDR_LEN + len);
+	uint8_t *buf = vg_alloc(g, VNL_NET_HDR_LEN + len);
 
 	if (!buf)
 		return NULL;
-	memset(buf, 0x5a, VG_HDR_LEN);	/* not interpreted by the device */
-	vg_fill(buf + VG_HDR_LEN, len, seed);
-	vg_post(g, TX, head, buf, VG_HDR_LEN + len, 0);
+	/* Not interpreted by the device. */
+	memset(buf, 0x5a, VNL_NET_HDR_LEN);
+	vg_fill(buf + VNL_NET_HDR_LEN, len, seed);
+	vg_post(g, TX, head, buf, VNL_NET_HDR_LEN + len, 0);
 	return buf;
 }
 
@@ -38,16 +39,16 @@ static uint8_t *rx_buffer(struct vg *g, uint16_t head, uint32_t len)
 	if (!buf)
 		return NULL;
 	memset(buf, 0xee, len);
-	vg_post(g, RX, head, buf, len, VG_DESC_F_WRITE);
+	vg_post(g, RX, head, buf, len, VRING_DESC_F_WRITE);
 	return buf;
 }
 
 /* The header a delivery writes: zero except le16 num_buffers = 1. */
 static int rx_hdr_ok(const uint8_t *hdr)
 {
-	static const uint8_t want[VG_HDR_LEN] = { [10] = 1 };
+	static const uint8_t want[VNL_NET_HDR_LEN] = { [10] = 1 };
 
-	return !memcmp(hdr, want, VG_HDR_LEN);
+	return !memcmp(hdr, want, VNL_NET_HDR_LEN);
 }
 
 static int all_bytes(const uint8_t *p, size_t len, uint8_t v)
@@ -102,7 +103,7 @@ TEST(kick_before_start)
 	ASSERT_EQ(0, vg_kick(&g));
 	vnl_expect_irq(_metadata, &g);
 	vnl_expect_used(_metadata, &g, TX, 0, 0);
-	vnl_expect_used(_metadata, &g, RX, 0, VG_HDR_LEN + 100);
+	vnl_expect_used(_metadata, &g, RX, 0, VNL_NET_HDR_LEN + 100);
 	EXPECT_TRUE(rx_hdr_ok(rx));
 	want[VNETLOOP_C_TX_PACKETS] = 1;
 	want[VNETLOOP_C_TX_BYTES] = 100;
@@ -173,9 +174,9 @@ FIXTURE_VARIANT_ADD(loop, empty_frame) {
 };
 
 FIXTURE_VARIANT_ADD(loop, max_frame) {
-	.features = VG_FEATURES_EVENT_IDX, .frame_len = VG_MAX_FRAME,
-	.tx_lens = { 12, VG_MAX_FRAME }, .tx_n = 2,
-	.rx_lens = { 12 + VG_MAX_FRAME }, .rx_n = 1,
+	.features = VG_FEATURES_EVENT_IDX, .frame_len = VNL_MAX_FRAME_SIZE,
+	.tx_lens = { 12, VNL_MAX_FRAME_SIZE }, .tx_n = 2,
+	.rx_lens = { 12 + VNL_MAX_FRAME_SIZE }, .rx_n = 1,
 };
 
 FIXTURE_SETUP(loop)
@@ -199,8 +200,8 @@ TEST_F(loop, frame)
 		tx_total += variant->tx_lens[i];
 	for (i = 0; i < variant->rx_n; i++)
 		rx_total += variant->rx_lens[i];
-	ASSERT_EQ(VG_HDR_LEN + variant->frame_len, tx_total);
-	room = rx_total - VG_HDR_LEN;
+	ASSERT_EQ(VNL_NET_HDR_LEN + variant->frame_len, tx_total);
+	room = rx_total - VNL_NET_HDR_LEN;
 	if (room > variant->frame_len)
 		room = variant->frame_len;
 
@@ -208,26 +209,26 @@ TEST_F(loop, frame)
 	rx = vg_alloc(&self->g, rx_total + 64);
 	ASSERT_NE(NULL, tx);
 	ASSERT_NE(NULL, rx);
-	memset(tx, 0x5a, VG_HDR_LEN);
-	vg_fill(tx + VG_HDR_LEN, variant->frame_len, 7);
+	memset(tx, 0x5a, VNL_NET_HDR_LEN);
+	vg_fill(tx + VNL_NET_HDR_LEN, variant->frame_len, 7);
 	memset(rx, 0xee, rx_total + 64);
 
 	vnl_read(_metadata, &self->g, before);
 	/* Heads 3 and 9: used ids must name the chain heads. */
 	vg_post_split(&self->g, RX, 9, rx, variant->rx_lens, variant->rx_n,
-		      VG_DESC_F_WRITE);
+		      VRING_DESC_F_WRITE);
 	vg_post_split(&self->g, TX, 3, tx, variant->tx_lens, variant->tx_n, 0);
 	ASSERT_EQ(0, vg_kick(&self->g));
 
 	vnl_expect_irq(_metadata, &self->g);
 	vnl_expect_used(_metadata, &self->g, TX, 3, 0);
-	vnl_expect_used(_metadata, &self->g, RX, 9, VG_HDR_LEN + room);
+	vnl_expect_used(_metadata, &self->g, RX, 9, VNL_NET_HDR_LEN + room);
 	EXPECT_TRUE(rx_hdr_ok(rx));
-	EXPECT_EQ(0, memcmp(tx + VG_HDR_LEN, rx + VG_HDR_LEN, room))
+	EXPECT_EQ(0, memcmp(tx + VNL_NET_HDR_LEN, rx + VNL_NET_HDR_LEN, room))
 		TH_LOG("frame bytes differ");
 	/* Nothing past what the used length says. */
-	EXPECT_TRUE(all_bytes(rx + VG_HDR_LEN + room, rx_total - VG_HDR_LEN -
-			      room + 64, 0xee));
+	EXPECT_TRUE(all_bytes(rx + VNL_NET_HDR_LEN + room,
+			      rx_total - VNL_NET_HDR_LEN - room + 64, 0xee));
 
 	want[VNETLOOP_C_TX_PACKETS] = 1;
 	want[VNETLOOP_C_TX_BYTES] = variant->frame_len;
@@ -236,7 +237,7 @@ TEST_F(loop, frame)
 	vnl_expect_deltas(_metadata, &self->g, before, want, after);
 
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 	EXPECT_EQ(0, st.status);
 	EXPECT_EQ(1, st.running);
 }
@@ -293,7 +294,7 @@ TEST_F(basic, empty_rx)
 	ASSERT_EQ(0, vg_kick(&self->g));
 	vnl_expect_irq(_metadata, &self->g);
 	vnl_expect_used(_metadata, &self->g, TX, 1, 0);
-	vnl_expect_used(_metadata, &self->g, RX, 0, VG_HDR_LEN + 400);
+	vnl_expect_used(_metadata, &self->g, RX, 0, VNL_NET_HDR_LEN + 400);
 	EXPECT_TRUE(rx_hdr_ok(rx));
 	memset(want, 0, sizeof(want));
 	want[VNETLOOP_C_TX_PACKETS] = 1;
@@ -309,16 +310,17 @@ TEST_F(basic, oversize)
 	vnl_cnt_t after, want = { 0 };
 	uint8_t *rx;
 
-	rx = rx_buffer(&self->g, 0, VG_HDR_LEN + VG_MAX_FRAME + 16);
+	rx = rx_buffer(&self->g, 0, VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE + 16);
 	ASSERT_NE(NULL, rx);
-	ASSERT_NE(NULL, tx_frame(&self->g, 5, VG_MAX_FRAME + 1, 3));
+	ASSERT_NE(NULL, tx_frame(&self->g, 5, VNL_MAX_FRAME_SIZE + 1, 3));
 	ASSERT_EQ(0, vg_kick(&self->g));
 	vnl_expect_irq(_metadata, &self->g);
 	vnl_expect_used(_metadata, &self->g, TX, 5, 0);
 	want[VNETLOOP_C_TX_OVERSIZE_DROPPED] = 1;
 	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
 	EXPECT_EQ(0, vg_used_pending(&self->g, RX));
-	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN + VG_MAX_FRAME + 16, 0xee))
+	EXPECT_TRUE(all_bytes(rx, VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE + 16,
+			      0xee))
 		TH_LOG("the RX buffer was written");
 }
 
@@ -335,8 +337,8 @@ TEST_F(basic, two_chains_one_irq)
 	vnl_expect_irq(_metadata, &self->g);
 	vnl_expect_used(_metadata, &self->g, TX, 0, 0);
 	vnl_expect_used(_metadata, &self->g, TX, 1, 0);
-	vnl_expect_used(_metadata, &self->g, RX, 0, VG_HDR_LEN + 100);
-	vnl_expect_used(_metadata, &self->g, RX, 1, VG_HDR_LEN + 200);
+	vnl_expect_used(_metadata, &self->g, RX, 0, VNL_NET_HDR_LEN + 100);
+	vnl_expect_used(_metadata, &self->g, RX, 1, VNL_NET_HDR_LEN + 200);
 	want[VNETLOOP_C_TX_PACKETS] = 2;
 	want[VNETLOOP_C_TX_BYTES] = 300;
 	want[VNETLOOP_C_RX_PACKETS] = 2;
@@ -352,21 +354,21 @@ TEST_F(basic, two_chains_one_irq)
 	ASSERT_NE(NULL, tx_frame(&self->g, 2, 50, 3));
 	ASSERT_EQ(0, vg_kick(&self->g));
 	vnl_expect_irq(_metadata, &self->g);
-	vnl_expect_used(_metadata, &self->g, RX, 2, VG_HDR_LEN + 50);
+	vnl_expect_used(_metadata, &self->g, RX, 2, VNL_NET_HDR_LEN + 50);
 }
 
 /* RX chain with a device-readable descriptor: returned with length 0. */
 TEST_F(basic, rx_invalid)
 {
-	uint32_t lens[2] = { VG_HDR_LEN, 1000 };
+	uint32_t lens[2] = { VNL_NET_HDR_LEN, 1000 };
 	vnl_cnt_t after, want = { 0 };
-	uint8_t *rx = vg_alloc(&self->g, VG_HDR_LEN + 1000);
+	uint8_t *rx = vg_alloc(&self->g, VNL_NET_HDR_LEN + 1000);
 
 	ASSERT_NE(NULL, rx);
-	memset(rx, 0xaa, VG_HDR_LEN + 1000);
+	memset(rx, 0xaa, VNL_NET_HDR_LEN + 1000);
 	vg_chain(&self->g, RX, 4, (struct vg_seg[]){
-		{ vg_gpa(rx), lens[0], VG_DESC_F_WRITE },
-		{ vg_gpa(rx + VG_HDR_LEN), lens[1], 0 } }, 2);
+		{ vg_gpa(rx), lens[0], VRING_DESC_F_WRITE },
+		{ vg_gpa(rx + VNL_NET_HDR_LEN), lens[1], 0 } }, 2);
 	vg_avail_push(&self->g, RX, 4);
 	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
 	ASSERT_EQ(0, vg_kick(&self->g));
@@ -378,14 +380,14 @@ TEST_F(basic, rx_invalid)
 	want[VNETLOOP_C_RX_CHAIN_INVALID] = 1;
 	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
 	/* Rejected before anything was written. */
-	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN + 1000, 0xaa));
+	EXPECT_TRUE(all_bytes(rx, VNL_NET_HDR_LEN + 1000, 0xaa));
 }
 
 /* An RX chain shorter than the header cannot take a frame. */
 TEST_F(basic, rx_short)
 {
 	vnl_cnt_t after, want = { 0 };
-	uint8_t *rx = rx_buffer(&self->g, 0, VG_HDR_LEN - 1);
+	uint8_t *rx = rx_buffer(&self->g, 0, VNL_NET_HDR_LEN - 1);
 
 	ASSERT_NE(NULL, rx);
 	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
@@ -396,7 +398,7 @@ TEST_F(basic, rx_short)
 	want[VNETLOOP_C_TX_BYTES] = 100;
 	want[VNETLOOP_C_RX_CHAIN_INVALID] = 1;
 	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
-	EXPECT_TRUE(all_bytes(rx, VG_HDR_LEN - 1, 0xee));
+	EXPECT_TRUE(all_bytes(rx, VNL_NET_HDR_LEN - 1, 0xee));
 }
 
 /* RX buffer outside guest RAM: the write fails, the chain comes back. */
@@ -405,7 +407,7 @@ TEST_F(basic, rx_unmapped)
 	vnl_cnt_t after, want = { 0 };
 
 	vg_desc_write(&self->g, RX, 6, unmapped_gpa(&self->g), 2048,
-		      VG_DESC_F_WRITE, 0);
+		      VRING_DESC_F_WRITE, 0);
 	vg_avail_push(&self->g, RX, 6);
 	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
 	ASSERT_EQ(0, vg_kick(&self->g));
@@ -422,13 +424,13 @@ TEST_F(basic, rx_unmapped)
 TEST_F(basic, rx_data_unmapped)
 {
 	vnl_cnt_t after, want = { 0 };
-	uint8_t *hdr = vg_alloc(&self->g, VG_HDR_LEN);
+	uint8_t *hdr = vg_alloc(&self->g, VNL_NET_HDR_LEN);
 
 	ASSERT_NE(NULL, hdr);
-	memset(hdr, 0xaa, VG_HDR_LEN);
+	memset(hdr, 0xaa, VNL_NET_HDR_LEN);
 	vg_chain(&self->g, RX, 0, (struct vg_seg[]){
-		{ vg_gpa(hdr), VG_HDR_LEN, VG_DESC_F_WRITE },
-		{ unmapped_gpa(&self->g), 2048, VG_DESC_F_WRITE } }, 2);
+		{ vg_gpa(hdr), VNL_NET_HDR_LEN, VRING_DESC_F_WRITE },
+		{ unmapped_gpa(&self->g), 2048, VRING_DESC_F_WRITE } }, 2);
 	vg_avail_push(&self->g, RX, 0);
 	ASSERT_NE(NULL, tx_frame(&self->g, 0, 100, 1));
 	ASSERT_EQ(0, vg_kick(&self->g));
@@ -438,7 +440,7 @@ TEST_F(basic, rx_data_unmapped)
 	want[VNETLOOP_C_TX_BYTES] = 100;
 	want[VNETLOOP_C_RX_WRITE_FAILED] = 1;
 	vnl_expect_deltas(_metadata, &self->g, self->before, want, after);
-	EXPECT_TRUE(all_bytes(hdr, VG_HDR_LEN, 0));
+	EXPECT_TRUE(all_bytes(hdr, VNL_NET_HDR_LEN, 0));
 }
 
 /*
@@ -500,42 +502,42 @@ TEST_F(badtx, chain)
 
 	switch (variant->kind) {
 	case BAD_WRITE_DESC:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VRING_DESC_F_NEXT, 1);
 		vg_desc_write(g, TX, 1, vg_gpa(buf + 12), 100,
-			      VG_DESC_F_WRITE, 0);
+			      VRING_DESC_F_WRITE, 0);
 		break;
 	case BAD_SHORT:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 4, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 4, VRING_DESC_F_NEXT, 1);
 		vg_desc_write(g, TX, 1, vg_gpa(buf + 4), 7, 0, 0);
 		break;
 	case BAD_HDR_UNMAPPED:
-		vg_desc_write(g, TX, 0, unmapped_gpa(g), 12, VG_DESC_F_NEXT,
+		vg_desc_write(g, TX, 0, unmapped_gpa(g), 12, VRING_DESC_F_NEXT,
 			      1);
 		vg_desc_write(g, TX, 1, vg_gpa(buf), 100, 0, 0);
 		break;
 	case BAD_DATA_UNMAPPED:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VRING_DESC_F_NEXT, 1);
 		vg_desc_write(g, TX, 1, unmapped_gpa(g), 100, 0, 0);
 		break;
 	case BAD_NEXT_RANGE:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 64);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VRING_DESC_F_NEXT, 64);
 		break;
 	case BAD_LOOP:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
-		vg_desc_write(g, TX, 1, vg_gpa(buf), 10, VG_DESC_F_NEXT, 0);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VRING_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 1, vg_gpa(buf), 10, VRING_DESC_F_NEXT, 0);
 		break;
 	case BAD_INDIRECT:
 		/* A well-formed table, but the feature was not negotiated. */
 		vg_desc_write(g, TX, 0, vg_gpa(buf + 1024), 32,
-			      VG_DESC_F_INDIRECT, 0);
-		((struct vg_desc *)(buf + 1024))[0] = (struct vg_desc){
+			      VRING_DESC_F_INDIRECT, 0);
+		((struct vring_desc *)(buf + 1024))[0] = (struct vring_desc){
 			htole64(vg_gpa(buf)), htole32(12),
-			htole16(VG_DESC_F_NEXT), htole16(1) };
-		((struct vg_desc *)(buf + 1024))[1] = (struct vg_desc){
+			htole16(VRING_DESC_F_NEXT), htole16(1) };
+		((struct vring_desc *)(buf + 1024))[1] = (struct vring_desc){
 			htole64(vg_gpa(buf + 12)), htole32(100), 0, 0 };
 		break;
 	case BAD_ADDR_WRAP:
-		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VG_DESC_F_NEXT, 1);
+		vg_desc_write(g, TX, 0, vg_gpa(buf), 12, VRING_DESC_F_NEXT, 1);
 		vg_desc_write(g, TX, 1, UINT64_MAX - 15, 100, 0, 0);
 		break;
 	case BAD_HEAD_RANGE:
@@ -566,7 +568,7 @@ TEST_F(badtx, chain)
 	ASSERT_EQ(0, vg_kick(g));
 	vnl_expect_irq(_metadata, g);
 	vnl_expect_used(_metadata, g, TX, 10, 0);
-	vnl_expect_used(_metadata, g, RX, 0, VG_HDR_LEN + 500);
+	vnl_expect_used(_metadata, g, RX, 0, VNL_NET_HDR_LEN + 500);
 	memset(want, 0, sizeof(want));
 	want[VNETLOOP_C_TX_PACKETS] = 1;
 	want[VNETLOOP_C_TX_BYTES] = 500;

@@ -123,8 +123,8 @@ static void owner_main(int cmd, int ack)
 	if (vg_open(&g) || vg_setup(&g, VG_FEATURES_EVENT_IDX, QNUM, QNUM))
 		_exit(20);
 	for (i = 0; i < QNUM; i++) {
-		tx[i] = vg_alloc(&g, VG_HDR_LEN + FRAME);
-		rx[i] = vg_alloc(&g, VG_HDR_LEN + FRAME);
+		tx[i] = vg_alloc(&g, VNL_NET_HDR_LEN + FRAME);
+		rx[i] = vg_alloc(&g, VNL_NET_HDR_LEN + FRAME);
 		if (!tx[i] || !rx[i])
 			_exit(21);
 	}
@@ -136,10 +136,10 @@ static void owner_main(int cmd, int ack)
 			for (r = 0; r < ROUNDS; r++) {
 				for (i = 0; i < QNUM; i++) {
 					vg_post(&g, RX, i, rx[i],
-						VG_HDR_LEN + FRAME,
-						VG_DESC_F_WRITE);
+						VNL_NET_HDR_LEN + FRAME,
+						VRING_DESC_F_WRITE);
 					vg_post(&g, TX, i, tx[i],
-						VG_HDR_LEN + FRAME, 0);
+						VNL_NET_HDR_LEN + FRAME, 0);
 				}
 				vg_arm(&g);
 				if (vg_kick(&g) ||

@@ -46,16 +46,16 @@ static void traffic(struct __test_metadata *_metadata,
 	uint8_t *tx, *rx;
 	uint16_t i;
 
-	tx = vg_alloc(g, VG_HDR_LEN + VG_MAX_FRAME + 1);
+	tx = vg_alloc(g, VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE + 1);
 	rx = vg_alloc(g, 5 * 1024);
 	ASSERT_NE(NULL, tx);
 	ASSERT_NE(NULL, rx);
 	for (i = 0; i < 5; i++)
-		vg_post(g, RX, i, rx + i * 1024, 1024, VG_DESC_F_WRITE);
+		vg_post(g, RX, i, rx + i * 1024, 1024, VRING_DESC_F_WRITE);
 	for (i = 0; i < 7; i++)
-		vg_post(g, TX, i, tx, VG_HDR_LEN + 100 * (i + 1), 0);
-	vg_post(g, TX, 7, tx, VG_HDR_LEN, VG_DESC_F_WRITE);
-	vg_post(g, TX, 8, tx, VG_HDR_LEN + VG_MAX_FRAME + 1, 0);
+		vg_post(g, TX, i, tx, VNL_NET_HDR_LEN + 100 * (i + 1), 0);
+	vg_post(g, TX, 7, tx, VNL_NET_HDR_LEN, VRING_DESC_F_WRITE);
+	vg_post(g, TX, 8, tx, VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE + 1, 0);
 	ASSERT_EQ(0, vg_kick(g));
 	vnl_expect_irq(_metadata, g);
 	self->irqs = 1;

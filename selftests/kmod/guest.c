@@ -4,10 +4,10 @@
  *
  * Guest RAM is one anonymous shared mapping; the memory table maps it at
  * guest-physical == its address, so ring and buffer pointers are GPAs as-is.
- * The rings of queue q live in three pages at q * 3 pages: descriptors,
- * avail, used. Buffers come from a bump allocator after them.
+ * The rings of queue q live in VIRTQ_RING_BYTES at q * VIRTQ_RING_BYTES,
+ * one page each: descriptors, avail, used (virtq_init_pages()). Buffers come
+ * from a bump allocator after them.
  */
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,9 +22,7 @@
 
 #include "guest.h"
 
-#define VG_PAGE		4096u
-#define VG_RING_PAGES	3u
-#define VG_HEAP_START	(VNETLOOP_NUM_QUEUES * VG_RING_PAGES * VG_PAGE)
+#define VG_HEAP_START	(VNETLOOP_NUM_QUEUES * VIRTQ_RING_BYTES)
 
 int vg_check_device(char *why, size_t len)
 {
@@ -133,30 +131,23 @@ int vg_set_mem(struct vg *g)
 int vg_set_vring(struct vg *g, unsigned int q, uint16_t num)
 {
 	struct vnetloop_vring v;
-	struct vg_queue *vq;
 	uint8_t *base;
 	int ret;
 
 	if (q >= VNETLOOP_NUM_QUEUES || !num || num > VNETLOOP_QUEUE_SIZE_MAX)
 		return -EINVAL;
-	base = g->mem + q * VG_RING_PAGES * VG_PAGE;
+	/* virtq_init_pages()'s layout, set up once the device took it. */
+	base = g->mem + q * VIRTQ_RING_BYTES;
 	memset(&v, 0, sizeof(v));
 	v.index = q;
 	v.num = num;
 	v.desc_addr = vg_gpa(base);
-	v.avail_addr = vg_gpa(base + VG_PAGE);
-	v.used_addr = vg_gpa(base + 2 * VG_PAGE);
+	v.avail_addr = vg_gpa(base + VIRTQ_PAGE);
+	v.used_addr = vg_gpa(base + 2 * VIRTQ_PAGE);
 	ret = vg_ioctl(g, VNETLOOP_SET_VRING, &v);
 	if (ret)
 		return ret;
-	memset(base, 0, VG_RING_PAGES * VG_PAGE);
-	vq = &g->q[q];
-	vq->num = num;
-	vq->desc = (struct vg_desc *)base;
-	vq->avail = (uint16_t *)(base + VG_PAGE);
-	vq->used = (uint16_t *)(base + 2 * VG_PAGE);
-	vq->avail_idx = 0;
-	vq->last_used = 0;
+	virtq_init_pages(&g->q[q], num, base);
 	return 0;
 }
 
@@ -214,8 +205,7 @@ int vg_reset(struct vg *g)
 		return ret;
 	/* The device forgot its ring positions; so does the driver. */
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
-		memset(g->mem + q * VG_RING_PAGES * VG_PAGE, 0,
-		       VG_RING_PAGES * VG_PAGE);
+		memset(g->mem + q * VIRTQ_RING_BYTES, 0, VIRTQ_RING_BYTES);
 		memset(&g->q[q], 0, sizeof(g->q[q]));
 	}
 	vg_irq_count(g);
@@ -236,45 +226,19 @@ int vg_ack_irq(struct vg *g, uint32_t bits)
 void vg_desc_write(struct vg *g, unsigned int q, uint16_t i, uint64_t gpa,
 		   uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vg_desc *d = &g->q[q].desc[i];
-
-	d->addr = htole64(gpa);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
+	virtq_set_desc(&g->q[q], i, gpa, len, flags, next);
 }
 
 void vg_chain(struct vg *g, unsigned int q, uint16_t head,
 	      const struct vg_seg *segs, unsigned int n)
 {
-	uint16_t mask = g->q[q].num - 1;
-	unsigned int k;
-
-	for (k = 0; k < n; k++) {
-		uint16_t i = (head + k) & mask;
-		uint16_t next = (head + k + 1) & mask;
-		uint16_t flags = segs[k].flags;
-
-		if (k + 1 < n)
-			flags |= VG_DESC_F_NEXT;
-		vg_desc_write(g, q, i, segs[k].gpa, segs[k].len, flags,
-			      k + 1 < n ? next : 0);
-	}
-}
-
-static void vg_store16(uint16_t *p, uint16_t v)
-{
-	/* Release: everything written before is visible before the index. */
-	__atomic_store_n(p, htole16(v), __ATOMIC_RELEASE);
+	virtq_write_chain(&g->q[q], head, segs, n);
 }
 
 void vg_avail_push(struct vg *g, unsigned int q, uint16_t head)
 {
-	struct vg_queue *vq = &g->q[q];
-
-	vq->avail[2 + (vq->avail_idx & (vq->num - 1))] = htole16(head);
-	vq->avail_idx++;
-	vg_store16(&vq->avail[1], vq->avail_idx);
+	virtq_avail_add(&g->q[q], head);
+	virtq_publish(&g->q[q]);
 }
 
 void vg_post_split(struct vg *g, unsigned int q, uint16_t head, void *buf,
@@ -314,20 +278,17 @@ void vg_fill(void *buf, size_t len, uint32_t seed)
 
 void vg_avail_set_idx(struct vg *g, unsigned int q, uint16_t idx)
 {
-	g->q[q].avail_idx = idx;
-	vg_store16(&g->q[q].avail[1], idx);
+	virtq_set_avail_idx(&g->q[q], idx);
 }
 
 void vg_avail_set_flags(struct vg *g, unsigned int q, uint16_t flags)
 {
-	vg_store16(&g->q[q].avail[0], flags);
+	virtq_set_avail_flags(&g->q[q], flags);
 }
 
 void vg_set_used_event(struct vg *g, unsigned int q, uint16_t v)
 {
-	struct vg_queue *vq = &g->q[q];
-
-	vg_store16(&vq->avail[2 + vq->num], v);
+	virtq_set_used_event(&g->q[q], v);
 }
 
 void vg_arm(struct vg *g)
@@ -336,35 +297,22 @@ void vg_arm(struct vg *g)
 
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
 		if (g->q[q].num)
-			vg_set_used_event(g, q, g->q[q].last_used);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			virtq_enable_cb(&g->q[q]);
 }
 
 uint16_t vg_used_idx(struct vg *g, unsigned int q)
 {
-	return le16toh(__atomic_load_n(&g->q[q].used[1], __ATOMIC_ACQUIRE));
+	return virtq_used_idx(&g->q[q]);
 }
 
 uint16_t vg_used_pending(struct vg *g, unsigned int q)
 {
-	if (!g->q[q].num)
-		return 0;
-	return (uint16_t)(vg_used_idx(g, q) - g->q[q].last_used);
+	return virtq_used_pending(&g->q[q]);
 }
 
 int vg_used_pop(struct vg *g, unsigned int q, struct vg_used_elem *e)
 {
-	struct vg_queue *vq = &g->q[q];
-	const struct vg_used_elem *ring;
-
-	if (!vg_used_pending(g, q))
-		return 0;
-	/* used: le16 flags, le16 idx, then 8-byte elements. */
-	ring = (const struct vg_used_elem *)(vq->used + 2);
-	e->id = le32toh(ring[vq->last_used & (vq->num - 1)].id);
-	e->len = le32toh(ring[vq->last_used & (vq->num - 1)].len);
-	vq->last_used++;
-	return 1;
+	return virtq_get_used(&g->q[q], &e->id, &e->len);
 }
 
 int vg_kick(struct vg *g)

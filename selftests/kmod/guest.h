@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A userspace "guest driver" for /dev/vnetloop: one memory region whose
- * guest-physical addresses equal this process's addresses, split rings written
- * by hand, kick = write(kick eventfd), interrupt = poll(call eventfd).
+ * guest-physical addresses equal this process's addresses, split rings
+ * driven by the shared driver (virtq/), kick = write(kick eventfd),
+ * interrupt = poll(call eventfd). Ring flags and layout are the kernel's
+ * (<linux/virtio_ring.h>), frame sizes include/vnetloop/frame.h's.
  *
  * Everything returns 0 (or a count) on success and a negative errno on
  * failure, so tests can assert on the exact error.
@@ -13,44 +15,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/virtio_mmio.h>	/* InterruptStatus bits: vg_ack_irq() */
 
 #include "include/uapi/vnetloop.h"
+#include "include/vnetloop/frame.h"
+#include "virtq/virtq.h"
 
 #define VG_DEV_PATH	"/dev/vnetloop"
 #define VG_MEM_SIZE	(8u << 20)	/* the guest's RAM */
-#define VG_HDR_LEN	12		/* struct virtio_net_hdr_mrg_rxbuf */
-#define VG_MAX_FRAME	65557		/* largest frame after the header */
 
-#define VG_DESC_F_NEXT		1
-#define VG_DESC_F_WRITE		2
-#define VG_DESC_F_INDIRECT	4
-#define VG_AVAIL_F_NO_INTERRUPT	1
-
-#define VG_FEATURES_BASE	((1ULL << VNETLOOP_F_VERSION_1) | \
-				 (1ULL << VNETLOOP_F_MAC))
+/* The feature sets the tests negotiate. */
+#define VG_FEATURES_BASE	((1ULL << VIRTIO_F_VERSION_1) | \
+				 (1ULL << VIRTIO_NET_F_MAC))
 #define VG_FEATURES_EVENT_IDX	(VG_FEATURES_BASE | \
-				 (1ULL << VNETLOOP_F_EVENT_IDX))
+				 (1ULL << VIRTIO_RING_F_EVENT_IDX))
 
-struct vg_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
+/* A used entry as vg_used_pop() returns it. */
 struct vg_used_elem {
 	uint32_t id;
 	uint32_t len;
-};
-
-/* The driver side of one split virtqueue, in guest memory. */
-struct vg_queue {
-	uint16_t num;		/* 0: not set up */
-	struct vg_desc *desc;
-	uint16_t *avail;	/* flags, idx, ring[num], used_event */
-	uint16_t *used;		/* flags, idx, then elems; see vg_used_elem() */
-	uint16_t avail_idx;	/* next avail index to publish */
-	uint16_t last_used;	/* next used entry to consume */
 };
 
 struct vg {
@@ -61,15 +44,15 @@ struct vg {
 	uint8_t *mem;
 	size_t mem_size;
 	size_t heap;		/* bump allocator offset into mem */
-	struct vg_queue q[VNETLOOP_NUM_QUEUES];
+	/* The driver side of each queue; num 0: not set up. */
+	struct virtq q[VNETLOOP_NUM_QUEUES];
 };
 
-/* One descriptor of a chain: flags is 0 or VG_DESC_F_WRITE (plus extras). */
-struct vg_seg {
-	uint64_t gpa;
-	uint32_t len;
-	uint16_t flags;
-};
+/*
+ * One descriptor of a chain, the shared driver's struct virtq_buf: gpa,
+ * len, flags (0 or VRING_DESC_F_WRITE, plus extras).
+ */
+#define vg_seg virtq_buf
 
 /* Device and memory. vg_open leaves the device unconfigured. */
 int vg_open(struct vg *g);
@@ -110,7 +93,7 @@ void vg_chain(struct vg *g, unsigned int q, uint16_t head,
 void vg_avail_push(struct vg *g, unsigned int q, uint16_t head);
 /*
  * Offer the contiguous buffer buf as a chain at head, cut into n
- * descriptors of lens[i] bytes, each with flags (0 or VG_DESC_F_WRITE).
+ * descriptors of lens[i] bytes, each with flags (0 or VRING_DESC_F_WRITE).
  */
 void vg_post_split(struct vg *g, unsigned int q, uint16_t head, void *buf,
 		   const uint32_t *lens, unsigned int n, uint16_t flags);

@@ -33,11 +33,11 @@ FIXTURE_VARIANT_ADD(irq, no_event_idx) {
 FIXTURE_SETUP(irq)
 {
 	vnl_up(_metadata, &self->g, variant->features, 64, 64);
-	self->tx = vg_alloc(&self->g, VG_HDR_LEN + 256);
+	self->tx = vg_alloc(&self->g, VNL_NET_HDR_LEN + 256);
 	self->rx = vg_alloc(&self->g, 64 * 512);
 	ASSERT_NE(NULL, self->tx);
 	ASSERT_NE(NULL, self->rx);
-	vg_fill(self->tx, VG_HDR_LEN + 256, 1);
+	vg_fill(self->tx, VNL_NET_HDR_LEN + 256, 1);
 }
 
 FIXTURE_TEARDOWN(irq)
@@ -50,8 +50,8 @@ static int send_frame(struct vg *g, uint8_t *tx, uint8_t *rx, uint16_t *next)
 {
 	uint16_t h = (*next)++ & 63;
 
-	vg_post(g, RX, h, rx + h * 512, 512, VG_DESC_F_WRITE);
-	vg_post(g, TX, h, tx, VG_HDR_LEN + 256, 0);
+	vg_post(g, RX, h, rx + h * 512, 512, VRING_DESC_F_WRITE);
+	vg_post(g, TX, h, tx, VNL_NET_HDR_LEN + 256, 0);
 	return vg_kick(g);
 }
 
@@ -88,15 +88,15 @@ TEST_F(irq, isr_vring_and_ack)
 	vnl_expect_irq(_metadata, &self->g);
 	/* VRING is set before the eventfd is signalled. */
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 	EXPECT_EQ(0, st.status);
 	frame_done(_metadata, &self->g, c);
 
 	/* Acking nothing changes nothing; acking VRING clears it. */
 	ASSERT_EQ(0, vg_ack_irq(&self->g, 0));
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VNETLOOP_ISR_VRING));
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
+	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
 	EXPECT_EQ(0, st.isr);
 	/* Unknown bits are refused and clear nothing. */
@@ -122,19 +122,19 @@ TEST_F(irq, ack_only_acked_bits)
 	vnl_expect_deltas(_metadata, &self->g, c, want, after);
 
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG, st.isr);
-	EXPECT_EQ(VNETLOOP_STATUS_NEEDS_RESET, st.status);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG, st.isr);
+	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
 
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VNETLOOP_ISR_CONFIG));
+	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_CONFIG));
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 	/* NEEDS_RESET is Status, not InterruptStatus: only reset clears it. */
-	EXPECT_EQ(VNETLOOP_STATUS_NEEDS_RESET, st.status);
+	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
 
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VNETLOOP_ISR_VRING));
+	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
 	EXPECT_EQ(0, st.isr);
-	EXPECT_EQ(VNETLOOP_STATUS_NEEDS_RESET, st.status);
+	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
 	EXPECT_EQ(1, st.running);
 }
 
@@ -153,15 +153,15 @@ TEST_F(irq, suppressed)
 	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
 	vnl_expect_irq(_metadata, &self->g);
 	frame_done(_metadata, &self->g, c);
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VNETLOOP_ISR_VRING));
+	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
 
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
-		if (variant->features & (1ULL << VNETLOOP_F_EVENT_IDX))
+		if (variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX))
 			vg_set_used_event(&self->g, q,
 					  self->g.q[q].last_used + 0x4000);
 		else
 			vg_avail_set_flags(&self->g, q,
-					   VG_AVAIL_F_NO_INTERRUPT);
+					   VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
 	frame_done(_metadata, &self->g, c);
@@ -181,7 +181,7 @@ TEST_F(irq, suppressed)
 	vnl_expect_irq(_metadata, &self->g);
 	frame_done(_metadata, &self->g, c);
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 }
 
 /* Suppressing one queue does not hide the other queue's completions. */
@@ -194,12 +194,12 @@ TEST_F(irq, one_queue_suppressed)
 	vnl_expect_irq(_metadata, &self->g);
 	frame_done(_metadata, &self->g, c);
 
-	if (variant->features & (1ULL << VNETLOOP_F_EVENT_IDX)) {
+	if (variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX)) {
 		vg_arm(&self->g);
 		vg_set_used_event(&self->g, TX,
 				  self->g.q[TX].last_used + 0x4000);
 	} else {
-		vg_avail_set_flags(&self->g, TX, VG_AVAIL_F_NO_INTERRUPT);
+		vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
 	vnl_expect_irq(_metadata, &self->g);
@@ -221,7 +221,7 @@ TEST_F(irq, used_event)
 	vnl_expect_irq(_metadata, &self->g);
 	frame_done(_metadata, &self->g, c);
 
-	if (!(variant->features & (1ULL << VNETLOOP_F_EVENT_IDX))) {
+	if (!(variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX))) {
 		vg_set_used_event(&self->g, RX,
 				  self->g.q[RX].last_used + 0x4000);
 		vg_set_used_event(&self->g, TX,
@@ -238,14 +238,14 @@ TEST_F(irq, used_event)
 	vg_set_used_event(&self->g, RX, base + 3);
 	vg_set_used_event(&self->g, TX, self->g.q[TX].last_used + 3);
 	/* Ignored with EVENT_IDX. */
-	vg_avail_set_flags(&self->g, RX, VG_AVAIL_F_NO_INTERRUPT);
-	vg_avail_set_flags(&self->g, TX, VG_AVAIL_F_NO_INTERRUPT);
+	vg_avail_set_flags(&self->g, RX, VRING_AVAIL_F_NO_INTERRUPT);
+	vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
 	for (i = 0; i < 4; i++) {
 		uint16_t h = self->next++ & 63;
 
 		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
-			VG_DESC_F_WRITE);
-		vg_post(&self->g, TX, h, self->tx, VG_HDR_LEN + 256, 0);
+			VRING_DESC_F_WRITE);
+		vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + 256, 0);
 	}
 	ASSERT_EQ(0, vg_kick(&self->g));
 	vnl_expect_irq(_metadata, &self->g);
@@ -268,8 +268,8 @@ TEST_F(irq, used_event)
 		uint16_t h = self->next++ & 63;
 
 		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
-			VG_DESC_F_WRITE);
-		vg_post(&self->g, TX, h, self->tx, VG_HDR_LEN + 256, 0);
+			VRING_DESC_F_WRITE);
+		vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + 256, 0);
 	}
 	ASSERT_EQ(0, vg_kick(&self->g));
 	ASSERT_EQ(0, vg_wait_used(&self->g, RX, 4, VNL_TIMEOUT_MS));

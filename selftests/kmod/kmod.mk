@@ -1,7 +1,8 @@
 # The vnetloop.ko selftests: kselftest-harness programs that play the guest
 # driver against /dev/vnetloop (selftests/kmod/). The harness headers come
-# from linux-source-6.1, extracted into $(CACHE) at build time. The programs
-# link libnl dynamically (the rig copies their libraries into its initramfs).
+# from linux-source-6.1, extracted into $(CACHE) at build time. Their netlink
+# side is the tool's client, user/nl (NL_CLIENT_OBJS); the programs link
+# libnl dynamically (the rig copies their libraries into its initramfs).
 #
 #   make selftests-kmod        build them into $(B)/selftests/kmod/
 #   make selftests-kmod-run    run them here (root, vnetloop.ko loaded)
@@ -14,8 +15,8 @@ KST_BINS   := $(KST_PROGS:%=$(KST_DIR)/%)
 KST_LIB    := $(patsubst selftests/kmod/%.c,$(KST_DIR)/%.o,\
 		selftests/kmod/guest.c selftests/kmod/stats_nl.c \
 		selftests/kmod/stats_debugfs.c)
-KST_HDRS   := $(wildcard selftests/kmod/*.h) include/uapi/vnetloop.h \
-	      selftests/kmod/kmod.mk
+KST_HDRS   := $(wildcard selftests/kmod/*.h user/nl/*.h include/vnetloop/*.h) \
+	      $(VIRTQ_HDRS) selftests/kmod/kmod.mk
 KST_CFLAGS := $(USER_CFLAGS) $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 KST_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # Code the harness macros expand into our files: FIXTURE_SETUP/TEARDOWN
@@ -39,8 +40,8 @@ $(KST_PROGS:%=$(KST_DIR)/%.o): $(KST_DIR)/%.o: selftests/kmod/%.c $(KST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(KST_CFLAGS) $(KST_TCFLAGS) -c -o $@ $<
 
-$(KST_BINS): %: %.o $(KST_LIB)
-	$(CC) -o $@ $< $(KST_LIB) $(KST_LIBS)
+$(KST_BINS): %: %.o $(KST_LIB) $(VIRTQ_OBJ) $(NL_CLIENT_OBJS)
+	$(CC) -o $@ $< $(KST_LIB) $(VIRTQ_OBJ) $(NL_CLIENT_OBJS) $(KST_LIBS)
 
 selftests-kmod: $(KST_BINS)
 

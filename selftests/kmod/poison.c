@@ -64,11 +64,11 @@ FIXTURE_SETUP(poison)
 	ASSERT_EQ(0, vg_set_eventfds(g));
 	vg_arm(g);
 	ASSERT_EQ(0, vg_start(g));
-	self->tx = vg_alloc(g, VG_HDR_LEN + FRAME);
+	self->tx = vg_alloc(g, VNL_NET_HDR_LEN + FRAME);
 	self->rx = vg_alloc(g, QNUM * 512);
 	ASSERT_NE(NULL, self->tx);
 	ASSERT_NE(NULL, self->rx);
-	vg_fill(self->tx, VG_HDR_LEN + FRAME, 3);
+	vg_fill(self->tx, VNL_NET_HDR_LEN + FRAME, 3);
 }
 
 FIXTURE_TEARDOWN(poison)
@@ -82,8 +82,8 @@ static uint16_t post_frame(FIXTURE_DATA(poison) *self, bool with_rx)
 
 	if (with_rx)
 		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
-			VG_DESC_F_WRITE);
-	vg_post(&self->g, TX, h, self->tx, VG_HDR_LEN + FRAME, 0);
+			VRING_DESC_F_WRITE);
+	vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + FRAME, 0);
 	return h;
 }
 
@@ -108,8 +108,8 @@ static void poison_it(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, vg_kick(g));
 		vnl_expect_irq(_metadata, g);
 		vnl_expect_used(_metadata, g, TX, 0, 0);
-		vnl_expect_used(_metadata, g, RX, 0, VG_HDR_LEN + FRAME);
-		ASSERT_EQ(0, vg_ack_irq(g, VNETLOOP_ISR_VRING));
+		vnl_expect_used(_metadata, g, RX, 0, VNL_NET_HDR_LEN + FRAME);
+		ASSERT_EQ(0, vg_ack_irq(g, VIRTIO_MMIO_INT_VRING));
 		vg_avail_set_idx(g, variant->q,
 				 g->q[variant->q].avail_idx + QNUM + 1);
 	}
@@ -122,7 +122,7 @@ static void poison_it(struct __test_metadata *_metadata,
 		vnl_expect_irq(_metadata, g);
 		vnl_expect_deltas(_metadata, g, self->c, want, after);
 		ASSERT_EQ(0, vg_get_irq(g, &st));
-		EXPECT_EQ(VNETLOOP_ISR_CONFIG, st.isr);
+		EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG, st.isr);
 	} else {
 		/* Both frames complete on TX, neither reaches RX. */
 		h1 = post_frame(self, false);
@@ -136,9 +136,10 @@ static void poison_it(struct __test_metadata *_metadata,
 		want[VNETLOOP_C_TX_DROPPED_RX_POISONED] = 2;
 		vnl_expect_deltas(_metadata, g, self->c, want, after);
 		ASSERT_EQ(0, vg_get_irq(g, &st));
-		EXPECT_EQ(VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG, st.isr);
+		EXPECT_EQ(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG,
+			  st.isr);
 	}
-	EXPECT_EQ(VNETLOOP_STATUS_NEEDS_RESET, st.status);
+	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
 	EXPECT_EQ(1, st.running);
 	memcpy(self->c, after, sizeof(after));
 }
@@ -150,7 +151,8 @@ TEST_F(poison, poisoned)
 	uint16_t h;
 
 	poison_it(_metadata, self, variant);
-	ASSERT_EQ(0, vg_ack_irq(g, VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG));
+	ASSERT_EQ(0, vg_ack_irq(g, VIRTIO_MMIO_INT_VRING |
+				   VIRTIO_MMIO_INT_CONFIG));
 
 	if (variant->q == TX) {
 		/* A valid frame behind a sane index: nothing moves anymore. */
@@ -203,20 +205,21 @@ TEST_F(poison, reset_recovers)
 	ASSERT_EQ(0, vg_setup(g, VG_FEATURES_EVENT_IDX, QNUM, QNUM));
 	rx = self->rx + 5 * 512;
 	memset(rx, 0xee, 512);
-	vg_post(g, RX, 5, rx, 512, VG_DESC_F_WRITE);
-	vg_post(g, TX, 7, self->tx, VG_HDR_LEN + FRAME, 0);
+	vg_post(g, RX, 5, rx, 512, VRING_DESC_F_WRITE);
+	vg_post(g, TX, 7, self->tx, VNL_NET_HDR_LEN + FRAME, 0);
 	ASSERT_EQ(0, vg_kick(g));
 	vnl_expect_irq(_metadata, g);
 	vnl_expect_used(_metadata, g, TX, 7, 0);
-	vnl_expect_used(_metadata, g, RX, 5, VG_HDR_LEN + FRAME);
-	EXPECT_EQ(0, memcmp(self->tx + VG_HDR_LEN, rx + VG_HDR_LEN, FRAME));
+	vnl_expect_used(_metadata, g, RX, 5, VNL_NET_HDR_LEN + FRAME);
+	EXPECT_EQ(0, memcmp(self->tx + VNL_NET_HDR_LEN, rx + VNL_NET_HDR_LEN,
+			    FRAME));
 	want[VNETLOOP_C_TX_PACKETS] = 1;
 	want[VNETLOOP_C_TX_BYTES] = FRAME;
 	want[VNETLOOP_C_RX_PACKETS] = 1;
 	want[VNETLOOP_C_RX_BYTES] = FRAME;
 	vnl_expect_deltas(_metadata, g, self->c, want, after);
 	ASSERT_EQ(0, vg_get_irq(g, &st));
-	EXPECT_EQ(VNETLOOP_ISR_VRING, st.isr);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 	EXPECT_EQ(0, st.status);
 	EXPECT_EQ(1, st.running);
 }
@@ -238,8 +241,8 @@ TEST(reset_in_flight)
 	struct vg g;
 
 	ASSERT_EQ(0, vg_open(&g));
-	tx = vg_alloc(&g, VG_HDR_LEN + BIG);
-	rx = vg_alloc(&g, VG_HDR_LEN + BIG);
+	tx = vg_alloc(&g, VNL_NET_HDR_LEN + BIG);
+	rx = vg_alloc(&g, VNL_NET_HDR_LEN + BIG);
 	ASSERT_NE(NULL, tx);
 	ASSERT_NE(NULL, rx);
 	for (round = 0; round < 6; round++) {
@@ -247,9 +250,9 @@ TEST(reset_in_flight)
 		vnl_read(_metadata, &g, before);
 		/* Every chain may share one buffer: only counts matter here. */
 		for (i = 0; i < 256; i++) {
-			vg_post(&g, RX, i, rx, VG_HDR_LEN + BIG,
-				VG_DESC_F_WRITE);
-			vg_post(&g, TX, i, tx, VG_HDR_LEN + BIG, 0);
+			vg_post(&g, RX, i, rx, VNL_NET_HDR_LEN + BIG,
+				VRING_DESC_F_WRITE);
+			vg_post(&g, TX, i, tx, VNL_NET_HDR_LEN + BIG, 0);
 		}
 		ASSERT_EQ(0, vg_kick(&g));
 		vg_sleep_ms(round * round);

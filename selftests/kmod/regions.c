@@ -93,7 +93,7 @@ FIXTURE_VARIANT_ADD(regions, long_frame) {
 };
 
 FIXTURE_VARIANT_ADD(regions, max_frame) {
-	.frame_len = VG_MAX_FRAME,
+	.frame_len = VNL_MAX_FRAME_SIZE,
 };
 
 FIXTURE_SETUP(regions)
@@ -121,23 +121,23 @@ FIXTURE_TEARDOWN(regions)
 TEST_F(regions, frame_spans_two_regions)
 {
 	struct vg *g = &self->g;
-	uint32_t len = variant->frame_len, total = VG_HDR_LEN + len;
+	uint32_t len = variant->frame_len, total = VNL_NET_HDR_LEN + len;
 	uint64_t tx = vg_gpa(g->mem) + B1 - 300;
 	uint64_t rx = vg_gpa(g->mem) + B2 - 700;
-	static uint8_t frame[VG_HDR_LEN + VG_MAX_FRAME];
-	static uint8_t got[VG_HDR_LEN + VG_MAX_FRAME];
-	static const uint8_t hdr[VG_HDR_LEN] = { [10] = 1 };
+	static uint8_t frame[VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE];
+	static uint8_t got[VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE];
+	static const uint8_t hdr[VNL_NET_HDR_LEN] = { [10] = 1 };
 	vnl_cnt_t want = { 0 }, after;
 	struct vg_seg s;
 
-	memset(frame, 0x5a, VG_HDR_LEN);
-	vg_fill(frame + VG_HDR_LEN, len, 11);
+	memset(frame, 0x5a, VNL_NET_HDR_LEN);
+	vg_fill(frame + VNL_NET_HDR_LEN, len, 11);
 	guest_write(g, tx, frame, total);
 	memset(got, 0xee, total);
 	guest_write(g, rx, got, total);
 
 	s = (struct vg_seg){ .gpa = rx, .len = total,
-			     .flags = VG_DESC_F_WRITE };
+			     .flags = VRING_DESC_F_WRITE };
 	vg_chain(g, RX, 5, &s, 1);
 	vg_avail_push(g, RX, 5);
 	s = (struct vg_seg){ .gpa = tx, .len = total };
@@ -149,8 +149,9 @@ TEST_F(regions, frame_spans_two_regions)
 	vnl_expect_used(_metadata, g, TX, 7, 0);
 	vnl_expect_used(_metadata, g, RX, 5, total);
 	guest_read(g, rx, got, total);
-	EXPECT_EQ(0, memcmp(got, hdr, VG_HDR_LEN));
-	EXPECT_EQ(0, memcmp(got + VG_HDR_LEN, frame + VG_HDR_LEN, len))
+	EXPECT_EQ(0, memcmp(got, hdr, VNL_NET_HDR_LEN));
+	EXPECT_EQ(0, memcmp(got + VNL_NET_HDR_LEN, frame + VNL_NET_HDR_LEN,
+			    len))
 		TH_LOG("frame bytes differ");
 	/* The pages between the host ranges belong to no region. */
 	EXPECT_TRUE(all_zero(g->mem + B1, PAGE));
@@ -172,7 +173,7 @@ TEST_F(regions, frame_runs_off_the_table)
 	struct vg_seg s = { .gpa = end - 100, .len = 100 + 1 };
 
 	ASSERT_NE(NULL, rx);
-	vg_post(g, RX, 1, rx, 2048, VG_DESC_F_WRITE);
+	vg_post(g, RX, 1, rx, 2048, VRING_DESC_F_WRITE);
 	vg_chain(g, TX, 2, &s, 1);
 	vg_avail_push(g, TX, 2);
 	ASSERT_EQ(0, vg_kick(g));

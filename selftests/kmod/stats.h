@@ -17,6 +17,7 @@
 #define VNL_DEBUGFS_ROOT	"/sys/kernel/debug"
 #define VNL_DEBUGFS_DIR		VNL_DEBUGFS_ROOT "/vnetloop"
 
+/* The counter names by id: the tool's table (user/nl/parse.c). */
 extern const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS];
 
 /* One device as netlink reports it. */

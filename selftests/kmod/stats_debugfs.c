@@ -18,9 +18,6 @@
 
 #define VNL_DEBUGFS_MAGIC	0x64626720	/* DEBUGFS_MAGIC */
 
-const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS] =
-	VNETLOOP_COUNTER_NAMES;
-
 const char *vnl_debugfs_missing(void)
 {
 	struct statfs fs;

@@ -100,12 +100,13 @@ static int park(struct parked *p)
 	uint64_t a;
 	int ret;
 
-	rx = vg_alloc(&p->g, VG_HDR_LEN + FRAME);
+	rx = vg_alloc(&p->g, VNL_NET_HDR_LEN + FRAME);
 	if (!rx)
 		return -ENOMEM;
-	vg_post(&p->g, RX, 0, rx, VG_HDR_LEN + FRAME, VG_DESC_F_WRITE);
+	vg_post(&p->g, RX, 0, rx, VNL_NET_HDR_LEN + FRAME, VRING_DESC_F_WRITE);
 	/* Not written here: touching the trap would park us instead. */
-	vg_desc_write(&p->g, TX, 0, vg_gpa(p->trap), VG_HDR_LEN + FRAME, 0, 0);
+	vg_desc_write(&p->g, TX, 0, vg_gpa(p->trap), VNL_NET_HDR_LEN + FRAME,
+		      0, 0);
 	vg_avail_push(&p->g, TX, 0);
 	ret = vg_kick(&p->g);
 	if (ret)
@@ -278,7 +279,7 @@ TEST_F(stop, reset_during_fault)
 	TH_LOG("RESET returned after %" PRId64 " ms", took);
 
 	ASSERT_EQ(0, vg_get_irq(&self->p.g, &st));
-	EXPECT_EQ(0, st.status & VNETLOOP_STATUS_NEEDS_RESET);
+	EXPECT_EQ(0, st.status & VIRTIO_CONFIG_S_NEEDS_RESET);
 	EXPECT_EQ(0, st.running);
 	EXPECT_EQ(0, vg_irq_count(&self->p.g));
 	vnl_read(_metadata, &self->p.g, after);
@@ -293,16 +294,17 @@ TEST_F(stop, reset_during_fault)
 	/* Set up again; an ordinary frame goes through. */
 	ASSERT_EQ(0, vg_reset(&self->p.g));
 	ASSERT_EQ(0, dev_up(&self->p));
-	tx = vg_alloc(&self->p.g, VG_HDR_LEN + FRAME);
-	rx = vg_alloc(&self->p.g, VG_HDR_LEN + FRAME);
+	tx = vg_alloc(&self->p.g, VNL_NET_HDR_LEN + FRAME);
+	rx = vg_alloc(&self->p.g, VNL_NET_HDR_LEN + FRAME);
 	ASSERT_NE(NULL, tx);
 	ASSERT_NE(NULL, rx);
-	vg_fill(tx + VG_HDR_LEN, FRAME, 7);
-	vg_post(&self->p.g, RX, 0, rx, VG_HDR_LEN + FRAME, VG_DESC_F_WRITE);
-	vg_post(&self->p.g, TX, 0, tx, VG_HDR_LEN + FRAME, 0);
+	vg_fill(tx + VNL_NET_HDR_LEN, FRAME, 7);
+	vg_post(&self->p.g, RX, 0, rx, VNL_NET_HDR_LEN + FRAME,
+		VRING_DESC_F_WRITE);
+	vg_post(&self->p.g, TX, 0, tx, VNL_NET_HDR_LEN + FRAME, 0);
 	ASSERT_EQ(0, vg_kick(&self->p.g));
-	vnl_expect_used(_metadata, &self->p.g, RX, 0, VG_HDR_LEN + FRAME);
-	EXPECT_EQ(0, memcmp(tx + VG_HDR_LEN, rx + VG_HDR_LEN, FRAME));
+	vnl_expect_used(_metadata, &self->p.g, RX, 0, VNL_NET_HDR_LEN + FRAME);
+	EXPECT_EQ(0, memcmp(tx + VNL_NET_HDR_LEN, rx + VNL_NET_HDR_LEN, FRAME));
 }
 
 /* Closing the device (not the owner dying) while parked: bounded too. */

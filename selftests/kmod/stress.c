@@ -44,8 +44,8 @@ FIXTURE_SETUP(stress)
 
 	vnl_up(_metadata, &self->g, variant->features, QNUM, QNUM);
 	for (i = 0; i < QNUM; i++) {
-		self->tx[i] = vg_alloc(&self->g, VG_HDR_LEN + MAXLEN);
-		self->rx[i] = vg_alloc(&self->g, VG_HDR_LEN + MAXLEN);
+		self->tx[i] = vg_alloc(&self->g, VNL_NET_HDR_LEN + MAXLEN);
+		self->rx[i] = vg_alloc(&self->g, VNL_NET_HDR_LEN + MAXLEN);
 		ASSERT_NE(NULL, self->tx[i]);
 		ASSERT_NE(NULL, self->rx[i]);
 	}
@@ -58,7 +58,7 @@ FIXTURE_TEARDOWN(stress)
 
 TEST_F_TIMEOUT(stress, frames_100k, 280)
 {
-	static const uint8_t hdr_want[VG_HDR_LEN] = { [10] = 1 };
+	static const uint8_t hdr_want[VNL_NET_HDR_LEN] = { [10] = 1 };
 	vnl_cnt_t before, after, want = { 0 };
 	uint64_t bytes = 0, irqs = 0;
 	struct vg *g = &self->g;
@@ -78,11 +78,12 @@ TEST_F_TIMEOUT(stress, frames_100k, 280)
 		for (i = 0; i < n; i++) {
 			uint32_t len = frame_len(sent + i);
 
-			memset(self->tx[i], 0x5a, VG_HDR_LEN);
-			vg_fill(self->tx[i] + VG_HDR_LEN, len, sent + i);
-			vg_post(g, RX, i, self->rx[i], VG_HDR_LEN + MAXLEN,
-				VG_DESC_F_WRITE);
-			vg_post(g, TX, i, self->tx[i], VG_HDR_LEN + len, 0);
+			memset(self->tx[i], 0x5a, VNL_NET_HDR_LEN);
+			vg_fill(self->tx[i] + VNL_NET_HDR_LEN, len, sent + i);
+			vg_post(g, RX, i, self->rx[i], VNL_NET_HDR_LEN + MAXLEN,
+				VRING_DESC_F_WRITE);
+			vg_post(g, TX, i, self->tx[i],
+				VNL_NET_HDR_LEN + len, 0);
 		}
 		ASSERT_EQ(0, vg_kick(g));
 
@@ -104,13 +105,13 @@ TEST_F_TIMEOUT(stress, frames_100k, 280)
 			if (e.id != i || e.len)
 				bad++;
 			ASSERT_EQ(1, vg_used_pop(g, RX, &e));
-			if (e.id != i || e.len != VG_HDR_LEN + len) {
+			if (e.id != i || e.len != VNL_NET_HDR_LEN + len) {
 				bad++;
 				continue;
 			}
 			vg_fill(ref, len, sent + i);
-			if (memcmp(self->rx[i], hdr_want, VG_HDR_LEN) ||
-			    memcmp(self->rx[i] + VG_HDR_LEN, ref, len))
+			if (memcmp(self->rx[i], hdr_want, VNL_NET_HDR_LEN) ||
+			    memcmp(self->rx[i] + VNL_NET_HDR_LEN, ref, len))
 				bad++;
 			bytes += len;
 		}
@@ -155,9 +156,9 @@ TEST_F(stress, budget)
 	ASSERT_EQ(0, ret) TH_LOG("SET_BUDGET: %s", strerror(-ret));
 	vnl_read(_metadata, g, before);
 	for (i = 0; i < 64; i++) {
-		vg_post(g, RX, i, self->rx[i], VG_HDR_LEN + MAXLEN,
-			VG_DESC_F_WRITE);
-		vg_post(g, TX, i, self->tx[i], VG_HDR_LEN + 100, 0);
+		vg_post(g, RX, i, self->rx[i], VNL_NET_HDR_LEN + MAXLEN,
+			VRING_DESC_F_WRITE);
+		vg_post(g, TX, i, self->tx[i], VNL_NET_HDR_LEN + 100, 0);
 	}
 	ASSERT_EQ(0, vg_kick(g));
 	ASSERT_EQ(0, vg_wait_used(g, RX, 64, VNL_TIMEOUT_MS));
@@ -203,16 +204,16 @@ static void long_chains(struct __test_metadata *_metadata, uint32_t packets,
 		SKIP(goto out, "changing the budget needs CAP_NET_ADMIN");
 	ASSERT_EQ(0, ret) TH_LOG("SET_BUDGET: %s", strerror(-ret));
 	/* TX: the header, then QNUM - 1 one-byte pieces; RX: two bytes each. */
-	txbuf = vg_alloc(&g, VG_HDR_LEN + QNUM);
+	txbuf = vg_alloc(&g, VNL_NET_HDR_LEN + QNUM);
 	rxbuf = vg_alloc(&g, 2 * QNUM);
 	ASSERT_NE(NULL, txbuf);
 	ASSERT_NE(NULL, rxbuf);
 	for (i = 0; i < QNUM; i++) {
-		txlen[i] = i ? 1 : VG_HDR_LEN;
+		txlen[i] = i ? 1 : VNL_NET_HDR_LEN;
 		rxlen[i] = 2;
 	}
 	vg_post_split(&g, TX, 0, txbuf, txlen, QNUM, 0);
-	vg_post_split(&g, RX, 0, rxbuf, rxlen, QNUM, VG_DESC_F_WRITE);
+	vg_post_split(&g, RX, 0, rxbuf, rxlen, QNUM, VRING_DESC_F_WRITE);
 	/* The same head in every other slot too: QNUM offers each. */
 	for (i = 1; i < QNUM; i++) {
 		vg_avail_push(&g, TX, 0);

@@ -2,8 +2,9 @@
 /*
  * vnl_traffic: drive one /dev/vnetloop device from userspace, so the stats
  * tests have counters to read. It plays the guest driver: one memory region
- * where guest-physical == our address, split rings written by hand, kick =
- * write the kick eventfd, interrupt = poll the call eventfd.
+ * where guest-physical == our address, split rings driven by the shared
+ * driver (virtq/), kick = write the kick eventfd, interrupt = poll the call
+ * eventfd.
  *
  * Prints "dev ID" once the device runs and "done" after the traffic, both on
  * stdout. With -g it waits for SIGUSR1 before sending; with -H it keeps the
@@ -25,42 +26,17 @@
 #include <unistd.h>
 
 #include "include/uapi/vnetloop.h"
+#include "include/vnetloop/frame.h"
+#include "virtq/virtq.h"
 
-#define QSZ		256u
-#define HDR		12u
-#define OVERSIZE	(65557u + 1u)	/* one byte over the frame cap */
-#define DESC_F_NEXT	1
-#define DESC_F_WRITE	2
+#define QSZ		VNETLOOP_QUEUE_SIZE_MAX
+#define HDR		VNL_NET_HDR_LEN
+/* One byte over the frame cap. */
+#define OVERSIZE	(VNL_MAX_FRAME_SIZE + 1u)
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[QSZ];
-	uint16_t used_event;
-};
-
-struct used {
-	uint16_t flags;
-	uint16_t idx;
-	struct {
-		uint32_t id;
-		uint32_t len;
-	} ring[QSZ];
-	uint16_t avail_event;
-};
-
+/* Descriptor i carries buffer i, offered in avail slot i. */
 struct ring {
-	struct desc *desc;
-	struct avail *avail;
-	struct used *used;
-	uint16_t next;		/* our avail idx */
+	struct virtq vq;
 	uint8_t *buf;		/* QSZ buffers of bufsz bytes */
 };
 
@@ -84,26 +60,20 @@ static void fail(const char *what)
 	exit(1);
 }
 
-static uint16_t load16(const uint16_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 /* Queue one single-descriptor chain; the device sees it at the next kick. */
 static void post(struct ring *r, uint64_t addr, uint32_t len, uint16_t flags)
 {
-	uint16_t slot = r->next % QSZ;
+	uint16_t slot = r->vq.avail_idx % QSZ;
 
-	r->desc[slot] = (struct desc){ .addr = addr, .len = len,
-				       .flags = flags };
-	r->avail->ring[slot] = slot;
-	r->next++;
-	__atomic_store_n(&r->avail->idx, r->next, __ATOMIC_RELEASE);
+	virtq_set_desc(&r->vq, slot, addr, len, flags, 0);
+	virtq_avail_add(&r->vq, slot);
+	virtq_publish(&r->vq);
 }
 
 static uint64_t slot_addr(struct ring *r)
 {
-	return (uint64_t)(uintptr_t)(r->buf + (r->next % QSZ) * g.bufsz);
+	return (uint64_t)(uintptr_t)(r->buf + (r->vq.avail_idx % QSZ) *
+				     g.bufsz);
 }
 
 static void kick(void)
@@ -120,7 +90,7 @@ static void wait_tx(void)
 	struct pollfd p = { .fd = g.call, .events = POLLIN };
 	uint64_t n;
 
-	while (load16(&g.tx.used->idx) != g.tx.next) {
+	while (virtq_used_idx(&g.tx.vq) != g.tx.vq.avail_idx) {
 		int r = poll(&p, 1, 10000);
 
 		if (r < 0 && errno != EINTR)
@@ -138,7 +108,7 @@ static bool needs_reset(void)
 
 	if (ioctl(g.fd, VNETLOOP_GET_IRQ, &s))
 		die("VNETLOOP_GET_IRQ");
-	return s.status & VNETLOOP_STATUS_NEEDS_RESET;
+	return s.status & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
 static void wait_poisoned(void)
@@ -176,12 +146,13 @@ static void setup(uint32_t size)
 	struct vnetloop_eventfds ev = { 0 };
 	struct vnetloop_info info;
 	struct ring *rings[2] = { &g.rx, &g.tx };
-	uint64_t features = 1ULL << VNETLOOP_F_VERSION_1;
+	uint64_t features = 1ULL << VIRTIO_F_VERSION_1;
 	size_t len;
 	uint8_t *mem, *p;
 
 	g.bufsz = HDR + size;
-	len = 6 * 4096 + 2 * ((QSZ * g.bufsz + 4095) & ~(size_t)4095) +
+	len = 2 * VIRTQ_RING_BYTES +
+	      2 * ((QSZ * g.bufsz + 4095) & ~(size_t)4095) +
 	      ((HDR + OVERSIZE + 4095) & ~(size_t)4095);
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -189,9 +160,8 @@ static void setup(uint32_t size)
 		die("mmap");
 	p = mem;
 	for (int q = 0; q < 2; q++) {
-		rings[q]->desc = carve(&p, QSZ * sizeof(struct desc));
-		rings[q]->avail = carve(&p, sizeof(struct avail));
-		rings[q]->used = carve(&p, sizeof(struct used));
+		virtq_init_pages(&rings[q]->vq, QSZ,
+				 carve(&p, VIRTQ_RING_BYTES));
 		rings[q]->buf = carve(&p, QSZ * g.bufsz);
 	}
 	g.big = carve(&p, HDR + OVERSIZE);
@@ -221,9 +191,9 @@ static void setup(uint32_t size)
 		struct vnetloop_vring v = {
 			.index = q,
 			.num = QSZ,
-			.desc_addr = (uintptr_t)rings[q]->desc,
-			.avail_addr = (uintptr_t)rings[q]->avail,
-			.used_addr = (uintptr_t)rings[q]->used,
+			.desc_addr = (uintptr_t)rings[q]->vq.desc,
+			.avail_addr = (uintptr_t)rings[q]->vq.avail,
+			.used_addr = (uintptr_t)rings[q]->vq.used,
 		};
 
 		if (ioctl(g.fd, VNETLOOP_SET_VRING, &v))
@@ -253,17 +223,17 @@ static void send_frames(const struct plan *pl, unsigned int n, bool rx)
 {
 	while (n) {
 		unsigned int b = n < pl->batch ? n : pl->batch;
-		uint16_t rx_before = g.rx.next;
+		uint16_t rx_before = g.rx.vq.avail_idx;
 
 		for (unsigned int i = 0; i < b; i++) {
 			if (rx)
 				post(&g.rx, slot_addr(&g.rx), g.bufsz,
-				     DESC_F_WRITE);
+				     VRING_DESC_F_WRITE);
 			post(&g.tx, slot_addr(&g.tx), g.bufsz, 0);
 		}
 		kick();
 		wait_tx();
-		if (rx && load16(&g.rx.used->idx) != (uint16_t)(rx_before + b))
+		if (rx && virtq_used_idx(&g.rx.vq) != (uint16_t)(rx_before + b))
 			fail("RX used ring did not advance with TX");
 		n -= b;
 		pause_ms(pl->pause);
@@ -277,7 +247,7 @@ static void run(const struct plan *pl)
 	send_frames(pl, pl->nobuf, false);
 	/* A device-writable TX descriptor: tx_chain_invalid. */
 	for (unsigned int i = 0; i < pl->invalid; i++) {
-		post(&g.tx, slot_addr(&g.tx), g.bufsz, DESC_F_WRITE);
+		post(&g.tx, slot_addr(&g.tx), g.bufsz, VRING_DESC_F_WRITE);
 		kick();
 		wait_tx();
 	}
@@ -298,12 +268,10 @@ static void run(const struct plan *pl)
 		return;
 	/* An avail index more than the queue size ahead poisons the queue. */
 	if (pl->poison == VNETLOOP_QUEUE_RX) {
-		__atomic_store_n(&g.rx.avail->idx, (uint16_t)(g.rx.next + QSZ + 1),
-				 __ATOMIC_RELEASE);
+		virtq_set_avail_idx(&g.rx.vq, g.rx.vq.avail_idx + QSZ + 1);
 		post(&g.tx, slot_addr(&g.tx), g.bufsz, 0);
 	} else {
-		__atomic_store_n(&g.tx.avail->idx, (uint16_t)(g.tx.next + QSZ + 1),
-				 __ATOMIC_RELEASE);
+		virtq_set_avail_idx(&g.tx.vq, g.tx.vq.avail_idx + QSZ + 1);
 	}
 	kick();
 	wait_poisoned();

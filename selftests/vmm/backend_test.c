@@ -78,7 +78,7 @@ static void add_buf(uint8_t *mem, int q, int i, uint32_t len, bool write)
 
 static void driver_up(struct vnl_mmio *m)
 {
-	wr(m, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	wr(m, VIRTIO_MMIO_STATUS, 3);
 	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
@@ -166,9 +166,9 @@ TEST_F(be, frames_loop_back_with_one_interrupt_per_drain)
 		EXPECT_EQ(1, self->mem[BUF(i) + 10]);	/* num_buffers */
 		EXPECT_EQ(0x40 + i, self->mem[BUF(i) + HDR + 59]);
 	}
-	EXPECT_EQ(VNETLOOP_ISR_VRING,
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING,
 		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VNETLOOP_ISR_VRING);
+	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	counters(self->b, c);
 	EXPECT_EQ(4, c[VNETLOOP_C_TX_PACKETS]);
@@ -232,9 +232,9 @@ TEST_F(be, poisoned_tx_needs_reset_until_reset)
 	*avail_idx(self->mem, 1) = QNUM + 1;
 	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	ASSERT_EQ(1, wait_call(self->b, 2000));
-	EXPECT_EQ(0xf | VIRTIO_STATUS_NEEDS_RESET,
+	EXPECT_EQ(0xf | VIRTIO_CONFIG_S_NEEDS_RESET,
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
-	EXPECT_EQ(VNETLOOP_ISR_CONFIG,
+	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG,
 		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	/* Further kicks: no interrupt, no count. */
 	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);

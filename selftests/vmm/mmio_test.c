@@ -18,15 +18,16 @@
 
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
-#define ST_ACK		VIRTIO_STATUS_ACKNOWLEDGE
-#define ST_DRV		VIRTIO_STATUS_DRIVER
-#define ST_FOK		VIRTIO_STATUS_FEATURES_OK
-#define ST_DOK		VIRTIO_STATUS_DRIVER_OK
-#define ST_NR		VIRTIO_STATUS_NEEDS_RESET
-#define ST_FAIL		VIRTIO_STATUS_FAILED
-#define F_V1		(1ULL << VNETLOOP_F_VERSION_1)
-#define F_MAC		(1ULL << VNETLOOP_F_MAC)
-#define F_EIDX		(1ULL << VNETLOOP_F_EVENT_IDX)
+/* Short names for the kernel's bits, to keep the state sequences legible. */
+#define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define ST_DRV		VIRTIO_CONFIG_S_DRIVER
+#define ST_FOK		VIRTIO_CONFIG_S_FEATURES_OK
+#define ST_DOK		VIRTIO_CONFIG_S_DRIVER_OK
+#define ST_NR		VIRTIO_CONFIG_S_NEEDS_RESET
+#define ST_FAIL		VIRTIO_CONFIG_S_FAILED
+#define F_V1		(1ULL << VIRTIO_F_VERSION_1)
+#define F_MAC		(1ULL << VIRTIO_NET_F_MAC)
+#define F_EIDX		(1ULL << VIRTIO_RING_F_EVENT_IDX)
 
 struct fake_be {
 	struct vnl_backend be;
@@ -194,9 +195,9 @@ FIXTURE_TEARDOWN(mmio)
 
 TEST_F(mmio, identity_registers)
 {
-	EXPECT_EQ(0x74726976, rd(&self->m, VIRTIO_MMIO_MAGIC_VALUE));
-	EXPECT_EQ(2, rd(&self->m, VIRTIO_MMIO_VERSION));
-	EXPECT_EQ(1, rd(&self->m, VIRTIO_MMIO_DEVICE_ID));
+	EXPECT_EQ(VNL_MMIO_MAGIC, rd(&self->m, VIRTIO_MMIO_MAGIC_VALUE));
+	EXPECT_EQ(VNL_MMIO_VERSION, rd(&self->m, VIRTIO_MMIO_VERSION));
+	EXPECT_EQ(VIRTIO_ID_NET, rd(&self->m, VIRTIO_MMIO_DEVICE_ID));
 	EXPECT_EQ(VNL_MMIO_VENDOR, rd(&self->m, VIRTIO_MMIO_VENDOR_ID));
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_CONFIG_GENERATION));
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
@@ -469,10 +470,10 @@ TEST_F(mmio, refused_rings_raise_needs_reset_and_config)
 	to_driver_ok(&self->m);
 	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK | ST_NR,
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
-	EXPECT_EQ(VNETLOOP_ISR_CONFIG,
+	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG,
 		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	EXPECT_EQ(1, take_eventfd(self->f.be.call_fd));
-	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VNETLOOP_ISR_CONFIG);
+	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	wr(&self->m, VIRTIO_MMIO_STATUS, 0);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_STATUS));
@@ -503,16 +504,16 @@ TEST_F(mmio, interrupt_status_merges_the_backend_and_ack_clears)
 	struct vnl_mmio *m = &self->m;
 
 	to_driver_ok(m);
-	self->f.isr = VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG;
+	self->f.isr = VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 	EXPECT_EQ(3, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, VNETLOOP_ISR_VRING);
+	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	EXPECT_EQ(1, self->f.acks);
-	EXPECT_EQ(VNETLOOP_ISR_VRING, self->f.acked);
-	EXPECT_EQ(VNETLOOP_ISR_CONFIG, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, self->f.acked);
+	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	/* Only the two defined bits are passed on. */
 	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, 0xfffffffe);
 	EXPECT_EQ(2, self->f.acks);
-	EXPECT_EQ(VNETLOOP_ISR_CONFIG, self->f.acked);
+	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG, self->f.acked);
 	wr(m, VIRTIO_MMIO_INTERRUPT_ACK, 0xfffffffc);
 	EXPECT_EQ(2, self->f.acks);
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
@@ -523,12 +524,12 @@ TEST_F(mmio, status_shows_needs_reset_from_the_backend)
 	struct vnl_mmio *m = &self->m;
 	uint32_t st = ST_ACK | ST_DRV | ST_FOK | ST_DOK;
 
-	self->f.status = VNETLOOP_STATUS_NEEDS_RESET;
+	self->f.status = VIRTIO_CONFIG_S_NEEDS_RESET;
 	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
 	EXPECT_EQ(ST_ACK, rd(m, VIRTIO_MMIO_STATUS));
 	wr(m, VIRTIO_MMIO_STATUS, 0);
 	to_driver_ok(m);
-	self->f.status = VNETLOOP_STATUS_NEEDS_RESET;
+	self->f.status = VIRTIO_CONFIG_S_NEEDS_RESET;
 	EXPECT_EQ(st | ST_NR, rd(m, VIRTIO_MMIO_STATUS));
 	/* A driver echoing NEEDS_RESET back adds no bit. */
 	wr(m, VIRTIO_MMIO_STATUS, st | ST_NR);

@@ -7,16 +7,23 @@
 #  - a VMM killed with SIGKILL during kmod traffic leaves the module clean:
 #    its device disappears and the next run works (the rig then checks that
 #    rmmod succeeds and debugfs is empty).
+# The devices and their counters come from netlink (`vnetloop stats --json`),
+# as for any program; debugfs is for people.
 # The emulated CPU is slow: few, small frames.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 VNETLOOP=${VNETLOOP:-$top/build/vnetloop}
 export VNETLOOP
-DBG=/sys/kernel/debug/vnetloop
 
 echo "TAP version 13"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 4; }
 [ -c /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm (kvm-amd did not load)"; exit 4; }
 [ -c /dev/vnetloop ] || { echo "1..0 # SKIP no /dev/vnetloop (vnetloop.ko not loaded)"; exit 4; }
+command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 4; }
+
+# jq FILTER over the array of `vnetloop stats --json` ([] without devices).
+devices() {
+	"$VNETLOOP" stats --json 2>/dev/null | jq -s "(.[0] // []) | $1"
+}
 
 # The scenarios, as a TAP stream folded into ours (streamed as it comes).
 out=$(mktemp) || exit 1
@@ -48,18 +55,14 @@ not_ok() {
 }
 
 # SIGKILL during kmod traffic.
-before=$(ls "$DBG" 2>/dev/null | wc -l)
+before=$(devices length)
 "$VNETLOOP" run --backend kmod --frames 100000000 --frame-size 64 \
 	>/tmp/vnl-kill.out 2>&1 &
 pid=$!
 flowing=
 for _ in $(seq 1 300); do
-	for f in "$DBG"/*/counters; do
-		[ -f "$f" ] || continue
-		tx=$(awk '$1 == "total" { print $2 }' "$f" 2>/dev/null)
-		[ "${tx:-0}" -gt 0 ] && flowing=$tx
-	done
-	[ -n "$flowing" ] && break
+	tx=$(devices 'map(.tx_packets) | max // 0')
+	[ "${tx:-0}" -gt 0 ] && flowing=$tx && break
 	sleep 0.2
 done
 kill -KILL "$pid"
@@ -72,13 +75,13 @@ else
 fi
 gone=
 for _ in $(seq 1 50); do
-	[ "$(ls "$DBG" 2>/dev/null | wc -l)" -eq "$before" ] && gone=1 && break
+	[ "$(devices length)" -eq "$before" ] && gone=1 && break
 	sleep 0.2
 done
 if [ -n "$gone" ]; then
 	ok "kmod: the killed VMM's device is gone"
 else
-	not_ok "kmod: the killed VMM's device is gone: $(ls "$DBG")"
+	not_ok "kmod: the killed VMM's device is gone: devices $(devices 'map(.dev_id) | join(" ")')"
 fi
 if "$VNETLOOP" run --backend kmod --frames 32 --frame-size 256 \
 	>/tmp/vnl-after.out 2>&1; then

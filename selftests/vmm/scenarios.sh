@@ -179,10 +179,23 @@ if [ -n "$exits" ]; then
 	expect_rc 2 "unknown option" --bogus
 	expect_rc 2 "frame size out of range" --frame-size 65558
 	expect_rc 2 "unknown backend" --backend nope
+	expect_rc 2 "--pretty without --json" --pretty
 	if [ ! -e /dev/vnetloop ]; then
 		expect_rc 4 "kmod backend without /dev/vnetloop" --backend kmod
 	fi
 	expect_rc 0 "two vCPUs" --backend "$first" --vcpus 2 --frames 500
+	# --json --pretty: the same summary, indented; jq reads it.
+	"$VNETLOOP" run --backend "$first" --frames 64 --json --pretty \
+		>"$tmp/pretty.json" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/pretty.json")" -gt 20 ] &&
+	   jq -e '.counters_match and .guest.frames_verified == 64 and
+		  (.counters | length) >= 13' "$tmp/pretty.json" >/dev/null; then
+		ok "--json --pretty: an indented summary jq reads, counters matched"
+	else
+		not_ok "--json --pretty: exit status $rc"
+		comment "$tmp/err" "$tmp/pretty.json"
+	fi
 	expect_signal INT 130
 	expect_signal TERM 143
 fi

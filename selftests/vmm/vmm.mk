@@ -12,7 +12,7 @@ VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 VMM_T_PROGS := mmio_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
 VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio backend backend_kmod \
-		backend_thread backend_inline)
+		backend_thread backend_inline) $(NL_CLIENT_OBJS)
 
 # What the harness macros expand into: non-static fixture functions, unused
 # variant arguments.
@@ -30,7 +30,7 @@ $(VMM_T_DIR)/%.o: selftests/vmm/%.c $(USER_HDRS) $(ENGINE_HDRS) \
 	$(CC) $(VMM_T_CFLAGS) -c -o $@ $<
 
 $(VMM_T_BINS): %: %.o $(VMM_T_UOBJS) $(B)/libvnlengine.a
-	$(CC) -o $@ $^ -lpthread
+	$(CC) -o $@ $^ $(NL_LIBS) -lpthread
 
 .PHONY: vmm-tests
 vmm-tests: $(VMM_T_BINS) $(B)/vnetloop

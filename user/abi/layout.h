@@ -28,6 +28,11 @@
 #define VNL_GPA_IOAPIC		0xfec00000ULL
 #define VNL_GPA_LAPIC		0xfee00000ULL
 
+/* Its identity: virtio-mmio version 2, a VIRTIO_ID_NET device. */
+#define VNL_MMIO_MAGIC		0x74726976	/* "virt" */
+#define VNL_MMIO_VERSION	2
+#define VNL_MMIO_VENDOR		0x4c4e5456	/* "VTNL" */
+
 /* GDT selectors (the Linux boot protocol's __BOOT_CS / __BOOT_DS). */
 #define VNL_SEL_CODE		0x10
 #define VNL_SEL_DATA		0x18

@@ -20,6 +20,10 @@ enum vnl_scenario {
 	VNL_SC_COUNT
 };
 
+/* The scenarios' names (`vnetloop run --scenario`), in enum order. */
+#define VNL_SCENARIO_NAMES { "traffic", "oversize", "short-tx", "poison", \
+			     "rx-starve", "triple-fault", "reboot" }
+
 #define VNL_PARAMS_MAGIC	0x504c4e56	/* "VNLP" */
 struct vnl_guest_params {
 	uint32_t magic;

@@ -12,16 +12,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
-
+#include "user/cmd/print.h"
 #include "user/cmd/stats.h"
 #include "user/commands.h"
 #include "user/nl/nl.h"
 
 static const char monitor_usage[] =
-"usage: vnetloop monitor [--json]\n"
+"usage: vnetloop monitor [--json [--pretty]]\n"
 "\n"
 "Print the events of the vnetloop module (generic netlink family \"vnetloop\",\n"
 "multicast group \"events\") as they arrive, one line each, with a UTC\n"
@@ -29,9 +26,10 @@ static const char monitor_usage[] =
 "queue_poisoned (queue 0 = rx, 1 = tx, named from the guest's side).\n"
 "Runs until SIGINT or SIGTERM (exit 0) or until the module is unloaded.\n"
 "\n"
-"  -j, --json   one JSON object per line: \"time\", \"event\", \"dev_id\" and\n"
-"               \"owner_pid\" or \"queue\"\n"
-"  -h, --help   this text\n"
+"  -j, --json     one JSON object per line: \"time\", \"event\", \"dev_id\" and\n"
+"                 \"owner_pid\" or \"queue\"\n"
+"  -p, --pretty   with --json: each object indented over several lines\n"
+"  -h, --help     this text\n"
 "\n"
 "Exit status: 0 stopped by a signal, 1 other failure, 2 usage error,\n"
 "3 module not loaded or unloaded while monitoring, 6 permission denied,\n"
@@ -55,112 +53,78 @@ static const char *queue_name(uint32_t q)
 	}
 }
 
-void vnl_monitor_print(FILE *f, const struct vnl_event *ev, const char *ts,
-		       bool json)
+void vnl_monitor_print(const struct vnl_nl_event *ev, const char *ts)
 {
-	const char *name = event_names[ev->type];
-
-	if (json) {
-		fprintf(f, "{\"time\":\"%s\",\"event\":\"%s\",\"dev_id\":%" PRIu32,
-			ts, name, ev->dev_id);
-		if (ev->has_owner_pid)
-			fprintf(f, ",\"owner_pid\":%" PRIu32, ev->owner_pid);
-		if (ev->has_queue)
-			fprintf(f, ",\"queue\":%" PRIu32 ",\"queue_name\":\"%s\"",
-				ev->queue, queue_name(ev->queue));
-		fputs("}\n", f);
-		return;
-	}
-	fprintf(f, "%s  %-14s  device %" PRIu32, ts, name, ev->dev_id);
+	open_object(NULL);
+	print_string("time", "%s", ts);
+	print_string("event", "  %-14s", event_names[ev->type]);
+	print_u64("dev_id", "  device %" PRIu64, ev->dev_id);
 	if (ev->has_owner_pid)
-		fprintf(f, "  owner pid %" PRIu32, ev->owner_pid);
-	if (ev->has_queue)
-		fprintf(f, "  queue %" PRIu32 " (%s)", ev->queue,
-			queue_name(ev->queue));
-	fputc('\n', f);
+		print_u64("owner_pid", "  owner pid %" PRIu64, ev->owner_pid);
+	if (ev->has_queue) {
+		print_u64("queue", "  queue %" PRIu64, ev->queue);
+		print_string("queue_name", " (%s)", queue_name(ev->queue));
+	}
+	print_text("\n");
+	close_object();
 }
 
-struct mon {
-	struct vnl_nl *nl;
-	bool json;
-	bool gone;		/* the family was unregistered */
-	bool warned_cmd;
-};
-
-static int event_cb(struct nl_msg *msg, void *arg)
+/* Print an event; non-zero (stop) once the family is gone. */
+static int on_event(const struct vnl_nl_event *ev, void *arg)
 {
-	struct mon *m = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct vnl_event ev;
 	char ts[40];
 
+	(void)arg;
+	if (ev->type == VNL_EV_FAMILY_GONE)
+		return 1;
 	vnl_timestamp(ts, sizeof(ts), 6);
-	if (vnl_nl_parse_event(m->nl, nlh, &ev)) {
-		fprintf(stderr, "vnetloop: warning: ignoring a malformed event\n");
-		return NL_SKIP;
-	}
-	switch (ev.type) {
-	case VNL_EV_FAMILY_GONE:
-		m->gone = true;
-		return NL_STOP;
-	case VNL_EV_OTHER:
-		if (nlh->nlmsg_type == m->nl->family_id && !m->warned_cmd) {
-			m->warned_cmd = true;
-			fprintf(stderr, "vnetloop: warning: ignoring unknown event command %u (the module is newer than this tool)\n",
-				ev.cmd);
-		}
-		return NL_SKIP;
-	default:
-		vnl_monitor_print(stdout, &ev, ts, m->json);
-		fflush(stdout);
-		return NL_OK;
-	}
+	vnl_monitor_print(ev, ts);
+	fflush(stdout);
+	return 0;
 }
 
-static int parse_opts(int argc, char **argv, bool *json)
+static int parse_opts(int argc, char **argv, bool *json, bool *pretty)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_OUTPUT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_setting flags[] = {
+		{ 'j', .flag = json, .value = true },
+		{ 'p', .flag = pretty, .value = true },
+		{ 0 },
 	};
 	int opt;
 
-	*json = false;
+	*json = *pretty = false;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
+	while ((opt = getopt_long(argc, argv, ":jph", longopts, NULL)) != -1) {
+		if (opt == 'h') {
 			fputs(monitor_usage, stdout);
 			return -1;
-		default:
-			fprintf(stderr, "vnetloop monitor: unknown option '%s'\nTry 'vnetloop monitor --help'.\n",
-				argv[optind - 1]);
-			return VNL_EXIT_USAGE;
 		}
+		if (!cmd_set(flags, opt, optarg))
+			return opt_error("monitor", opt, argv);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vnetloop monitor: unexpected argument '%s'\nTry 'vnetloop monitor --help'.\n",
-			argv[optind]);
-		return VNL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return usage_error("monitor", "unexpected argument '%s'",
+				   argv[optind]);
+	if (*pretty && !*json)
+		return usage_error("monitor", "%s needs --json", "-p/--pretty");
 	return 0;
 }
 
 /* Receive until a signal or the family's removal; returns the exit code. */
-static int loop(struct vnl_nl *nl, struct mon *m, int sfd)
+static int loop(struct vnl_nl *nl, int sfd)
 {
 	struct pollfd pfd[2] = {
-		{ .fd = nl_socket_get_fd(nl->sk), .events = POLLIN },
+		{ .fd = vnl_nl_fd(nl), .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
 	};
 	int err;
 
-	while (!m->gone) {
+	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -171,17 +135,13 @@ static int loop(struct vnl_nl *nl, struct mon *m, int sfd)
 			return VNL_EXIT_OK;
 		if (!pfd[0].revents)
 			continue;
-		err = nl_recvmsgs_default(nl->sk);
-		if (err == -NLE_AGAIN || err >= 0)
-			continue;
-		if (err == -NLE_NOMEM) {
-			/* ENOBUFS: the kernel dropped events for us. */
-			fprintf(stderr, "vnetloop: warning: events were lost (socket receive buffer overrun)\n");
-			continue;
-		}
-		fprintf(stderr, "vnetloop: receiving events failed: %s\n",
-			nl_geterror(err));
-		return VNL_EXIT_FAIL;
+		err = vnl_nl_read_events(nl, on_event, NULL);
+		if (err > 0)
+			break;
+		if (err == -ENOBUFS)
+			fprintf(stderr, "vnetloop: warning: %s\n", nl->err);
+		else if (err)
+			return vnl_nl_report(nl, err);
 	}
 	fprintf(stderr, "vnetloop: the module was unloaded (generic netlink family '%s' is gone)\n",
 		VNETLOOP_GENL_NAME);
@@ -190,12 +150,12 @@ static int loop(struct vnl_nl *nl, struct mon *m, int sfd)
 
 int cmd_monitor(int argc, char **argv)
 {
-	struct mon m = { 0 };
 	struct vnl_nl nl;
+	bool json, pretty;
 	sigset_t sigs;
 	int ret, sfd;
 
-	ret = parse_opts(argc, argv, &m.json);
+	ret = parse_opts(argc, argv, &json, &pretty);
 	if (ret)
 		return ret < 0 ? VNL_EXIT_OK : ret;
 
@@ -210,24 +170,19 @@ int cmd_monitor(int argc, char **argv)
 		return VNL_EXIT_FAIL;
 	}
 
+	out_begin(stdout, json, pretty);
 	vnl_nl_init(&nl, stderr);
-	m.nl = &nl;
 	ret = vnl_nl_open(&nl);
 	if (!ret)
 		ret = vnl_nl_subscribe(&nl);
 	if (ret) {
 		ret = vnl_nl_report(&nl, ret);
-		goto out;
+	} else {
+		fprintf(stderr, "vnetloop: listening to the events of '%s'\n",
+			VNETLOOP_GENL_NAME);
+		ret = loop(&nl, sfd);
 	}
-	nl_socket_modify_cb(nl.sk, NL_CB_VALID, NL_CB_CUSTOM, event_cb, &m);
-	nl_socket_set_nonblocking(nl.sk);
-	/* Room for bursts, such as many devices closing at once. */
-	nl_socket_set_buffer_size(nl.sk, 1 << 20, 0);
-	fprintf(stderr, "vnetloop: listening to the events of '%s'\n",
-		VNETLOOP_GENL_NAME);
-	ret = loop(&nl, &m, sfd);
-out:
 	vnl_nl_close(&nl);
 	close(sfd);
-	return ret;
+	return out_finish(ret);
 }

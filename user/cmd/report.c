@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The summary of `vnetloop run`, as text or as one JSON object. */
-#include <stdio.h>
+/*
+ * The summary of `vnetloop run`, as text or as one JSON object (print.h).
+ * The text is sentences in the order a reader wants them; the JSON has its
+ * members in the order Documentation/vmm.rst shows. Where the two follow
+ * each other one call writes both, elsewhere a call is for one of them.
+ */
+#include <inttypes.h>
 #include <string.h>
 
+#include "user/cmd/print.h"
 #include "user/cmd/run.h"
 #include "user/dev/mmio.h"
-
-static const char *const counter_names[] = VNETLOOP_COUNTER_NAMES;
+#include "user/nl/parse.h"
 
 static const char *const io_names[VM_NR_IO_CLASSES] = {
 	[VM_IO_SERIAL] = "serial", [VM_IO_UCALL] = "ucall",
@@ -56,36 +61,62 @@ static double cpu_us_per_frame(const struct run_state *s,
 static void cpu_who(const struct run_cpu *c)
 {
 	if (c->nids > 1) {
-		printf("%u %ss %s, tids", c->nids, c->task, c->name);
+		print_text("%u %ss %s, tids", c->nids, c->task, c->name);
 		for (unsigned int i = 0; i < c->nids; i++)
-			printf(" %d", c->ids[i]);
+			print_text(" %d", c->ids[i]);
 	} else if (!strcmp(c->dir, "/proc")) {
-		printf("%s %s, pid %d", c->task, c->name, c->ids[0]);
+		print_text("%s %s, pid %d", c->task, c->name, c->ids[0]);
 	} else {
-		printf("thread %s, tid %d", c->name, c->ids[0]);
+		print_text("thread %s, tid %d", c->name, c->ids[0]);
 	}
 	if (c->ticks)
-		printf("; from utime+stime, clock ticks");
+		print_text("; from utime+stime, clock ticks");
 }
 
+/* Text: "device CPU: ..." and "vCPU CPU: ...". */
 static void cpu_text(const struct run_state *s, const char *label,
 		     const struct run_cpu *c, bool inline_drain)
 {
 	const char *why = cpu_missing(c);
 	double e = elapsed(s);
 
-	printf("%s CPU: ", label);
+	print_text("%s CPU: ", label);
 	if (why) {
-		printf("unavailable (%s)\n", why);
+		print_text("unavailable (%s)\n", why);
 		return;
 	}
-	printf("%.3f us/frame (%.3f ms, %.1f%% of the measured phase; ",
-	       cpu_us_per_frame(s, c), c->ns / 1e6,
-	       e > 0 ? c->ns / 1e7 / e : 0);
+	print_text("%.3f us/frame (%.3f ms, %.1f%% of the measured phase; ",
+		   cpu_us_per_frame(s, c), c->ns / 1e6,
+		   e > 0 ? c->ns / 1e7 / e : 0);
 	if (inline_drain)
-		printf("inline: the drains run on the vCPU thread, ");
+		print_text("inline: the drains run on the vCPU thread, ");
 	cpu_who(c);
-	printf(")\n");
+	print_text(")\n");
+}
+
+/* JSON: "device" and "vcpu" in "cpu". */
+static void cpu_json(const struct run_state *s, const char *key,
+		     const struct run_cpu *c)
+{
+	const char *why = cpu_missing(c);
+
+	open_object(key);
+	print_string("task", NULL, c->task);
+	print_string("name", NULL, c->name);
+	open_array("tids");
+	for (unsigned int i = 0; i < c->nids; i++)
+		print_s64(NULL, NULL, c->ids[i]);
+	close_array();
+	print_string("source", NULL, c->ticks ? "stat" : "schedstat");
+	if (why) {
+		print_null("ns");
+		print_null("us_per_frame");
+		print_string("error", NULL, why);
+	} else {
+		print_u64("ns", NULL, c->ns);
+		print_float("us_per_frame", 4, NULL, cpu_us_per_frame(s, c));
+	}
+	close_object();
 }
 
 static uint64_t total_exits(const struct run_state *s)
@@ -97,234 +128,190 @@ static uint64_t total_exits(const struct run_state *s)
 	return n;
 }
 
-void run_report_text(const struct run_state *s)
+/* The first line, the result and the run's JSON members before "linux". */
+static void report_head(const struct run_state *s)
+{
+	const struct run_opts *o = s->o;
+	/* A Linux guest's line has no scenario, frames, size or batch. */
+	bool b = !o->kernel;
+
+	print_string("backend", "vnetloop run: backend %s", s->backend_name);
+	if (o->kernel)
+		print_text(", Linux guest");
+	print_string("scenario", b ? ", scenario %s" : NULL,
+		     run_scenario_names[o->scenario]);
+	print_u64("frames", b ? ", %" PRIu64 " frames" : NULL, o->frames);
+	print_u64("frame_size", b ? " x %" PRIu64 " bytes" : NULL,
+		  o->frame_size);
+	print_u64("batch", b ? ", batch %" PRIu64 : NULL, o->batch);
+	print_bool("event_idx", NULL, o->event_idx);
+	print_text(", EVENT_IDX %s", o->event_idx ? "on" : "off");
+	print_u64("vcpus", ", %" PRIu64 " vCPU", o->vcpus);
+	print_text("%s", o->vcpus > 1 ? "s" : "");
+	print_u64("mem_mib", ", %" PRIu64 " MiB\n", o->mem_mib);
+
+	print_s64("exit_code", NULL, s->exit_code);
+	print_text("result: %s ", s->exit_code ? "FAILED" : "ok");
+	print_string("result", "(%s)", s->why);
+	print_text(", exit status %d\n", s->exit_code);
+	print_float("elapsed_s", 6, NULL, elapsed(s));
+	print_float("frames_per_s", 1, NULL, rate(s));
+	if (s->dev_id >= 0)
+		print_s64("device_id", NULL, s->dev_id);
+}
+
+/* With --kernel: what the Linux guest said. */
+static void report_linux(const struct linux_guest *g)
+{
+	open_object("linux");
+	print_string("kernel", "linux guest: %s", g->kernel);
+	print_string("initrd", ", initrd %s", g->initrd);
+	print_text("\n");
+	print_string("cmdline", "command line: %s\n", g->cmdline);
+	print_string("panic", NULL, g->panicked ? g->panic : NULL);
+	print_string("result", "guest result: %s", !g->have_result ? "none" :
+		     g->passed ? "PASS" : "FAIL");
+	if (g->have_result)
+		print_s64("rc", " rc=%" PRId64, g->rc);
+	else
+		print_null("rc");
+	print_text("\n");
+	if (g->panicked)
+		print_text("guest panic: %s\n", g->panic);
+	close_object();
+}
+
+/* The built-in guest's result; the text has the times in the middle. */
+static void report_guest(const struct run_state *s)
 {
 	const struct vnl_guest_result *r = &s->res;
 	const struct run_opts *o = s->o;
 
-	if (o->kernel)
-		printf("vnetloop run: backend %s, Linux guest, EVENT_IDX %s, %u vCPU%s, %u MiB\n",
-		       s->backend_name, o->event_idx ? "on" : "off", o->vcpus,
-		       o->vcpus > 1 ? "s" : "", o->mem_mib);
-	else
-		printf("vnetloop run: backend %s, scenario %s, %llu frames x %u bytes, batch %u, EVENT_IDX %s, %u vCPU%s, %u MiB\n",
-		       s->backend_name, run_scenario_names[o->scenario],
-		       (unsigned long long)o->frames, o->frame_size, o->batch,
-		       o->event_idx ? "on" : "off", o->vcpus,
-		       o->vcpus > 1 ? "s" : "", o->mem_mib);
-	printf("result: %s (%s), exit status %d\n",
-	       s->exit_code ? "FAILED" : "ok", s->why, s->exit_code);
-	if (o->kernel)
-		linux_guest_text(&s->guest_linux);
-	if (s->have_result) {
-		printf("frames: sent %llu, received %llu, verified %llu (%llu bytes), mismatches %llu\n",
-		       (unsigned long long)r->frames_sent,
-		       (unsigned long long)r->frames_received,
-		       (unsigned long long)r->frames_verified,
-		       (unsigned long long)r->bytes_verified,
-		       (unsigned long long)r->mismatches);
-		printf("elapsed: %.6f s for the measured %llu frames, %.0f frames/s\n",
-		       elapsed(s), (unsigned long long)o->frames, rate(s));
-		cpu_text(s, "device", &s->cpu_dev,
-			 o->backend == VNL_BACKEND_INLINE);
-		cpu_text(s, "vCPU", &s->cpu_vcpu, false);
-		printf("interrupts taken by the guest: %llu (VRING %llu, CONFIG %llu, empty %llu); InterruptStatus reads %llu, ACKs %llu\n",
-		       (unsigned long long)r->irqs,
-		       (unsigned long long)r->irqs_vring,
-		       (unsigned long long)r->irqs_config,
-		       (unsigned long long)r->irqs_empty,
-		       (unsigned long long)r->isr_reads,
-		       (unsigned long long)r->isr_acks);
-		printf("guest: kicks TX %llu, RX %llu; register accesses %llu; NEEDS_RESET seen %llu; resets %llu; features 0x%llx\n",
-		       (unsigned long long)r->tx_kicks,
-		       (unsigned long long)r->rx_kicks,
-		       (unsigned long long)r->mmio_accesses,
-		       (unsigned long long)r->needs_reset_seen,
-		       (unsigned long long)r->resets,
-		       (unsigned long long)r->features);
-	}
-	printf("vCPU exits: %llu\n", (unsigned long long)total_exits(s));
-	for (int i = 0; i < VM_NR_EXIT_REASONS; i++)
-		if (s->exits.reason[i])
-			printf("  KVM_EXIT_%-16s %llu\n", vcpu_exit_name(i),
-			       (unsigned long long)s->exits.reason[i]);
-	for (int i = 0; i < VM_NR_IO_CLASSES; i++)
-		if (s->exits.io[i])
-			printf("    io %-20s %llu\n", io_names[i],
-			       (unsigned long long)s->exits.io[i]);
-	for (int i = 0; i < VM_NR_MMIO_SLOTS; i++) {
-		if (s->exits.mmio_read[i])
-			printf("    mmio read  %-16s %llu\n", slot_name(i),
-			       (unsigned long long)s->exits.mmio_read[i]);
-		if (s->exits.mmio_write[i])
-			printf("    mmio write %-16s %llu\n", slot_name(i),
-			       (unsigned long long)s->exits.mmio_write[i]);
-	}
-	if (!s->have_counters) {
-		printf("device counters: unavailable\n");
-		return;
-	}
-	if (s->dev_id >= 0)
-		printf("device counters (%s, device %d, /sys/kernel/debug/vnetloop/%d/counters):\n",
-		       s->backend_name, s->dev_id, s->dev_id);
-	else
-		printf("device counters (%s):\n", s->backend_name);
-	for (unsigned int i = 0; i < s->ncounters; i++) {
-		bool spec = i < VNETLOOP_NUM_SPEC_COUNTERS;
-
-		printf("  %-24s %12llu", counter_names[i],
-		       (unsigned long long)s->counters[i]);
-		if (spec && s->have_result &&
-		    s->counters[i] != r->expect[i])
-			printf("   (guest expects %llu)",
-			       (unsigned long long)r->expect[i]);
-		printf("\n");
-	}
-	if (s->have_result)
-		printf("counter check: %s\n", s->counters_match ?
-		       "the 13 device counters match the guest's count" :
-		       "MISMATCH");
-}
-
-static void json_u64(const char *k, uint64_t v, bool comma)
-{
-	printf("\"%s\":%llu%s", k, (unsigned long long)v, comma ? "," : "");
-}
-
-/* s as a JSON string literal on stdout. */
-void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-static void json_guest(const struct vnl_guest_result *r)
-{
-	printf("\"guest\":{");
-	json_u64("features", r->features, true);
-	json_u64("frames_sent", r->frames_sent, true);
-	json_u64("frames_received", r->frames_received, true);
-	json_u64("frames_verified", r->frames_verified, true);
-	json_u64("bytes_verified", r->bytes_verified, true);
-	json_u64("mismatches", r->mismatches, true);
-	json_u64("failures", r->failures, true);
-	json_u64("irqs", r->irqs, true);
-	json_u64("irqs_vring", r->irqs_vring, true);
-	json_u64("irqs_config", r->irqs_config, true);
-	json_u64("irqs_empty", r->irqs_empty, true);
-	json_u64("isr_reads", r->isr_reads, true);
-	json_u64("isr_acks", r->isr_acks, true);
-	json_u64("tx_kicks", r->tx_kicks, true);
-	json_u64("rx_kicks", r->rx_kicks, true);
-	json_u64("timer_ticks", r->timer_ticks, true);
-	json_u64("needs_reset_seen", r->needs_reset_seen, true);
-	json_u64("resets", r->resets, true);
-	json_u64("mmio_accesses", r->mmio_accesses, true);
-	json_u64("aps_online", r->aps_online, false);
-	printf("},\"expected\":{");
+	open_object("guest");
+	print_u64("features", NULL, r->features);
+	print_u64("frames_sent", "frames: sent %" PRIu64, r->frames_sent);
+	print_u64("frames_received", ", received %" PRIu64,
+		  r->frames_received);
+	print_u64("frames_verified", ", verified %" PRIu64,
+		  r->frames_verified);
+	print_u64("bytes_verified", " (%" PRIu64 " bytes)", r->bytes_verified);
+	print_u64("mismatches", ", mismatches %" PRIu64 "\n", r->mismatches);
+	print_u64("failures", NULL, r->failures);
+	print_text("elapsed: %.6f s for the measured %" PRIu64 " frames, %.0f frames/s\n",
+		   elapsed(s), o->frames, rate(s));
+	cpu_text(s, "device", &s->cpu_dev, o->backend == VNL_BACKEND_INLINE);
+	cpu_text(s, "vCPU", &s->cpu_vcpu, false);
+	print_u64("irqs", "interrupts taken by the guest: %" PRIu64, r->irqs);
+	print_u64("irqs_vring", " (VRING %" PRIu64, r->irqs_vring);
+	print_u64("irqs_config", ", CONFIG %" PRIu64, r->irqs_config);
+	print_u64("irqs_empty", ", empty %" PRIu64 ")", r->irqs_empty);
+	print_u64("isr_reads", "; InterruptStatus reads %" PRIu64, r->isr_reads);
+	print_u64("isr_acks", ", ACKs %" PRIu64 "\n", r->isr_acks);
+	print_u64("tx_kicks", "guest: kicks TX %" PRIu64, r->tx_kicks);
+	print_u64("rx_kicks", ", RX %" PRIu64, r->rx_kicks);
+	print_u64("timer_ticks", NULL, r->timer_ticks);
+	print_text("; register accesses %" PRIu64, r->mmio_accesses);
+	print_u64("needs_reset_seen", "; NEEDS_RESET seen %" PRIu64,
+		  r->needs_reset_seen);
+	print_u64("resets", "; resets %" PRIu64, r->resets);
+	print_u64("mmio_accesses", NULL, r->mmio_accesses);
+	print_u64("aps_online", NULL, r->aps_online);
+	print_text("; features 0x%" PRIx64 "\n", r->features);
+	close_object();
+	open_object("expected");
 	for (int i = 0; i < VNETLOOP_NUM_SPEC_COUNTERS; i++)
-		json_u64(counter_names[i], r->expect[i],
-			 i + 1 < VNETLOOP_NUM_SPEC_COUNTERS);
-	printf("},");
+		print_u64(vnl_counter_name(i), NULL, r->expect[i]);
+	close_object();
 }
 
-static void json_cpu(const struct run_state *s, const char *key,
-		     const struct run_cpu *c)
+/* vCPU exits by reason, port I/O by device, MMIO by register. */
+static void report_exits(const struct vm_exit_stats *e, uint64_t total)
 {
-	const char *why = cpu_missing(c);
+	static const char *const mmio_fmt[] = {
+		"    mmio read  %-16s ", "    mmio write %-16s ",
+	};
 
-	printf("\"%s\":{\"task\":", key);
-	if (c->task)
-		json_string(c->task);
-	else
-		printf("null");
-	printf(",\"name\":");
-	json_string(c->name);
-	printf(",\"tids\":[");
-	for (unsigned int i = 0; i < c->nids; i++)
-		printf("%s%d", i ? "," : "", c->ids[i]);
-	printf("],\"source\":\"%s\",", c->ticks ? "stat" : "schedstat");
-	if (why) {
-		printf("\"ns\":null,\"us_per_frame\":null,\"error\":");
-		json_string(why);
-		printf("}");
-		return;
-	}
-	printf("\"ns\":%llu,\"us_per_frame\":%.4f}", (unsigned long long)c->ns,
-	       cpu_us_per_frame(s, c));
-}
-
-static void json_exits(const struct vm_exit_stats *e)
-{
-	bool first = true;
-
-	printf("\"exits\":{");
+	print_text("vCPU exits: %" PRIu64 "\n", total);
+	open_object("exits");
 	for (int i = 0; i < VM_NR_EXIT_REASONS; i++) {
 		if (!e->reason[i])
 			continue;
-		printf("%s\"%s\":%llu", first ? "" : ",", vcpu_exit_name(i),
-		       (unsigned long long)e->reason[i]);
-		first = false;
+		print_text("  KVM_EXIT_%-16s ", vcpu_exit_name(i));
+		print_u64(vcpu_exit_name(i), "%" PRIu64 "\n", e->reason[i]);
 	}
-	printf("},\"io\":{");
-	for (int i = 0; i < VM_NR_IO_CLASSES; i++)
-		json_u64(io_names[i], e->io[i], i + 1 < VM_NR_IO_CLASSES);
-	printf("},\"mmio\":{");
-	first = true;
+	close_object();
+	/* JSON has every class, the text those with exits. */
+	open_object("io");
+	for (int i = 0; i < VM_NR_IO_CLASSES; i++) {
+		if (e->io[i])
+			print_text("    io %-20s ", io_names[i]);
+		print_u64(io_names[i], e->io[i] ? "%" PRIu64 "\n" : NULL,
+			  e->io[i]);
+	}
+	close_object();
+	open_object("mmio");
 	for (int i = 0; i < VM_NR_MMIO_SLOTS; i++) {
-		if (!e->mmio_read[i] && !e->mmio_write[i])
+		const uint64_t n[] = { e->mmio_read[i], e->mmio_write[i] };
+		static const char *const keys[] = { "read", "write" };
+
+		if (!n[0] && !n[1])
 			continue;
-		printf("%s\"%s\":{\"read\":%llu,\"write\":%llu}",
-		       first ? "" : ",", slot_name(i),
-		       (unsigned long long)e->mmio_read[i],
-		       (unsigned long long)e->mmio_write[i]);
-		first = false;
+		open_object(slot_name(i));
+		for (int k = 0; k < 2; k++) {
+			if (n[k])
+				print_text(mmio_fmt[k], slot_name(i));
+			print_u64(keys[k], n[k] ? "%" PRIu64 "\n" : NULL, n[k]);
+		}
+		close_object();
 	}
-	printf("},");
+	close_object();
 }
 
-void run_report_json(const struct run_state *s)
+/* The device's counters, and whether they are what the guest counted. */
+static void report_counters(const struct run_state *s)
 {
-	const struct run_opts *o = s->o;
+	const struct vnl_guest_result *r = &s->res;
 
-	printf("{\"backend\":\"%s\",\"scenario\":\"%s\",", s->backend_name,
-	       run_scenario_names[o->scenario]);
-	json_u64("frames", o->frames, true);
-	json_u64("frame_size", o->frame_size, true);
-	json_u64("batch", o->batch, true);
-	printf("\"event_idx\":%s,", o->event_idx ? "true" : "false");
-	json_u64("vcpus", o->vcpus, true);
-	json_u64("mem_mib", o->mem_mib, true);
-	printf("\"exit_code\":%d,\"result\":", s->exit_code);
-	json_string(s->why);
-	printf(",\"elapsed_s\":%.6f,\"frames_per_s\":%.1f,", elapsed(s),
-	       rate(s));
-	if (s->dev_id >= 0)
-		printf("\"device_id\":%d,", s->dev_id);
-	if (o->kernel)
-		linux_guest_json(&s->guest_linux);
+	if (!s->have_counters)
+		print_text("device counters: unavailable\n");
+	else if (s->dev_id >= 0)
+		print_text("device counters (%s, device %d, read over netlink):\n",
+			   s->backend_name, s->dev_id);
+	else
+		print_text("device counters (%s):\n", s->backend_name);
+	open_object("counters");
+	for (unsigned int i = 0; s->have_counters && i < s->ncounters; i++) {
+		print_text("  %-24s ", vnl_counter_name(i));
+		print_u64(vnl_counter_name(i), "%12" PRIu64, s->counters[i]);
+		if (i < VNETLOOP_NUM_SPEC_COUNTERS && s->have_result &&
+		    s->counters[i] != r->expect[i])
+			print_text("   (guest expects %" PRIu64 ")",
+				   r->expect[i]);
+		print_text("\n");
+	}
+	close_object();
+	if (s->have_counters && s->have_result)
+		print_text("counter check: %s\n", s->counters_match ?
+			   "the 13 device counters match the guest's count" :
+			   "MISMATCH");
+	print_bool("counters_match", NULL, s->counters_match);
+}
+
+void run_report(const struct run_state *s)
+{
+	open_object(NULL);
+	report_head(s);
+	if (s->o->kernel)
+		report_linux(&s->guest_linux);
 	if (s->have_result)
-		json_guest(&s->res);
-	printf("\"cpu\":{");
-	json_cpu(s, "device", &s->cpu_dev);
-	printf(",");
-	json_cpu(s, "vcpu", &s->cpu_vcpu);
-	printf("},");
-	json_exits(&s->exits);
-	printf("\"isr_empty_reads\":%llu,",
-	       (unsigned long long)s->isr_empty_reads);
-	json_u64("exits_total", total_exits(s), true);
-	printf("\"counters\":{");
-	for (unsigned int i = 0; s->have_counters && i < s->ncounters; i++)
-		json_u64(counter_names[i], s->counters[i], i + 1 < s->ncounters);
-	printf("},\"counters_match\":%s}\n",
-	       s->counters_match ? "true" : "false");
+		report_guest(s);
+	open_object("cpu");
+	cpu_json(s, "device", &s->cpu_dev);
+	cpu_json(s, "vcpu", &s->cpu_vcpu);
+	close_object();
+	report_exits(&s->exits, total_exits(s));
+	print_u64("isr_empty_reads", NULL, s->isr_empty_reads);
+	print_u64("exits_total", NULL, total_exits(s));
+	report_counters(s);
+	close_object();
 }

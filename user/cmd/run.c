@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "user/abi/ucall.h"
+#include "user/cmd/print.h"
 #include "user/cmd/run.h"
 #include "user/commands.h"
 #include "user/dev/mmio.h"
@@ -27,15 +28,7 @@
 
 extern const unsigned char vnl_guest_image[], vnl_guest_image_end[];
 
-const char *const run_scenario_names[VNL_SC_COUNT] = {
-	[VNL_SC_TRAFFIC]	= "traffic",
-	[VNL_SC_OVERSIZE]	= "oversize",
-	[VNL_SC_SHORT_TX]	= "short-tx",
-	[VNL_SC_POISON]		= "poison",
-	[VNL_SC_RX_STARVE]	= "rx-starve",
-	[VNL_SC_TRIPLE_FAULT]	= "triple-fault",
-	[VNL_SC_REBOOT]		= "reboot",
-};
+const char *const run_scenario_names[VNL_SC_COUNT] = VNL_SCENARIO_NAMES;
 
 const char *const run_backend_names[3] = {
 	[VNL_BACKEND_KMOD]	= "kmod",
@@ -70,8 +63,9 @@ static void run_usage(FILE *f)
 "                     rx-starve; triple-fault and reboot test the exits\n"
 "  --mem MiB          guest memory, 16..3072 (default 64)\n"
 "  --vcpus N          vCPUs, 1..%d (default 1)\n"
-"  --json             print the summary as JSON; the guest console goes to\n"
+"  -j, --json         print the summary as JSON; the guest console goes to\n"
 "                     stderr\n"
+"  -p, --pretty       with --json: indented over several lines\n"
 "  --kernel BZIMAGE   boot this Linux kernel instead of the built-in guest;\n"
 "                     its virtio_net drives the NIC (Documentation/\n"
 "                     linux-guest.rst); --frames, --frame-size, --batch\n"
@@ -97,30 +91,47 @@ static void run_usage(FILE *f)
 "  130  SIGINT, 143 SIGTERM\n", VNL_MAX_VCPUS);
 }
 
-static int run_bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "vnetloop run: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'vnetloop run --help' for more information.\n");
-	return VM_EXIT_USAGE;
-}
+enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX, O_SCENARIO,
+       O_MEM, O_VCPUS, O_KERNEL, O_INITRD, O_CMDLINE };
 
-static bool run_number(const char *s, uint64_t min, uint64_t max,
-		       uint64_t *out)
+/* A numeric option: where it goes (one of two), its range, its message. */
+struct run_num {
+	int opt;
+	uint64_t *u64;
+	uint32_t *u32;
+	uint64_t min, max;
+	const char *bad;
+};
+
+/*
+ * opt's value into its place: 0, the usage error's exit code, or -1 if
+ * opt is none of the table's (which ends with opt 0).
+ */
+static int run_number(const struct run_num *n, int opt, const char *s)
 {
+	unsigned long long v = 0;
+	bool ok = false;
 	char *end;
-	unsigned long long v;
 
-	if (!*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
+	for (; n->opt && n->opt != opt; n++)
+		;
+	if (!n->opt)
+		return -1;
+	if (*s && *s != '-') {
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		ok = !errno && !*end && v >= n->min && v <= n->max;
+	}
+	if (!ok)
+		return usage_error("run", n->bad, s);
+	if (n->u64)
+		*n->u64 = v;
+	else
+		*n->u32 = (uint32_t)v;
+	return 0;
 }
 
+/* The index of s in names, or -1. */
 static int run_lookup(const char *const *names, int n, const char *s)
 {
 	for (int i = 0; i < n; i++)
@@ -132,10 +143,8 @@ static int run_lookup(const char *const *names, int n, const char *s)
 /* Returns -1 to go on, else the exit code. */
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX,
-	       O_SCENARIO, O_MEM, O_VCPUS, O_JSON, O_KERNEL, O_INITRD,
-	       O_CMDLINE };
 	static const struct option longopts[] = {
+		CMD_OUTPUT_OPTIONS,
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "frame-size", required_argument, NULL, O_SIZE },
@@ -144,15 +153,34 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "scenario", required_argument, NULL, O_SCENARIO },
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
-		{ "json", no_argument, NULL, O_JSON },
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct cmd_setting settings[] = {
+		{ 'j', .flag = &o->json, .value = true },
+		{ 'p', .flag = &o->pretty, .value = true },
+		{ O_NO_EIDX, .flag = &o->event_idx, .value = false },
+		{ O_KERNEL, .arg = &o->kernel },
+		{ O_INITRD, .arg = &o->initrd },
+		{ O_CMDLINE, .arg = &o->cmdline },
+		{ 0 },
+	};
+	const struct run_num nums[] = {
+		{ O_FRAMES, &o->frames, NULL, 1, 1ULL << 40,
+		  "--frames: '%s' is not a number of frames >= 1" },
+		{ O_SIZE, NULL, &o->frame_size, 1, VNL_MAX_FRAME_SIZE,
+		  "--frame-size: '%s' is not in 1..65557" },
+		{ O_BATCH, NULL, &o->batch, 1, VNETLOOP_QUEUE_SIZE_MAX,
+		  "--batch: '%s' is not in 1..256" },
+		{ O_MEM, NULL, &o->mem_mib, 16, 3072,
+		  "--mem: '%s' is not in 16..3072 (MiB)" },
+		{ O_VCPUS, NULL, &o->vcpus, 1, VNL_MAX_VCPUS,
+		  "--vcpus: '%s' is not in 1..32" },
+		{ 0 },
+	};
 	bool have_backend = false;
-	uint64_t v;
 	int c, i;
 
 	*o = (struct run_opts) {
@@ -162,84 +190,44 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jph", longopts, NULL)) != -1) {
+		if (cmd_set(settings, c, optarg))
+			continue;
 		switch (c) {
 		case O_BACKEND:
 			i = run_lookup(run_backend_names, 3, optarg);
 			if (i < 0)
-				return run_bad("unknown backend '%s' (kmod, thread or inline)",
-					       optarg);
+				return usage_error("run", "unknown backend '%s' (kmod, thread or inline)",
+						   optarg);
 			o->backend = i;
 			have_backend = true;
 			break;
-		case O_FRAMES:
-			if (!run_number(optarg, 1, 1ULL << 40, &o->frames))
-				return run_bad("--frames: '%s' is not a number of frames >= 1",
-					       optarg);
-			break;
-		case O_SIZE:
-			if (!run_number(optarg, 1, VNL_MAX_FRAME_SIZE, &v))
-				return run_bad("--frame-size: '%s' is not in 1..65557",
-					       optarg);
-			o->frame_size = v;
-			break;
-		case O_BATCH:
-			if (!run_number(optarg, 1, VNETLOOP_QUEUE_SIZE_MAX, &v))
-				return run_bad("--batch: '%s' is not in 1..256",
-					       optarg);
-			o->batch = v;
-			break;
-		case O_NO_EIDX:
-			o->event_idx = false;
-			break;
 		case O_SCENARIO:
-			i = run_lookup(run_scenario_names, VNL_SC_COUNT,
-				       optarg);
+			i = run_lookup(run_scenario_names, VNL_SC_COUNT, optarg);
 			if (i < 0)
-				return run_bad("unknown scenario '%s' (traffic, oversize, short-tx, poison, rx-starve, triple-fault, reboot)",
-					       optarg);
+				return usage_error("run", "unknown scenario '%s' (traffic, oversize, short-tx, poison, rx-starve, triple-fault, reboot)",
+						   optarg);
 			o->scenario = i;
-			break;
-		case O_MEM:
-			if (!run_number(optarg, 16, 3072, &v))
-				return run_bad("--mem: '%s' is not in 16..3072 (MiB)",
-					       optarg);
-			o->mem_mib = v;
-			break;
-		case O_VCPUS:
-			if (!run_number(optarg, 1, VNL_MAX_VCPUS, &v))
-				return run_bad("--vcpus: '%s' is not in 1..32",
-					       optarg);
-			o->vcpus = v;
-			break;
-		case O_JSON:
-			o->json = true;
-			break;
-		case O_KERNEL:
-			o->kernel = optarg;
-			break;
-		case O_INITRD:
-			o->initrd = optarg;
-			break;
-		case O_CMDLINE:
-			o->cmdline = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
-		case ':':
-			return run_bad("option '%s' needs an argument",
-				       argv[optind - 1]);
 		default:
-			return run_bad("unrecognized option '%s'",
-				       argv[optind - 1]);
+			i = run_number(nums, c, optarg);
+			if (i < 0)
+				return opt_error("run", c, argv);
+			if (i)
+				return i;
 		}
 	}
 	if (optind < argc)
-		return run_bad("unexpected argument '%s'", argv[optind]);
+		return usage_error("run", "unexpected argument '%s'",
+				   argv[optind]);
 	if (!o->kernel && (o->initrd || o->cmdline))
-		return run_bad("%s needs --kernel", o->initrd ? "--initrd" :
-			       "--cmdline");
+		return usage_error("run", "%s needs --kernel",
+				   o->initrd ? "--initrd" : "--cmdline");
+	if (o->pretty && !o->json)
+		return usage_error("run", "%s needs --json", "-p/--pretty");
 	if (!have_backend) {
 		o->backend = access("/dev/vnetloop", F_OK) ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
@@ -673,7 +661,8 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	}
 	s->dev_id = be->dev_id;
 	vnl_mmio_init(&dev, be, o->event_idx ? VNETLOOP_FEATURES :
-		      VNETLOOP_FEATURES & ~(1ULL << VNETLOOP_F_EVENT_IDX), mac);
+		      VNETLOOP_FEATURES & ~(1ULL << VIRTIO_RING_F_EVENT_IDX),
+		      mac);
 	serial_init(&serial, o->json ? 2 : 1, run_serial_irq, &vm);
 	if (o->kernel) {
 		serial.tap = linux_guest_console;
@@ -727,9 +716,7 @@ int cmd_run(int argc, char **argv)
 	ret = run_vm(&o, &s);
 	if (ret == VM_EXIT_SETUP || ret == VM_EXIT_NO_BACKEND)
 		return ret;
-	if (o.json)
-		run_report_json(&s);
-	else
-		run_report_text(&s);
-	return ret;
+	out_begin(stdout, o.json, o.pretty);
+	run_report(&s);
+	return out_finish(ret);
 }

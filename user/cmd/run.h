@@ -24,6 +24,7 @@ struct run_opts {
 	uint32_t mem_mib;
 	uint32_t vcpus;
 	bool json;
+	bool pretty;		/* with json: indented */
 	/* --kernel: a Linux guest instead of the built-in one. */
 	const char *kernel, *initrd, *cmdline;
 };
@@ -72,9 +73,7 @@ struct run_state {
 extern const char *const run_scenario_names[VNL_SC_COUNT];
 extern const char *const run_backend_names[3];
 
-/* report.c */
-void run_report_text(const struct run_state *s);
-void run_report_json(const struct run_state *s);
-void json_string(const char *s);
+/* report.c: the summary, in the output mode chosen (print.h). */
+void run_report(const struct run_state *s);
 
 #endif /* VNL_RUN_H */

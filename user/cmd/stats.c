@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vnetloop stats: the module's counters over generic netlink, as a table
- * (the ethtool -S habit), as JSON (the ip -j habit), per CPU (the
- * /proc/softirqs habit), or as per-interval deltas and rates.
+ * (the ethtool -S habit), as JSON (the ip -j habit, -p for pretty), per CPU
+ * (the /proc/softirqs habit), or as per-interval deltas and rates.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,12 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "user/cmd/print.h"
 #include "user/cmd/stats.h"
 #include "user/commands.h"
 #include "user/nl/nl.h"
 
 static const char stats_usage[] =
-"usage: vnetloop stats [DEV] [--json] [--per-cpu] [--interval SEC [--count N]]\n"
+"usage: vnetloop stats [DEV] [--json [--pretty]] [--per-cpu]\n"
+"                      [--interval SEC [--count N]]\n"
 "\n"
 "Show the counters of vnetloop device DEV (a number), or of every device,\n"
 "read from the module over generic netlink (family \"vnetloop\").\n"
@@ -29,7 +31,8 @@ static const char stats_usage[] =
 "\n"
 "  -j, --json          one JSON array: per device \"dev_id\", \"owner_pid\" and\n"
 "                      one key per counter name (the totals)\n"
-"  -p, --per-cpu       a column per possible CPU and the total (JSON: a\n"
+"  -p, --pretty        with --json: indented over several lines\n"
+"      --per-cpu       a column per possible CPU and the total (JSON: a\n"
 "                      \"per_cpu\" array of objects with a \"cpu\" key, and \"total\")\n"
 "  -i, --interval SEC  watch: every SEC seconds print each counter's delta and\n"
 "                      the tx and rx rates (frames/s, bytes/s); stop on SIGINT\n"
@@ -55,115 +58,133 @@ static int u64_width(uint64_t v)
 	return w;
 }
 
-static void table_header(FILE *f, const struct vnl_dev_stats *d)
+/* The widest of the counters in present. */
+static int counters_width(const uint64_t *c, uint64_t present, int min)
 {
-	fprintf(f, "device %" PRIu32, d->dev_id);
-	if (d->owner_pid)
-		fprintf(f, "  owner pid %" PRIu32, d->owner_pid);
-	else
-		fprintf(f, "  unowned");
-	fputc('\n', f);
+	for (unsigned int i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+		if (present >> i & 1 && u64_width(c[i]) > min)
+			min = u64_width(c[i]);
+	return min;
 }
 
-static void table_per_cpu(FILE *f, const struct vnl_dev_stats *d)
+/*
+ * The counters in present: text, a line "    name  value" each with the
+ * value in vfmt (NULL: none); JSON, "name": value. Signed: the values are
+ * differences, printed with their sign.
+ */
+static void print_counters(const uint64_t *c, uint64_t present,
+			   const char *vfmt, bool is_signed)
 {
-	int *w, tw = 5;
+	for (unsigned int i = 0; i < VNETLOOP_NUM_COUNTERS; i++) {
+		const char *name = vnl_counter_name(i);
+
+		if (!(present >> i & 1))
+			continue;
+		if (vfmt)
+			print_text("    %-*s  ", NAME_W, name);
+		if (is_signed)
+			print_s64(name, vfmt, (int64_t)c[i]);
+		else
+			print_u64(name, vfmt, c[i]);
+	}
+}
+
+static void dev_header(const struct vnl_dev_stats *d)
+{
+	print_u64("dev_id", "device %" PRIu64, d->dev_id);
+	print_u64("owner_pid", d->owner_pid ? "  owner pid %" PRIu64 : NULL,
+		  d->owner_pid);
+	if (!d->owner_pid)
+		print_text("  unowned");
+	print_text("\n");
+}
+
+/* The totals: aligned lines, or the device object's counter keys. */
+static void dev_totals(const struct vnl_dev_stats *d)
+{
+	char vfmt[16];
+
+	snprintf(vfmt, sizeof(vfmt), "%%%d" PRIu64 "\n",
+		 counters_width(d->c, d->present, 1));
+	print_counters(d->c, d->present, vfmt, false);
+}
+
+/* Text: a column per CPU, then the total. */
+static void table_per_cpu(const struct vnl_dev_stats *d)
+{
+	int *w, tw;
 	char label[16];
 
+	if (out_json())
+		return;
 	w = calloc(d->ncpus ? d->ncpus : 1, sizeof(*w));
 	if (!w) {
-		fprintf(f, "    (out of memory)\n");
+		print_text("    (out of memory)\n");
 		return;
 	}
-	for (unsigned int i = 0; i < d->ncpus; i++) {
-		w[i] = snprintf(label, sizeof(label), "cpu%" PRIu32,
-				d->cpus[i].cpu);
-		for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++)
-			if (d->cpus[i].present >> c & 1 &&
-			    u64_width(d->cpus[i].c[c]) > w[i])
-				w[i] = u64_width(d->cpus[i].c[c]);
-	}
-	for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++)
-		if (d->present >> c & 1 && u64_width(d->c[c]) > tw)
-			tw = u64_width(d->c[c]);
+	for (unsigned int i = 0; i < d->ncpus; i++)
+		w[i] = counters_width(d->cpus[i].c, d->cpus[i].present,
+				      snprintf(label, sizeof(label),
+					       "cpu%" PRIu32, d->cpus[i].cpu));
+	tw = counters_width(d->c, d->present, 5);
 
-	fprintf(f, "    %-*s", NAME_W, "counter");
+	print_text("    %-*s", NAME_W, "counter");
 	for (unsigned int i = 0; i < d->ncpus; i++) {
 		snprintf(label, sizeof(label), "cpu%" PRIu32, d->cpus[i].cpu);
-		fprintf(f, "  %*s", w[i], label);
+		print_text("  %*s", w[i], label);
 	}
-	fprintf(f, "  %*s\n", tw, "total");
+	print_text("  %*s\n", tw, "total");
 	for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++) {
 		if (!(d->present >> c & 1))
 			continue;
-		fprintf(f, "    %-*s", NAME_W, vnl_counter_name(c));
+		print_text("    %-*s", NAME_W, vnl_counter_name(c));
 		for (unsigned int i = 0; i < d->ncpus; i++) {
 			if (d->cpus[i].present >> c & 1)
-				fprintf(f, "  %*" PRIu64, w[i], d->cpus[i].c[c]);
+				print_text("  %*" PRIu64, w[i], d->cpus[i].c[c]);
 			else
-				fprintf(f, "  %*s", w[i], "-");
+				print_text("  %*s", w[i], "-");
 		}
-		fprintf(f, "  %*" PRIu64 "\n", tw, d->c[c]);
+		print_text("  %*" PRIu64 "\n", tw, d->c[c]);
 	}
 	free(w);
 }
 
-void vnl_stats_table(FILE *f, const struct vnl_dev_stats *d, bool per_cpu)
+/* JSON: "per_cpu", an object per CPU, and "total". */
+static void json_per_cpu(const struct vnl_dev_stats *d)
 {
-	int vw = 1;
-
-	table_header(f, d);
-	if (per_cpu) {
-		table_per_cpu(f, d);
-		return;
+	open_array("per_cpu");
+	for (unsigned int k = 0; k < d->ncpus; k++) {
+		open_object(NULL);
+		print_u64("cpu", NULL, d->cpus[k].cpu);
+		print_counters(d->cpus[k].c, d->cpus[k].present, NULL, false);
+		close_object();
 	}
-	for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++)
-		if (d->present >> c & 1 && u64_width(d->c[c]) > vw)
-			vw = u64_width(d->c[c]);
-	for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++)
-		if (d->present >> c & 1)
-			fprintf(f, "    %-*s  %*" PRIu64 "\n", NAME_W,
-				vnl_counter_name(c), vw, d->c[c]);
+	close_array();
+	open_object("total");
+	print_counters(d->c, d->present, NULL, false);
+	close_object();
 }
 
-/* "name":value for each counter present, comma-separated. */
-static void json_counters(FILE *f, const uint64_t *c, uint64_t present,
-			  bool lead_comma)
+void vnl_stats_print(const struct vnl_dev_list *l, bool per_cpu)
 {
-	for (unsigned int i = 0; i < VNETLOOP_NUM_COUNTERS; i++) {
-		if (!(present >> i & 1))
-			continue;
-		fprintf(f, "%s\"%s\":%" PRIu64, lead_comma ? "," : "",
-			vnl_counter_name(i), c[i]);
-		lead_comma = true;
-	}
-}
-
-void vnl_stats_json(FILE *f, const struct vnl_dev_list *l, bool per_cpu)
-{
-	fputc('[', f);
+	open_array(NULL);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct vnl_dev_stats *d = &l->devs[i];
 
-		fprintf(f, "%s{\"dev_id\":%" PRIu32 ",\"owner_pid\":%" PRIu32,
-			i ? "," : "", d->dev_id, d->owner_pid);
-		json_counters(f, d->c, d->present, true);
+		if (i)
+			print_text("\n");
+		open_object(NULL);
+		dev_header(d);
+		/* JSON has the totals as keys in both forms. */
+		if (!per_cpu || out_json())
+			dev_totals(d);
 		if (per_cpu) {
-			fputs(",\"per_cpu\":[", f);
-			for (unsigned int k = 0; k < d->ncpus; k++) {
-				fprintf(f, "%s{\"cpu\":%" PRIu32, k ? "," : "",
-					d->cpus[k].cpu);
-				json_counters(f, d->cpus[k].c,
-					      d->cpus[k].present, true);
-				fputc('}', f);
-			}
-			fputs("],\"total\":{", f);
-			json_counters(f, d->c, d->present, false);
-			fputc('}', f);
+			table_per_cpu(d);
+			json_per_cpu(d);
 		}
-		fputc('}', f);
+		close_object();
 	}
-	fputs("]\n", f);
+	close_array();
 }
 
 bool vnl_stats_delta(const struct vnl_dev_stats *prev,
@@ -185,58 +206,98 @@ static double rate(uint64_t delta, double secs)
 	return secs > 0 ? (double)delta / secs : 0.0;
 }
 
-void vnl_stats_interval(FILE *f, const struct vnl_dev_stats *cur,
-			const uint64_t *delta, double secs, const char *ts,
-			bool json)
+void vnl_stats_interval(const struct vnl_dev_stats *cur,
+			const uint64_t *delta, double secs, const char *ts)
 {
-	double txf = rate(delta[VNETLOOP_C_TX_PACKETS], secs);
-	double txb = rate(delta[VNETLOOP_C_TX_BYTES], secs);
-	double rxf = rate(delta[VNETLOOP_C_RX_PACKETS], secs);
-	double rxb = rate(delta[VNETLOOP_C_RX_BYTES], secs);
+	static const char *const rate_keys[] = {
+		"tx_frames_per_s", "tx_bytes_per_s",
+		"rx_frames_per_s", "rx_bytes_per_s",
+	};
+	const double r[] = {
+		rate(delta[VNETLOOP_C_TX_PACKETS], secs),
+		rate(delta[VNETLOOP_C_TX_BYTES], secs),
+		rate(delta[VNETLOOP_C_RX_PACKETS], secs),
+		rate(delta[VNETLOOP_C_RX_BYTES], secs),
+	};
 
 	/*
 	 * A loaded host can make an interval short; nanoseconds keep
 	 * rate * interval_s equal to the delta for a reader.
 	 */
-	if (json) {
-		fprintf(f, "{\"time\":\"%s\",\"dev_id\":%" PRIu32
-			",\"interval_s\":%.9f,\"counters\":{", ts, cur->dev_id,
-			secs);
-		json_counters(f, cur->c, cur->present, false);
-		fputs("},\"delta\":{", f);
-		json_counters(f, delta, cur->present, false);
-		fprintf(f, "},\"rate\":{\"tx_frames_per_s\":%.3f,\"tx_bytes_per_s\":%.3f,\"rx_frames_per_s\":%.3f,\"rx_bytes_per_s\":%.3f}}\n",
-			txf, txb, rxf, rxb);
-		return;
+	open_object(NULL);
+	print_string("time", "%s", ts);
+	print_u64("dev_id", "  device %" PRIu64, cur->dev_id);
+	print_float("interval_s", 9, "  interval %.3f s\n", secs);
+	open_object("counters");
+	print_counters(cur->c, cur->present, NULL, false);
+	close_object();
+	print_text("    %-*s  %12.0f frames/s  %14.0f bytes/s\n", NAME_W, "tx",
+		   r[0], r[1]);
+	print_text("    %-*s  %12.0f frames/s  %14.0f bytes/s\n", NAME_W, "rx",
+		   r[2], r[3]);
+	open_object("delta");
+	print_counters(delta, cur->present, "%+12" PRId64 "\n", true);
+	close_object();
+	open_object("rate");
+	for (unsigned int i = 0; i < 4; i++)
+		print_float(rate_keys[i], 3, NULL, r[i]);
+	close_object();
+	close_object();
+}
+
+/* ---- what stats and monitor share ---- */
+
+int vnl_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return VNL_EXIT_OK;
+	case -ENOENT:
+		return VNL_EXIT_NO_MODULE;
+	case -ENODEV:
+		return VNL_EXIT_NO_DEVICE;
+	case -EPERM:
+	case -EACCES:
+		return VNL_EXIT_PERM;
+	case -EPROTONOSUPPORT:
+		return VNL_EXIT_VERSION;
+	default:
+		return VNL_EXIT_FAIL;
 	}
-	fprintf(f, "%s  device %" PRIu32 "  interval %.3f s\n", ts,
-		cur->dev_id, secs);
-	fprintf(f, "    %-*s  %12.0f frames/s  %14.0f bytes/s\n", NAME_W,
-		"tx", txf, txb);
-	fprintf(f, "    %-*s  %12.0f frames/s  %14.0f bytes/s\n", NAME_W,
-		"rx", rxf, rxb);
-	for (unsigned int c = 0; c < VNETLOOP_NUM_COUNTERS; c++)
-		if (cur->present >> c & 1)
-			fprintf(f, "    %-*s  %+12" PRId64 "\n", NAME_W,
-				vnl_counter_name(c), (int64_t)delta[c]);
+}
+
+int vnl_nl_report(const struct vnl_nl *nl, int err)
+{
+	int code = vnl_exit_code(err);
+
+	fprintf(stderr, "vnetloop: %s\n", nl->err[0] ? nl->err : strerror(-err));
+	if (code == VNL_EXIT_PERM)
+		fprintf(stderr, "vnetloop: joining the events group and changing a budget need CAP_NET_ADMIN (reading needs none for the caller's own devices); otherwise a security policy (SELinux, AppArmor, seccomp) denied netlink access\n");
+	return code;
+}
+
+void vnl_timestamp(char *buf, size_t size, int digits)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	long frac;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	frac = digits == 3 ? ts.tv_nsec / 1000000 : ts.tv_nsec / 1000;
+	snprintf(buf, size, "%s.%0*ldZ", base, digits == 3 ? 3 : 6, frac);
 }
 
 /* ---- the command ---- */
 
 struct opts {
-	bool json, per_cpu, have_dev, watch;
+	bool json, pretty, per_cpu, have_dev, watch;
 	uint32_t dev;
 	double interval;
 	unsigned long count;	/* 0: forever */
 };
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fputs("vnetloop stats: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'vnetloop stats --help'.\n", stderr);
-	return VNL_EXIT_USAGE;
-}
 
 static int parse_u32(const char *s, uint32_t *v)
 {
@@ -253,15 +314,22 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/* The options; -1 for --help (done), else 0 or the exit code. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	enum { O_PER_CPU = 256 };
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "per-cpu", no_argument, NULL, 'p' },
+		CMD_OUTPUT_OPTIONS,
+		{ "per-cpu", no_argument, NULL, O_PER_CPU },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_setting flags[] = {
+		{ 'j', .flag = &o->json, .value = true },
+		{ 'p', .flag = &o->pretty, .value = true },
+		{ O_PER_CPU, .flag = &o->per_cpu, .value = true },
+		{ 0 },
 	};
 	bool have_count = false;
 	uint32_t n;
@@ -274,24 +342,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((opt = getopt_long(argc, argv, ":jpi:c:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'j':
-			o->json = true;
-			break;
-		case 'p':
-			o->per_cpu = true;
-			break;
 		case 'i':
 			errno = 0;
 			o->interval = strtod(optarg, &end);
 			if (errno || *end || !isfinite(o->interval) ||
 			    o->interval < 0.001 || o->interval > 86400)
-				return usage_error("bad interval '%s' (seconds, 0.001 to 86400)",
+				return usage_error("stats", "bad interval '%s' (seconds, 0.001 to 86400)",
 						   optarg);
 			o->watch = true;
 			break;
 		case 'c':
 			if (parse_u32(optarg, &n) || !n)
-				return usage_error("bad count '%s' (a positive number)",
+				return usage_error("stats", "bad count '%s' (a positive number)",
 						   optarg);
 			o->count = n;
 			have_count = true;
@@ -299,28 +361,29 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			fputs(stats_usage, stdout);
 			return -1;
-		case ':':
-			return usage_error("option '%s' needs an argument",
-					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			if (!cmd_set(flags, opt, optarg))
+				return opt_error("stats", opt, argv);
 		}
 	}
 	if (optind < argc) {
 		if (parse_u32(argv[optind], &o->dev))
-			return usage_error("bad device '%s' (a device number)",
+			return usage_error("stats", "bad device '%s' (a device number)",
 					   argv[optind]);
 		o->have_dev = true;
 		optind++;
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("stats", "unexpected argument '%s'",
+				   argv[optind]);
 	if (have_count && !o->watch)
-		return usage_error("%s needs --interval", "--count");
+		return usage_error("stats", "%s needs --interval", "--count");
 	if (o->watch && o->per_cpu)
-		return usage_error("%s cannot be combined with --interval",
+		return usage_error("stats", "%s cannot be combined with --interval",
 				   "--per-cpu");
+	if (o->pretty && !o->json)
+		return usage_error("stats", "%s needs --json (the per-CPU view is --per-cpu)",
+				   "-p/--pretty");
 	return 0;
 }
 
@@ -337,12 +400,15 @@ static int fetch(struct vnl_nl *nl, const struct opts *o,
 	int err;
 
 	if (!o->have_dev)
-		return vnl_nl_dump(nl, o->per_cpu, l);
+		return vnl_nl_dump_devs(nl, o->per_cpu, l);
 	l->n = 0;
 	l->devs = calloc(1, sizeof(*l->devs));
-	if (!l->devs)
+	if (!l->devs) {
+		snprintf(nl->err, sizeof(nl->err), "reading device %u: out of memory",
+			 o->dev);
 		return -ENOMEM;
-	err = vnl_nl_get(nl, o->dev, o->per_cpu, &l->devs[0]);
+	}
+	err = vnl_nl_get_dev(nl, o->dev, o->per_cpu, &l->devs[0]);
 	if (err) {
 		free(l->devs);
 		l->devs = NULL;
@@ -362,15 +428,7 @@ static int show_once(struct vnl_nl *nl, const struct opts *o)
 		return vnl_nl_report(nl, err);
 	if (!l.n)
 		return no_devices();
-	if (o->json) {
-		vnl_stats_json(stdout, &l, o->per_cpu);
-	} else {
-		for (size_t i = 0; i < l.n; i++) {
-			if (i)
-				fputc('\n', stdout);
-			vnl_stats_table(stdout, &l.devs[i], o->per_cpu);
-		}
-	}
+	vnl_stats_print(&l, o->per_cpu);
 	vnl_dev_list_free(&l);
 	return VNL_EXIT_OK;
 }
@@ -454,8 +512,8 @@ static int watch(struct vnl_nl *nl, const struct opts *o)
 			/* A new device only gets its baseline this time. */
 			if (!p || !vnl_stats_delta(p, &cur.devs[i], delta))
 				continue;
-			vnl_stats_interval(stdout, &cur.devs[i], delta,
-					   tcur - tprev, ts, o->json);
+			vnl_stats_interval(&cur.devs[i], delta, tcur - tprev,
+					   ts);
 		}
 		fflush(stdout);
 		vnl_dev_list_free(&prev);
@@ -475,19 +533,12 @@ int cmd_stats(int argc, char **argv)
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? VNL_EXIT_OK : ret;
+	out_begin(stdout, o.json, o.pretty);
 	vnl_nl_init(&nl, stderr);
 	ret = vnl_nl_open(&nl);
-	if (ret) {
-		ret = vnl_nl_report(&nl, ret);
-		vnl_nl_close(&nl);
-		return ret;
-	}
+	if (ret)
+		return vnl_nl_report(&nl, ret);
 	ret = o.watch ? watch(&nl, &o) : show_once(&nl, &o);
 	vnl_nl_close(&nl);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "vnetloop: writing the output failed: %s\n",
-			strerror(errno));
-		return VNL_EXIT_FAIL;
-	}
-	return ret;
+	return out_finish(ret);
 }

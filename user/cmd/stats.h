@@ -1,18 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Output formats of `vnetloop stats` and `vnetloop monitor`. */
+/*
+ * What `vnetloop stats` and `vnetloop monitor` share: exit codes, error
+ * reports, timestamps, and their output (through print.h, in the mode
+ * chosen with out_begin()).
+ */
 #ifndef VNETLOOP_STATS_H
 #define VNETLOOP_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "user/nl/nl.h"
 
-/* One device as an aligned table; with per_cpu a column per CPU + total. */
-void vnl_stats_table(FILE *f, const struct vnl_dev_stats *d, bool per_cpu);
-/* Every device as one JSON array on one line. */
-void vnl_stats_json(FILE *f, const struct vnl_dev_list *l, bool per_cpu);
+/* Exit codes of `stats` and `monitor` (documented in vnetloop(8)). */
+enum vnl_exit {
+	VNL_EXIT_OK = 0,
+	VNL_EXIT_FAIL = 1,		/* anything not listed below */
+	VNL_EXIT_USAGE = 2,
+	VNL_EXIT_NO_MODULE = 3,		/* family "vnetloop" not found */
+	VNL_EXIT_NO_DEVICE = 4,		/* no device with the given id */
+	VNL_EXIT_NO_DEVICES = 5,	/* no device exists at all */
+	VNL_EXIT_PERM = 6,		/* permission denied */
+	VNL_EXIT_VERSION = 7,		/* unknown family version */
+};
+
+/* The exit code for a negative errno of the netlink client. */
+int vnl_exit_code(int err);
+/* Print "vnetloop: " + nl->err and a hint for err's class; the exit code. */
+int vnl_nl_report(const struct vnl_nl *nl, int err);
+/* Now as RFC 3339 UTC with digits (3 or 6) of fractional seconds. */
+void vnl_timestamp(char *buf, size_t size, int digits);
+
+/*
+ * Every device: text, a block each (per_cpu: a column per CPU and the
+ * total); JSON, an array of objects (per_cpu: with "per_cpu" and "total").
+ */
+void vnl_stats_print(const struct vnl_dev_list *l, bool per_cpu);
 
 /*
  * delta = cur - prev over the counters both have. False when a counter went
@@ -21,12 +45,10 @@ void vnl_stats_json(FILE *f, const struct vnl_dev_list *l, bool per_cpu);
 bool vnl_stats_delta(const struct vnl_dev_stats *prev,
 		     const struct vnl_dev_stats *cur, uint64_t *delta);
 /* One device's interval in watch mode: deltas and tx/rx rates over secs. */
-void vnl_stats_interval(FILE *f, const struct vnl_dev_stats *cur,
-			const uint64_t *delta, double secs, const char *ts,
-			bool json);
+void vnl_stats_interval(const struct vnl_dev_stats *cur,
+			const uint64_t *delta, double secs, const char *ts);
 
 /* One event as `vnetloop monitor` prints it. */
-void vnl_monitor_print(FILE *f, const struct vnl_event *ev, const char *ts,
-		       bool json);
+void vnl_monitor_print(const struct vnl_nl_event *ev, const char *ts);
 
 #endif /* VNETLOOP_STATS_H */

@@ -8,8 +8,10 @@
  * the VMM. The VMM still answers InterruptStatus/Status reads (GET_IRQ) and
  * InterruptACK writes (ACK_IRQ).
  *
- * Counters come from debugfs (<debugfs>/vnetloop/<id>/counters, the "total"
- * line), read before the device is closed, since closing destroys it.
+ * Counters come from the module over generic netlink (CMD_GET of this
+ * device, user/nl), read before the device is closed, since closing
+ * destroys it. Not from debugfs: its formats are for people and may change
+ * (Documentation/debugfs.rst).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +22,7 @@
 #include <sys/ioctl.h>
 
 #include "user/dev/backend.h"
-
-#define KMOD_DEBUGFS	"/sys/kernel/debug/vnetloop"
+#include "user/nl/nl.h"
 
 struct kmod_be {
 	struct vnl_backend be;
@@ -110,7 +111,7 @@ static void kmod_irq_state(struct vnl_backend *b, uint32_t *isr,
 
 static void kmod_irq_ack(struct vnl_backend *b, uint32_t bits)
 {
-	bits &= VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG;
+	bits &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 	if (bits)
 		kmod_ioctl((struct kmod_be *)b, VNETLOOP_ACK_IRQ, &bits,
 			   "ACK_IRQ");
@@ -124,69 +125,32 @@ static void kmod_notify(struct vnl_backend *b)
 		perror("vnetloop: kick eventfd write");
 }
 
-/* Parse the "cpu <names...>" header and the "total <values...>" line. */
-static int kmod_parse_counters(FILE *f, uint64_t *c, unsigned int *n)
-{
-	int id[VNETLOOP_NUM_COUNTERS * 2];
-	unsigned int ncol = 0, seen = 0;
-	char line[4096], *tok, *save;
-	static const char *const names[] = VNETLOOP_COUNTER_NAMES;
-
-	if (!fgets(line, sizeof(line), f))
-		return -EIO;
-	tok = strtok_r(line, " \n", &save);
-	if (!tok || strcmp(tok, "cpu"))
-		return -EPROTO;
-	while ((tok = strtok_r(NULL, " \n", &save)) &&
-	       ncol < sizeof(id) / sizeof(id[0])) {
-		id[ncol] = -1;
-		for (int i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
-			if (!strcmp(tok, names[i]))
-				id[ncol] = i;
-		ncol++;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		tok = strtok_r(line, " \n", &save);
-		if (!tok || strcmp(tok, "total"))
-			continue;
-		for (unsigned int i = 0; i < ncol; i++) {
-			tok = strtok_r(NULL, " \n", &save);
-			if (!tok)
-				return -EPROTO;
-			if (id[i] >= 0) {
-				c[id[i]] = strtoull(tok, NULL, 10);
-				seen++;
-			}
-		}
-		*n = VNETLOOP_NUM_COUNTERS;
-		return seen >= VNETLOOP_NUM_SPEC_COUNTERS ? 0 : -EPROTO;
-	}
-	return -EPROTO;
-}
-
 static int kmod_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
 {
 	struct kmod_be *k = (struct kmod_be *)b;
-	char path[128];
-	FILE *f;
+	struct vnl_dev_stats d;
+	struct vnl_nl nl;
+	unsigned int i;
 	int ret;
 
 	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
-	snprintf(path, sizeof(path), KMOD_DEBUGFS "/%u/counters",
-		 k->info.dev_id);
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		fprintf(stderr, "vnetloop: cannot read %s: %s%s\n", path,
-			strerror(-ret), ret == -ENOENT ?
-			" (is debugfs mounted on /sys/kernel/debug?)" : "");
+	vnl_nl_init(&nl, stderr);
+	ret = vnl_nl_get_dev_once(&nl, k->info.dev_id, false, &d);
+	if (ret) {
+		fprintf(stderr, "vnetloop: the module's counters: %s\n", nl.err);
 		return ret;
 	}
-	ret = kmod_parse_counters(f, c, n);
-	fclose(f);
-	if (ret)
-		fprintf(stderr, "vnetloop: %s: unexpected format\n", path);
-	return ret;
+	/* The counters from the first on, as far as the module sent them. */
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS && (d.present >> i & 1); i++)
+		c[i] = d.c[i];
+	vnl_dev_stats_free(&d);
+	*n = i;
+	if (i < VNETLOOP_NUM_SPEC_COUNTERS) {
+		fprintf(stderr, "vnetloop: the module's counters of device %u: %s is missing from its reply\n",
+			k->info.dev_id, vnl_counter_name(i));
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static void kmod_destroy(struct vnl_backend *b)

@@ -18,10 +18,10 @@
 
 #include "user/dev/mmio.h"
 
-#define VNL_STATUS_PHASES	(VIRTIO_STATUS_ACKNOWLEDGE | \
-				 VIRTIO_STATUS_DRIVER | \
-				 VIRTIO_STATUS_FEATURES_OK | \
-				 VIRTIO_STATUS_DRIVER_OK)
+#define VNL_STATUS_PHASES	(VIRTIO_CONFIG_S_ACKNOWLEDGE | \
+				 VIRTIO_CONFIG_S_DRIVER | \
+				 VIRTIO_CONFIG_S_FEATURES_OK | \
+				 VIRTIO_CONFIG_S_DRIVER_OK)
 
 static const char *const vnl_reg_names[VIRTIO_MMIO_CONFIG / 4] = {
 	[VIRTIO_MMIO_MAGIC_VALUE / 4]		= "MagicValue",
@@ -90,7 +90,7 @@ static struct vnl_queue_cfg *vnl_mmio_queue(struct vnl_mmio *m)
 
 static bool vnl_mmio_started(const struct vnl_mmio *m)
 {
-	return m->status & VIRTIO_STATUS_DRIVER_OK;
+	return m->status & VIRTIO_CONFIG_S_DRIVER_OK;
 }
 
 static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
@@ -100,11 +100,11 @@ static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
 
 	switch (off) {
 	case VIRTIO_MMIO_MAGIC_VALUE:
-		return VIRTIO_MMIO_MAGIC;
+		return VNL_MMIO_MAGIC;
 	case VIRTIO_MMIO_VERSION:
-		return 2;
+		return VNL_MMIO_VERSION;
 	case VIRTIO_MMIO_DEVICE_ID:
-		return VNL_VIRTIO_ID_NET;
+		return VIRTIO_ID_NET;
 	case VIRTIO_MMIO_VENDOR_ID:
 		return VNL_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
@@ -117,14 +117,14 @@ static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		m->be->ops->irq_state(m->be, &isr, &st);
-		isr = (m->isr | isr) & (VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG);
+		isr = (m->isr | isr) & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
 		if (!isr)
 			m->isr_empty_reads++;
 		return isr;
 	case VIRTIO_MMIO_STATUS:
 		if (vnl_mmio_started(m))
 			m->be->ops->irq_state(m->be, &isr, &st);
-		return m->status | (st & VIRTIO_STATUS_NEEDS_RESET);
+		return m->status | (st & VIRTIO_CONFIG_S_NEEDS_RESET);
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return 0;
 	}
@@ -141,61 +141,61 @@ static void vnl_mmio_features_ok(struct vnl_mmio *m)
 {
 	uint64_t f = m->drv_features;
 
-	if ((f & ~m->offered) || !(f & (1ULL << VNETLOOP_F_VERSION_1))) {
-		m->status |= VIRTIO_STATUS_FAILED;
+	if ((f & ~m->offered) || !(f & (1ULL << VIRTIO_F_VERSION_1))) {
+		m->status |= VIRTIO_CONFIG_S_FAILED;
 		return;
 	}
-	m->status |= VIRTIO_STATUS_FEATURES_OK;
+	m->status |= VIRTIO_CONFIG_S_FEATURES_OK;
 }
 
 static void vnl_mmio_driver_ok(struct vnl_mmio *m)
 {
-	m->status |= VIRTIO_STATUS_DRIVER_OK;
+	m->status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	if (!m->be->ops->start(m->be, m->drv_features, m->q))
 		return;
 	fprintf(stderr, "vnetloop: the %s backend refused the rings\n",
 		m->be->ops->name);
-	m->status |= VIRTIO_STATUS_NEEDS_RESET;
-	m->isr |= VNETLOOP_ISR_CONFIG;
+	m->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	m->isr |= VIRTIO_MMIO_INT_CONFIG;
 	vnl_backend_raise(m->be);
 }
 
 /* Status moves one bit at a time, in order; anything else is ignored. */
 static void vnl_mmio_status_write(struct vnl_mmio *m, uint32_t v)
 {
-	uint32_t cur = m->status & ~VIRTIO_STATUS_NEEDS_RESET, add, next;
+	uint32_t cur = m->status & ~VIRTIO_CONFIG_S_NEEDS_RESET, add, next;
 
 	if (!v) {
 		vnl_mmio_reset(m);
 		return;
 	}
-	v &= ~VIRTIO_STATUS_NEEDS_RESET;
+	v &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((v & cur) != cur)
 		return;			/* clears a bit */
 	add = v & ~cur;
 	if (!add || (add & (add - 1)))
 		return;			/* no bit, or several */
-	if (add == VIRTIO_STATUS_FAILED) {
-		m->status |= VIRTIO_STATUS_FAILED;
+	if (add == VIRTIO_CONFIG_S_FAILED) {
+		m->status |= VIRTIO_CONFIG_S_FAILED;
 		return;
 	}
-	if (cur & VIRTIO_STATUS_FAILED)
+	if (cur & VIRTIO_CONFIG_S_FAILED)
 		return;
-	if (!(cur & VIRTIO_STATUS_ACKNOWLEDGE))
-		next = VIRTIO_STATUS_ACKNOWLEDGE;
-	else if (!(cur & VIRTIO_STATUS_DRIVER))
-		next = VIRTIO_STATUS_DRIVER;
-	else if (!(cur & VIRTIO_STATUS_FEATURES_OK))
-		next = VIRTIO_STATUS_FEATURES_OK;
-	else if (!(cur & VIRTIO_STATUS_DRIVER_OK))
-		next = VIRTIO_STATUS_DRIVER_OK;
+	if (!(cur & VIRTIO_CONFIG_S_ACKNOWLEDGE))
+		next = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	else if (!(cur & VIRTIO_CONFIG_S_DRIVER))
+		next = VIRTIO_CONFIG_S_DRIVER;
+	else if (!(cur & VIRTIO_CONFIG_S_FEATURES_OK))
+		next = VIRTIO_CONFIG_S_FEATURES_OK;
+	else if (!(cur & VIRTIO_CONFIG_S_DRIVER_OK))
+		next = VIRTIO_CONFIG_S_DRIVER_OK;
 	else
 		return;
 	if (add != next || !(add & VNL_STATUS_PHASES))
 		return;
-	if (add == VIRTIO_STATUS_FEATURES_OK)
+	if (add == VIRTIO_CONFIG_S_FEATURES_OK)
 		vnl_mmio_features_ok(m);
-	else if (add == VIRTIO_STATUS_DRIVER_OK)
+	else if (add == VIRTIO_CONFIG_S_DRIVER_OK)
 		vnl_mmio_driver_ok(m);
 	else
 		m->status |= add;
@@ -203,8 +203,8 @@ static void vnl_mmio_status_write(struct vnl_mmio *m, uint32_t v)
 
 static bool vnl_mmio_queue_writable(const struct vnl_mmio *m)
 {
-	return (m->status & VIRTIO_STATUS_FEATURES_OK) &&
-	       !(m->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FAILED));
+	return (m->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	       !(m->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED));
 }
 
 static void vnl_set_lo(uint64_t *r, uint32_t v)
@@ -262,9 +262,9 @@ static void vnl_mmio_reg_write(struct vnl_mmio *m, uint64_t off, uint32_t v)
 		m->dev_features_sel = v;
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		if (!(m->status & VIRTIO_STATUS_DRIVER) ||
-		    (m->status & (VIRTIO_STATUS_FEATURES_OK |
-				  VIRTIO_STATUS_FAILED)))
+		if (!(m->status & VIRTIO_CONFIG_S_DRIVER) ||
+		    (m->status & (VIRTIO_CONFIG_S_FEATURES_OK |
+				  VIRTIO_CONFIG_S_FAILED)))
 			break;
 		if (m->drv_features_sel == 0)
 			vnl_set_lo(&m->drv_features, v);
@@ -283,7 +283,7 @@ static void vnl_mmio_reg_write(struct vnl_mmio *m, uint64_t off, uint32_t v)
 			m->be->ops->notify(m->be);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		v &= VNETLOOP_ISR_VRING | VNETLOOP_ISR_CONFIG;
+		v &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 		m->isr &= ~v;
 		if (v)
 			m->be->ops->irq_ack(m->be, v);

@@ -2,55 +2,23 @@
 /*
  * The virtio-mmio (version 2) transport of the loopback NIC: the
  * register file, the status state machine, feature and queue windows, and
- * the config space (the MAC). The data plane sits behind a struct
- * vnl_backend; this file never touches the rings. No KVM in here, so it is
- * unit-tested on its own.
+ * the config space (the MAC). Registers and bits are the kernel's
+ * (<linux/virtio_mmio.h>, <linux/virtio_config.h>); the identity values
+ * are shared with the built-in guest (user/abi/layout.h). The data plane
+ * sits behind a struct vnl_backend; this file never touches the rings. No
+ * KVM in here, so it is unit-tested on its own.
  */
 #ifndef VNL_MMIO_H
 #define VNL_MMIO_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_mmio.h>
 
+#include "user/abi/layout.h"
 #include "user/dev/backend.h"
-
-/* Register offsets. */
-#define VIRTIO_MMIO_MAGIC_VALUE		0x000
-#define VIRTIO_MMIO_VERSION		0x004
-#define VIRTIO_MMIO_DEVICE_ID		0x008
-#define VIRTIO_MMIO_VENDOR_ID		0x00c
-#define VIRTIO_MMIO_DEVICE_FEATURES	0x010
-#define VIRTIO_MMIO_DEVICE_FEATURES_SEL	0x014
-#define VIRTIO_MMIO_DRIVER_FEATURES	0x020
-#define VIRTIO_MMIO_DRIVER_FEATURES_SEL	0x024
-#define VIRTIO_MMIO_QUEUE_SEL		0x030
-#define VIRTIO_MMIO_QUEUE_NUM_MAX	0x034
-#define VIRTIO_MMIO_QUEUE_NUM		0x038
-#define VIRTIO_MMIO_QUEUE_READY		0x044
-#define VIRTIO_MMIO_QUEUE_NOTIFY	0x050
-#define VIRTIO_MMIO_INTERRUPT_STATUS	0x060
-#define VIRTIO_MMIO_INTERRUPT_ACK	0x064
-#define VIRTIO_MMIO_STATUS		0x070
-#define VIRTIO_MMIO_QUEUE_DESC_LOW	0x080
-#define VIRTIO_MMIO_QUEUE_DESC_HIGH	0x084
-#define VIRTIO_MMIO_QUEUE_AVAIL_LOW	0x090
-#define VIRTIO_MMIO_QUEUE_AVAIL_HIGH	0x094
-#define VIRTIO_MMIO_QUEUE_USED_LOW	0x0a0
-#define VIRTIO_MMIO_QUEUE_USED_HIGH	0x0a4
-#define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
-#define VIRTIO_MMIO_CONFIG		0x100
-
-#define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
-#define VNL_MMIO_VENDOR			0x4c4e5456	/* "VTNL" */
-#define VNL_VIRTIO_ID_NET		1
-
-/* Device status bits. */
-#define VIRTIO_STATUS_ACKNOWLEDGE	0x01
-#define VIRTIO_STATUS_DRIVER		0x02
-#define VIRTIO_STATUS_DRIVER_OK		0x04
-#define VIRTIO_STATUS_FEATURES_OK	0x08
-#define VIRTIO_STATUS_NEEDS_RESET	0x40
-#define VIRTIO_STATUS_FAILED		0x80
 
 struct vnl_mmio {
 	pthread_mutex_t lock;

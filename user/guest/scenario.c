@@ -37,9 +37,9 @@ static u8 pattern(u32 frame, u32 j)
 
 static void fill_frame(u8 *p, u32 frame, u32 len)
 {
-	memset(p, 0, NET_HDR_LEN);
+	memset(p, 0, VNL_NET_HDR_LEN);
 	for (u32 j = 0; j < len; j++)
-		p[NET_HDR_LEN + j] = pattern(frame, j);
+		p[VNL_NET_HDR_LEN + j] = pattern(frame, j);
 }
 
 static void expect(enum vnl_expect c, u64 v)
@@ -62,8 +62,8 @@ static void expect_rx(u32 frame, u32 len)
 
 static void verify_rx(const u8 *buf, u32 len)
 {
+	static const struct virtio_net_hdr_v1 hdr = { .num_buffers = 1 };
 	u32 frame, want;
-	bool ok = true;
 
 	result.frames_received++;
 	if (!exp_count) {
@@ -76,25 +76,23 @@ static void verify_rx(const u8 *buf, u32 len)
 	want = expq[exp_head].len;
 	exp_head = (exp_head + 1) % EXPECT_MAX;
 	exp_count--;
-	if (len != NET_HDR_LEN + want) {
+	if (len != VNL_NET_HDR_LEN + want) {
 		result.mismatches++;
 		fail("frame %u: used length %u, want %u", frame, len,
-		     NET_HDR_LEN + want);
+		     VNL_NET_HDR_LEN + want);
 		return;
 	}
-	/* All zero but num_buffers = 1 (le16 at offset 10). */
-	for (u32 j = 0; j < NET_HDR_LEN; j++)
-		ok &= buf[j] == (j == 10 ? 1 : 0);
-	if (!ok) {
+	/* All zero but num_buffers = 1. */
+	if (memcmp(buf, &hdr, sizeof(hdr))) {
 		result.mismatches++;
 		fail("frame %u: bad virtio-net header", frame);
 		return;
 	}
 	for (u32 j = 0; j < want; j++) {
-		if (buf[NET_HDR_LEN + j] != pattern(frame, j)) {
+		if (buf[VNL_NET_HDR_LEN + j] != pattern(frame, j)) {
 			result.mismatches++;
 			fail("frame %u: byte %u is 0x%x, want 0x%x", frame, j,
-			     buf[NET_HDR_LEN + j], pattern(frame, j));
+			     buf[VNL_NET_HDR_LEN + j], pattern(frame, j));
 			return;
 		}
 	}
@@ -102,20 +100,28 @@ static void verify_rx(const u8 *buf, u32 len)
 	result.bytes_verified += want;
 }
 
+/* RX buffer i, for descriptor i: one buffer per descriptor. */
+static struct virtq_buf rx_buf(u32 i)
+{
+	return (struct virtq_buf){
+		.gpa = (uintptr_t)rx_bufs + (u64)i * stride,
+		.len = VNL_NET_HDR_LEN + frame_size,
+		.flags = VRING_DESC_F_WRITE,
+	};
+}
+
 static bool post_rx(u32 n)
 {
 	for (u32 i = 0; i < n; i++) {
-		u32 l = NET_HDR_LEN + frame_size;
-		u16 f = DESC_F_WRITE;
-		u64 a;
+		struct virtq_buf b;
 
 		if (!CHECK(dev.rx.nfree, "RX ring full"))
 			return false;
-		a = (uintptr_t)rx_bufs + (u64)vq_next_free(&dev.rx) * stride;
-		if (!CHECK(vq_add(&dev.rx, &a, &l, &f, 1) >= 0, "RX ring full"))
+		b = rx_buf(virtq_next_free(&dev.rx));
+		if (!CHECK(virtq_add(&dev.rx, &b, 1) >= 0, "RX ring full"))
 			return false;
 	}
-	vq_publish(&dev, &dev.rx);
+	vdev_publish(&dev, &dev.rx);
 	return true;
 }
 
@@ -125,31 +131,29 @@ static void reap(void)
 	bool more;
 
 	do {
-		while (vq_get_used(&dev.tx, &id, &len)) {
+		while (vdev_get_used(&dev, &dev.tx, &id, &len)) {
 			CHECK(len == 0, "TX used length %u, want 0", len);
 			CHECK(tx_inflight > 0, "TX completion with none queued");
 			tx_inflight--;
 		}
 		n = 0;
-		while (vq_get_used(&dev.rx, &id, &len)) {
-			u64 a;
-			u32 l = NET_HDR_LEN + frame_size;
-			u16 f = DESC_F_WRITE;
+		while (vdev_get_used(&dev, &dev.rx, &id, &len)) {
+			struct virtq_buf b;
 
 			if (id >= QSIZE)
 				continue;
-			a = (uintptr_t)rx_bufs + (u64)id * stride;
-			verify_rx((const u8 *)(uintptr_t)a, len);
+			b = rx_buf(id);
+			verify_rx((const u8 *)(uintptr_t)b.gpa, len);
 			/* Recycle: the freed descriptor is the next one out. */
-			CHECK(vq_add(&dev.rx, &a, &l, &f, 1) == (int)id,
+			CHECK(virtq_add(&dev.rx, &b, 1) == (int)id,
 			      "RX recycle took another descriptor");
 			n++;
 		}
 		if (n)
-			vq_publish(&dev, &dev.rx);
+			vdev_publish(&dev, &dev.rx);
 		/* Both re-armed before deciding: no short-circuit. */
-		more = vq_enable_cb(&dev, &dev.tx);
-		more = vq_enable_cb(&dev, &dev.rx) || more;
+		more = virtq_enable_cb(&dev.tx);
+		more = virtq_enable_cb(&dev.rx) || more;
 	} while (more);
 }
 
@@ -202,18 +206,16 @@ static void settle(void)
 /* Queue one normal frame of len bytes; deliver: it must come back. */
 static bool queue_frame(u32 len, bool deliver)
 {
-	u32 l = NET_HDR_LEN + len;
-	u16 f = 0;
+	struct virtq_buf b = { .len = VNL_NET_HDR_LEN + len };
 	u8 *buf;
-	u64 a;
 
 	if (dev.tx.nfree == 0)
 		return false;
 	/* One buffer per descriptor: the descriptor index picks it. */
-	buf = tx_bufs + (u64)vq_next_free(&dev.tx) * stride;
-	a = (uintptr_t)buf;
+	buf = tx_bufs + (u64)virtq_next_free(&dev.tx) * stride;
+	b.gpa = (uintptr_t)buf;
 	fill_frame(buf, next_frame, len);
-	vq_add(&dev.tx, &a, &l, &f, 1);
+	virtq_add(&dev.tx, &b, 1);
 	if (deliver)
 		expect_rx(next_frame, MIN(len, frame_size));
 	expect(VNL_X_TX_PACKETS, 1);
@@ -225,10 +227,9 @@ static bool queue_frame(u32 len, bool deliver)
 }
 
 /* Queue a chain the device must reject as tx_chain_invalid. */
-static void queue_bad_chain(const u64 *a, const u32 *l, const u16 *f,
-			    unsigned int n)
+static void queue_bad_chain(const struct virtq_buf *b, unsigned int n)
 {
-	if (!CHECK(vq_add(&dev.tx, a, l, f, n) >= 0, "TX ring full"))
+	if (!CHECK(virtq_add(&dev.tx, b, n) >= 0, "TX ring full"))
 		return;
 	expect(VNL_X_TX_CHAIN_INVALID, 1);
 	tx_inflight++;
@@ -259,7 +260,7 @@ static bool traffic(u64 n, bool deliver, const char *what)
 				queue_frame(frame_size, deliver);
 			if (!deliver)
 				expect(VNL_X_TX_DROPPED_NO_RX_BUFFER, want);
-			vq_publish(&dev, &dev.tx);
+			vdev_publish(&dev, &dev.tx);
 			queued += want;
 			continue;
 		}
@@ -291,71 +292,65 @@ static bool start_device(bool fill_rx)
 
 static bool needs_reset(void)
 {
-	u32 st = vdev_read(&dev, R_STATUS);
+	u32 st = vdev_read(&dev, VIRTIO_MMIO_STATUS);
 
-	if (st & ST_NEEDS_RESET)
+	if (st & VIRTIO_CONFIG_S_NEEDS_RESET)
 		result.needs_reset_seen++;
-	return st & ST_NEEDS_RESET;
+	return st & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
 static void sc_oversize(void)
 {
-	u8 *hdr = big_buf, *payload = big_buf + NET_HDR_LEN;
-	u64 a[3] = { (uintptr_t)hdr, (uintptr_t)payload,
-		     (uintptr_t)payload + 32768 };
-	u32 l[3] = { NET_HDR_LEN, 32768, MAX_FRAME + 1 - 32768 };
-	u16 f[3] = { 0, 0, 0 };
+	u64 payload = (uintptr_t)big_buf + VNL_NET_HDR_LEN;
+	struct virtq_buf b[3] = {
+		{ (uintptr_t)big_buf, VNL_NET_HDR_LEN, 0 },
+		{ payload, 32768, 0 },
+		{ payload + 32768, VNL_MAX_FRAME_SIZE + 1 - 32768, 0 },
+	};
 
 	/* MAX + 1 bytes after the header, over three buffers: dropped. */
-	fill_frame(big_buf, next_frame, MAX_FRAME + 1);
-	if (!CHECK(vq_add(&dev.tx, a, l, f, 3) >= 0, "TX ring full"))
+	fill_frame(big_buf, next_frame, VNL_MAX_FRAME_SIZE + 1);
+	if (!CHECK(virtq_add(&dev.tx, b, 3) >= 0, "TX ring full"))
 		return;
 	next_frame++;
 	tx_inflight++;
 	result.frames_sent++;
 	expect(VNL_X_TX_OVERSIZE_DROPPED, 1);
 	/* Exactly MAX bytes: valid, truncated to our RX buffer. */
-	a[0] = (uintptr_t)big_buf;
-	l[0] = NET_HDR_LEN + MAX_FRAME;
-	fill_frame(big_buf, next_frame, MAX_FRAME);
-	if (!CHECK(vq_add(&dev.tx, a, l, f, 1) >= 0, "TX ring full"))
+	b[0].len = VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE;
+	fill_frame(big_buf, next_frame, VNL_MAX_FRAME_SIZE);
+	if (!CHECK(virtq_add(&dev.tx, b, 1) >= 0, "TX ring full"))
 		return;
-	expect_rx(next_frame, MIN(MAX_FRAME, frame_size));
+	expect_rx(next_frame, MIN(VNL_MAX_FRAME_SIZE, frame_size));
 	expect(VNL_X_TX_PACKETS, 1);
-	expect(VNL_X_TX_BYTES, MAX_FRAME);
+	expect(VNL_X_TX_BYTES, VNL_MAX_FRAME_SIZE);
 	next_frame++;
 	tx_inflight++;
 	result.frames_sent++;
-	vq_publish(&dev, &dev.tx);
+	vdev_publish(&dev, &dev.tx);
 	if (drain("oversize"))
 		measured_traffic("oversize: traffic after");
 }
 
 static void sc_short_tx(void)
 {
-	u64 a[2];
-	u32 l[2];
-	u16 f[2];
-
+	u64 a = (uintptr_t)tx_bufs + stride;
 	/* Shorter than the 12-byte header. */
-	a[0] = (uintptr_t)tx_bufs;
-	l[0] = 8;
-	f[0] = 0;
-	queue_bad_chain(a, l, f, 1);
+	const struct virtq_buf shorter = { (uintptr_t)tx_bufs, 8, 0 };
 	/* A device-writable buffer in a TX chain. */
-	a[0] = (uintptr_t)tx_bufs + stride;
-	l[0] = NET_HDR_LEN;
-	f[0] = 0;
-	a[1] = a[0] + NET_HDR_LEN;
-	l[1] = frame_size;
-	f[1] = DESC_F_WRITE;
-	queue_bad_chain(a, l, f, 2);
+	const struct virtq_buf writable[2] = {
+		{ a, VNL_NET_HDR_LEN, 0 },
+		{ a + VNL_NET_HDR_LEN, frame_size, VRING_DESC_F_WRITE },
+	};
 	/* A header outside guest RAM: it must not pass, though never read. */
-	a[0] = params->mem_size + 0x1000;
-	l[0] = NET_HDR_LEN + frame_size;
-	f[0] = 0;
-	queue_bad_chain(a, l, f, 1);
-	vq_publish(&dev, &dev.tx);
+	const struct virtq_buf outside = {
+		params->mem_size + 0x1000, VNL_NET_HDR_LEN + frame_size, 0
+	};
+
+	queue_bad_chain(&shorter, 1);
+	queue_bad_chain(writable, 2);
+	queue_bad_chain(&outside, 1);
+	vdev_publish(&dev, &dev.tx);
 	if (drain("short-tx"))
 		measured_traffic("short-tx: traffic after");
 }
@@ -367,11 +362,11 @@ static bool poison_tx(void)
 
 	settle();
 	isr_seen = 0;
-	dev.tx.avail->idx = dev.tx.avail_idx + QSIZE + 1;
+	virtq_set_avail_idx(&dev.tx, dev.tx.avail_idx + QSIZE + 1);
 	mb();
-	vdev_write(&dev, R_QUEUE_NOTIFY, 1);
+	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
 	result.tx_kicks++;
-	while (!(isr_seen & ISR_CONFIG))
+	while (!(isr_seen & VIRTIO_MMIO_INT_CONFIG))
 		if (!wait_device("poisoned TX: CONFIG interrupt"))
 			return false;
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned TX queue");
@@ -379,7 +374,7 @@ static bool poison_tx(void)
 	/* Another kick: nothing may happen. */
 	settle();
 	irqs = irq_count;
-	vdev_write(&dev, R_QUEUE_NOTIFY, 1);
+	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
 	result.tx_kicks++;
 	sleep_ticks(5);
 	CHECK(irq_count == irqs, "interrupt after kicking a poisoned queue");
@@ -390,27 +385,29 @@ static bool poison_rx(void)
 {
 	/* Nothing posted, but avail idx claims QSIZE + 1 entries. */
 	settle();
-	dev.rx.avail->idx = QSIZE + 1;
+	virtq_set_avail_idx(&dev.rx, QSIZE + 1);
 	isr_seen = 0;
 	if (!CHECK(queue_frame(frame_size, false), "TX ring full"))
 		return false;
 	expect(VNL_X_TX_DROPPED_RX_POISONED, 1);
 	expect(VNL_X_INVALID_AVAIL_IDX_COUNT, 1);
-	vq_publish(&dev, &dev.tx);
+	vdev_publish(&dev, &dev.tx);
 	if (!drain("poisoned RX"))
 		return false;
-	CHECK(isr_seen & ISR_CONFIG, "no CONFIG interrupt for a poisoned RX queue");
+	CHECK(isr_seen & VIRTIO_MMIO_INT_CONFIG,
+	      "no CONFIG interrupt for a poisoned RX queue");
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned RX queue");
 	/* TX goes on; poisoning is signalled once. */
 	settle();
 	isr_seen = 0;
 	queue_frame(frame_size, false);
 	expect(VNL_X_TX_DROPPED_RX_POISONED, 1);
-	vq_publish(&dev, &dev.tx);
+	vdev_publish(&dev, &dev.tx);
 	if (!drain("poisoned RX, second frame"))
 		return false;
 	settle();
-	return CHECK(!(isr_seen & ISR_CONFIG), "second CONFIG interrupt");
+	return CHECK(!(isr_seen & VIRTIO_MMIO_INT_CONFIG),
+		     "second CONFIG interrupt");
 }
 
 static void sc_poison(void)
@@ -441,7 +438,7 @@ static void sc_rx_starve(void)
 	queue_frame(frame_size, false);
 	queue_frame(frame_size, false);
 	expect(VNL_X_TX_DROPPED_NO_RX_BUFFER, 2);
-	vq_publish(&dev, &dev.tx);
+	vdev_publish(&dev, &dev.tx);
 	if (!drain("rx-starve: one buffer") || !post_rx(QSIZE - 1))
 		return;
 	measured_traffic("rx-starve: traffic after");
@@ -452,12 +449,13 @@ void scenario_run(u64 heap)
 	u64 need;
 
 	frame_size = params->frame_size;
-	stride = ALIGN_UP(NET_HDR_LEN + frame_size, 64);
+	stride = ALIGN_UP(VNL_NET_HDR_LEN + frame_size, 64);
 	rings = (u8 *)(uintptr_t)heap;
-	rx_bufs = rings + 6 * 4096;
+	rx_bufs = rings + 2 * VIRTQ_RING_BYTES;
 	tx_bufs = rx_bufs + (u64)QSIZE * stride;
 	big_buf = tx_bufs + (u64)QSIZE * stride;
-	need = (uintptr_t)big_buf + ALIGN_UP(NET_HDR_LEN + MAX_FRAME + 1, 4096);
+	need = (uintptr_t)big_buf +
+	       ALIGN_UP(VNL_NET_HDR_LEN + VNL_MAX_FRAME_SIZE + 1, 4096);
 	if (!CHECK(need <= params->mem_size,
 		   "guest memory too small: %llu MiB needed",
 		   (unsigned long long)(need >> 20) + 1))

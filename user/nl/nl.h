@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The generic netlink client behind `vnetloop stats` and `vnetloop monitor`:
- * resolves the "vnetloop" family through the controller (id, version, event
- * group), sends requests and runs the receive loop to its ack, error or
- * dump-done, and parses replies into plain structs.
+ * The generic netlink client of the "vnetloop" family, used by the tool
+ * (`vnetloop stats`, `monitor`, the kmod backend of `run`) and by the
+ * module selftests (selftests/kmod/stats_nl.c). Two halves:
+ *
+ *   transport.c  the socket, the family and group ids (libnl's
+ *                genl_ctrl_resolve() and genl_ctrl_resolve_grp()), requests
+ *                and their ack, error or dump end, the kernel's extended
+ *                ack message, and the one mapping of libnl's NLE_* codes
+ *                to errnos (vnl_nl_errno())
+ *   parse.c      replies and events into plain structs (parse.h)
  *
  * Functions return 0 or a negative errno and leave a sentence in nl->err
- * naming the step that failed. The errno classes the commands act on:
+ * naming the step that failed and why. The errno classes callers act on:
  *   -ENOENT           family absent: the module is not loaded
- *   -ENODEV           no device with that id
+ *   -ENODEV           no device with that id (or not one the caller sees)
  *   -EPERM / -EACCES  the kernel or a security policy refused
- *   -EPROTONOSUPPORT  the family's version is not one this tool knows
+ *   -EPROTONOSUPPORT  the family's version is not one this client knows
  */
 #ifndef VNETLOOP_NL_H
 #define VNETLOOP_NL_H
@@ -20,112 +26,58 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "include/uapi/vnetloop.h"
+#include "user/nl/parse.h"
 
 struct nl_sock;
-struct nlmsghdr;
-
-/* Exit codes shared by `stats` and `monitor` (documented in vnetloop(8)). */
-enum vnl_exit {
-	VNL_EXIT_OK = 0,
-	VNL_EXIT_FAIL = 1,		/* anything not listed below */
-	VNL_EXIT_USAGE = 2,
-	VNL_EXIT_NO_MODULE = 3,		/* family "vnetloop" not found */
-	VNL_EXIT_NO_DEVICE = 4,		/* no device with the given id */
-	VNL_EXIT_NO_DEVICES = 5,	/* no device exists at all */
-	VNL_EXIT_PERM = 6,		/* permission denied */
-	VNL_EXIT_VERSION = 7,		/* unknown family version */
-};
-
-struct vnl_cpu_counters {
-	uint32_t cpu;
-	uint64_t present;		/* bit c: counter c was in the reply */
-	uint64_t c[VNETLOOP_NUM_COUNTERS];
-};
-
-struct vnl_dev_stats {
-	uint32_t dev_id;
-	uint32_t owner_pid;		/* 0 when unowned */
-	uint32_t num_counters;		/* as the kernel reports it */
-	uint64_t present;		/* bit c: counter c was in the reply */
-	uint64_t c[VNETLOOP_NUM_COUNTERS];
-	unsigned int ncpus;
-	struct vnl_cpu_counters *cpus;	/* malloc'd, ncpus entries */
-};
-
-struct vnl_dev_list {
-	struct vnl_dev_stats *devs;	/* malloc'd, sorted by dev_id */
-	size_t n;
-};
 
 struct vnl_nl {
 	struct nl_sock *sk;
-	int family_id;
-	uint32_t version;
-	uint32_t maxattr;
-	uint32_t events_grp;		/* 0: the family has no "events" group */
-	uint32_t ctrl_notify_grp;	/* 0: the controller's "notify" group */
-	FILE *warn;			/* warnings go here (stderr) */
-	unsigned int warnings;		/* how many were printed */
-	bool warned_attr;
-	bool warned_counter;
+	uint32_t version;		/* the family's, after vnl_nl_open() */
+	struct vnl_nl_parser parse;	/* holds the family id */
 	char err[256];
 };
 
-/* Set up nl without a socket (for parsing only): warnings go to warn. */
+/* Set up nl without a socket; the parser's warnings go to warn. */
 void vnl_nl_init(struct vnl_nl *nl, FILE *warn);
-/* Connect and resolve the family; checks its version. */
+/*
+ * Connect and resolve the family, checking its version. On failure the
+ * socket is already closed; vnl_nl_close() may still be called.
+ */
 int vnl_nl_open(struct vnl_nl *nl);
 void vnl_nl_close(struct vnl_nl *nl);
 
-/* One device (CMD_GET doit); out is overwritten, free it afterwards. */
-int vnl_nl_get(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
-	       struct vnl_dev_stats *out);
-/* Every device (CMD_GET dump); an empty list is not an error here. */
-int vnl_nl_dump(struct vnl_nl *nl, bool per_cpu, struct vnl_dev_list *out);
+/* CMD_GET doit: one device; out is overwritten, free it afterwards. */
+int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
+		   struct vnl_dev_stats *out);
+/* vnl_nl_open(), vnl_nl_get_dev() and vnl_nl_close() in one. */
+int vnl_nl_get_dev_once(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
+			struct vnl_dev_stats *out);
+/* CMD_GET dump: every device the caller sees; none is not an error. */
+int vnl_nl_dump_devs(struct vnl_nl *nl, bool per_cpu,
+		     struct vnl_dev_list *out);
+/* CMD_SET_BUDGET (CAP_NET_ADMIN); 0 leaves that budget as it is. */
+int vnl_nl_set_dev_budget(struct vnl_nl *nl, uint32_t dev_id,
+			  uint32_t packets, uint32_t bytes);
 
-void vnl_dev_stats_free(struct vnl_dev_stats *d);
-void vnl_dev_list_free(struct vnl_dev_list *l);
-
-/* Parse one CMD_GET reply message into out (zeroed first). */
-int vnl_nl_parse_dev(struct vnl_nl *nl, const struct nlmsghdr *nlh,
-		     struct vnl_dev_stats *out);
-
-/* 0 if this tool can read a family of that version, else -EPROTONOSUPPORT. */
-int vnl_nl_check_version(uint32_t version);
-
-/* ---- events ---- */
-
-enum vnl_event_type {
-	VNL_EV_DEV_CREATED,
-	VNL_EV_DEV_DESTROYED,
-	VNL_EV_QUEUE_POISONED,
-	VNL_EV_FAMILY_GONE,		/* the module was unloaded */
-	VNL_EV_OTHER,			/* not ours or unknown: skip */
-};
-
-struct vnl_event {
-	enum vnl_event_type type;
-	uint8_t cmd;
-	bool has_dev_id, has_owner_pid, has_queue;
-	uint32_t dev_id;
-	uint32_t owner_pid;
-	uint32_t queue;
-};
-
-/* Join the "events" group and the controller's "notify" group. */
+/*
+ * Join the "events" group (CAP_NET_ADMIN) and the controller's "notify"
+ * group (for the family's removal); the socket becomes non-blocking.
+ */
 int vnl_nl_subscribe(struct vnl_nl *nl);
-int vnl_nl_parse_event(struct vnl_nl *nl, const struct nlmsghdr *nlh,
-		       struct vnl_event *ev);
+/* The socket's descriptor, to poll() for events. */
+int vnl_nl_fd(const struct vnl_nl *nl);
 
-/* ---- shared helpers ---- */
+/* Called for each event of ours; non-zero stops the reading. */
+typedef int (*vnl_nl_event_fn)(const struct vnl_nl_event *ev, void *arg);
+/*
+ * Hand every event waiting on the socket to fn, skipping others' messages
+ * and malformed events (with a warning). Returns 0 once none is left, fn's
+ * non-zero value if it stopped, -ENOBUFS if the kernel dropped events (the
+ * receive buffer overran; reading may go on), or another -errno.
+ */
+int vnl_nl_read_events(struct vnl_nl *nl, vnl_nl_event_fn fn, void *arg);
 
-const char *vnl_counter_name(unsigned int id);
-/* The exit code for a negative errno from the functions above. */
-int vnl_exit_code(int err);
-/* Now as RFC 3339 UTC with digits (3 or 6) of fractional seconds. */
-void vnl_timestamp(char *buf, size_t size, int digits);
-/* Print "vnetloop: " + nl->err and a hint for err's class; returns the exit code. */
-int vnl_nl_report(const struct vnl_nl *nl, int err);
+/* A libnl error code (NLE_*, either sign) as a negative errno. */
+int vnl_nl_errno(int nle);
 
 #endif /* VNETLOOP_NL_H */

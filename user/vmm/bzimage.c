@@ -8,89 +8,83 @@
  * e820 memory map), points it at the command line and the initrd, loads the
  * protected-mode part at 1 MiB and jumps to startup_64, 0x200 bytes in,
  * with paging on, a flat __BOOT_CS/__BOOT_DS GDT, interrupts off and RSI =
- * the zero page. Offsets are written out rather than taken from a C struct
- * so that they can be checked against the protocol document one by one.
+ * the zero page. The zero page and the setup header are the kernel's
+ * struct boot_params and struct setup_header (<asm/bootparam.h>), the e820
+ * types <asm/e820.h>'s; the setup header lies at the same offset in the
+ * file as in the zero page.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <asm/bootparam.h>
+#include <asm/e820.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "user/vmm/bzimage.h"
 
-/* The setup header, at these offsets in both the file and the zero page. */
-#define HDR_START		0x1f1	/* setup_sects, the first field */
-#define HDR_SETUP_SECTS		0x1f1	/* u8; 0 means 4 */
-#define HDR_BOOT_FLAG		0x1fe	/* u16, 0xaa55 */
-#define HDR_JUMP		0x200	/* u16; its second byte + 0x202 ends
-					 * the header */
-#define HDR_MAGIC		0x202	/* "HdrS" */
-#define HDR_VERSION		0x206	/* u16 */
-#define HDR_TYPE_OF_LOADER	0x210	/* u8 */
-#define HDR_LOADFLAGS		0x211	/* u8 */
-#define HDR_CODE32_START	0x214	/* u32 */
-#define HDR_RAMDISK_IMAGE	0x218	/* u32 */
-#define HDR_RAMDISK_SIZE	0x21c	/* u32 */
-#define HDR_CMD_LINE_PTR	0x228	/* u32, 2.02+ */
-#define HDR_INITRD_ADDR_MAX	0x22c	/* u32, 2.03+ */
-#define HDR_XLOADFLAGS		0x236	/* u16, 2.12+ */
-#define HDR_CMDLINE_SIZE	0x238	/* u32, 2.06+ */
-#define HDR_PREF_ADDRESS	0x258	/* u64, 2.10+ */
-#define HDR_INIT_SIZE		0x260	/* u32, 2.10+ */
+/* Where the setup header starts, in the file and in the zero page. */
+#define HDR_START		offsetof(struct boot_params, hdr)
+/*
+ * It ends where its first field's short jump lands: past the jump (0x202)
+ * plus the jump's displacement, its second byte.
+ */
+#define HDR_JUMP_END		offsetof(struct boot_params, hdr.header)
 
+/* Values the boot protocol gives and the kernel's headers do not name. */
 #define HDR_MAGIC_VALUE		0x53726448	/* "HdrS" */
 #define BOOT_FLAG_VALUE		0xaa55
-#define LOADFLAGS_LOADED_HIGH	0x01
-#define XLF_KERNEL_64		0x01
 #define LOADER_UNDEFINED	0xff	/* no assigned boot loader id */
 #define PROTOCOL_MIN		0x20c	/* 2.12: xloadflags, 64-bit entry */
-
-/* Zero page fields outside the setup header. */
-#define BP_EXT_RAMDISK_IMAGE	0x0c0	/* u32: bits 63..32 */
-#define BP_EXT_RAMDISK_SIZE	0x0c4
-#define BP_EXT_CMD_LINE_PTR	0x0c8
-#define BP_E820_ENTRIES		0x1e8	/* u8 */
-#define BP_SENTINEL		0x1ef	/* u8, must stay 0 */
-#define BP_E820_TABLE		0x2d0	/* 128 x {u64 addr, size; u32 type} */
-#define BP_E820_MAX		128
-#define BP_SIZE			0x1000
-
-#define E820_RAM		1
-#define E820_RESERVED		2
 
 #define SECTOR			512
 #define PAGE			0x1000ULL
 
-static uint16_t get16(const uint8_t *p, size_t off)
+/* Open the file what ("kernel", "initrd") for reading: fd or -errno. */
+static int bz_open(const char *what, const char *path, struct stat *st)
 {
-	return p[off] | p[off + 1] << 8;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, st)) {
+		err = errno;
+		fprintf(stderr, "vnetloop: cannot read the %s %s: %s\n", what,
+			path, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	return fd;
 }
 
-static uint32_t get32(const uint8_t *p, size_t off)
+/* Read its first size bytes into dst, then close it. */
+static int bz_read_close(int fd, const char *what, const char *path,
+			 uint8_t *dst, uint64_t size)
 {
-	return get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
-}
+	uint64_t got = 0;
+	int err;
 
-static uint64_t get64(const uint8_t *p, size_t off)
-{
-	return get32(p, off) | (uint64_t)get32(p, off + 4) << 32;
-}
+	while (got < size) {
+		ssize_t n = pread(fd, dst + got, size - got, got);
 
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[off + i] = v >> (8 * i);
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-	put32(p, off, v);
-	put32(p, off + 4, v >> 32);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			fprintf(stderr, "vnetloop: reading the %s %s: %s\n",
+				what, path, n < 0 ? strerror(err) : "short read");
+			close(fd);
+			return -err;
+		}
+		got += n;
+	}
+	close(fd);
+	return 0;
 }
 
 /* Read a whole file; *buf is malloc()ed. */
@@ -98,41 +92,23 @@ static int bz_read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	struct stat st;
 	uint8_t *b;
-	size_t got = 0;
-	int fd, err;
+	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = errno;
-		fprintf(stderr, "vnetloop: cannot read the kernel %s: %s\n",
-			path, strerror(err));
-		if (fd >= 0)
-			close(fd);
-		return -err;
-	}
+	fd = bz_open("kernel", path, &st);
+	if (fd < 0)
+		return fd;
 	b = malloc(st.st_size ? st.st_size : 1);
 	if (!b) {
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : EIO;
-			fprintf(stderr, "vnetloop: reading the kernel %s: %s\n",
-				path, n < 0 ? strerror(err) : "short read");
-			free(b);
-			close(fd);
-			return -err;
-		}
-		got += n;
+	ret = bz_read_close(fd, "kernel", path, b, st.st_size);
+	if (ret) {
+		free(b);
+		return ret;
 	}
-	close(fd);
 	*buf = b;
-	*len = got;
+	*len = st.st_size;
 	return 0;
 }
 
@@ -158,54 +134,57 @@ struct bz_hdr {
 static int bz_parse(const char *path, const uint8_t *k, size_t len,
 		    struct bz_hdr *h)
 {
+	struct setup_header sh;
 	unsigned int sects;
 
+	/* Two sectors hold the whole header: it ends before 0x302. */
 	if (len < 2 * SECTOR)
 		return bz_bad(path, "shorter than two sectors");
-	if (get16(k, HDR_BOOT_FLAG) != BOOT_FLAG_VALUE ||
-	    get32(k, HDR_MAGIC) != HDR_MAGIC_VALUE)
+	memcpy(&sh, k + HDR_START, sizeof(sh));
+	if (sh.boot_flag != BOOT_FLAG_VALUE || sh.header != HDR_MAGIC_VALUE)
 		return bz_bad(path, "no \"HdrS\" setup header");
-	h->version = get16(k, HDR_VERSION);
+	h->version = sh.version;
 	if (h->version < PROTOCOL_MIN) {
 		fprintf(stderr, "vnetloop: %s: boot protocol %u.%02u, need 2.12 or later (64-bit entry)\n",
 			path, h->version >> 8, h->version & 0xff);
 		return -ENOEXEC;
 	}
-	if (!(get16(k, HDR_XLOADFLAGS) & XLF_KERNEL_64))
+	if (!(sh.xloadflags & XLF_KERNEL_64))
 		return bz_bad(path, "no 64-bit entry point (XLF_KERNEL_64)");
-	if (!(k[HDR_LOADFLAGS] & LOADFLAGS_LOADED_HIGH))
+	if (!(sh.loadflags & LOADED_HIGH))
 		return bz_bad(path, "a zImage (loaded low), not a bzImage");
-	sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
+	sects = sh.setup_sects ? sh.setup_sects : 4;
 	h->setup_len = (sects + 1) * SECTOR;
-	h->hdr_end = 0x202 + k[HDR_JUMP + 1];
+	h->hdr_end = HDR_JUMP_END + (sh.jump >> 8);
 	if (h->setup_len >= len)
 		return bz_bad(path, "no protected-mode kernel after the setup sectors");
-	if (h->hdr_end > h->setup_len || h->hdr_end < HDR_INIT_SIZE + 4)
+	if (h->hdr_end > h->setup_len ||
+	    h->hdr_end < HDR_START + offsetof(struct setup_header, init_size) +
+			 sizeof(sh.init_size))
 		return bz_bad(path, "setup header of an unexpected length");
-	h->initrd_addr_max = get32(k, HDR_INITRD_ADDR_MAX);
-	h->cmdline_size = get32(k, HDR_CMDLINE_SIZE);
-	h->pref_address = get64(k, HDR_PREF_ADDRESS);
-	h->init_size = get32(k, HDR_INIT_SIZE);
+	h->initrd_addr_max = sh.initrd_addr_max;
+	h->cmdline_size = sh.cmdline_size;
+	h->pref_address = sh.pref_address;
+	h->init_size = sh.init_size;
 	return 0;
 }
 
-static void bz_e820_add(uint8_t *bp, uint64_t addr, uint64_t size,
-			uint32_t type)
+static void bz_e820_add(struct boot_params *bp, uint64_t addr,
+			uint64_t size, uint32_t type)
 {
-	uint8_t n = bp[BP_E820_ENTRIES];
-	size_t off = BP_E820_TABLE + 20 * n;
+	uint8_t n = bp->e820_entries;
 
-	if (!size || n == BP_E820_MAX)
+	if (!size || n == E820_MAX_ENTRIES_ZEROPAGE)
 		return;
-	put64(bp, off, addr);
-	put64(bp, off + 8, size);
-	put32(bp, off + 16, type);
-	bp[BP_E820_ENTRIES] = n + 1;
+	bp->e820_table[n].addr = addr;
+	bp->e820_table[n].size = size;
+	bp->e820_table[n].type = type;
+	bp->e820_entries = n + 1;
 }
 
 /* RAM but for the MP table's kilobyte and the BIOS area; memory stays
  * below the 32-bit MMIO windows, so there is no other hole. */
-static void bz_e820(struct vm *vm, uint8_t *bp)
+static void bz_e820(struct vm *vm, struct boot_params *bp)
 {
 	bz_e820_add(bp, 0, BZ_LOW_RAM_END, E820_RAM);
 	bz_e820_add(bp, BZ_LOW_RAM_END, 0xa0000 - BZ_LOW_RAM_END,
@@ -220,21 +199,15 @@ static void bz_e820(struct vm *vm, uint8_t *bp)
 static int bz_load_initrd(struct vm *vm, const char *path,
 			  const struct bz_hdr *h, struct bzimage_info *info)
 {
-	uint64_t top = vm->mem_size, size, gpa, got = 0;
+	uint64_t top = vm->mem_size, size, gpa;
 	struct stat st;
-	int fd, err;
+	int fd, ret;
 
 	if ((uint64_t)h->initrd_addr_max + 1 < top)
 		top = (uint64_t)h->initrd_addr_max + 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = errno;
-		fprintf(stderr, "vnetloop: cannot read the initrd %s: %s\n",
-			path, strerror(err));
-		if (fd >= 0)
-			close(fd);
-		return -err;
-	}
+	fd = bz_open("initrd", path, &st);
+	if (fd < 0)
+		return fd;
 	size = st.st_size;
 	gpa = size <= top ? (top - size) & ~(PAGE - 1) : 0;
 	if (!size || size > top || gpa < info->reserve_end) {
@@ -246,22 +219,9 @@ static int bz_load_initrd(struct vm *vm, const char *path,
 		close(fd);
 		return size ? -ENOMEM : -EINVAL;
 	}
-	while (got < size) {
-		ssize_t n = pread(fd, vm_gpa(vm, gpa + got, size - got),
-				  size - got, got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : EIO;
-			fprintf(stderr, "vnetloop: reading the initrd %s: %s\n",
-				path, n < 0 ? strerror(err) : "short read");
-			close(fd);
-			return -err;
-		}
-		got += n;
-	}
-	close(fd);
+	ret = bz_read_close(fd, "initrd", path, vm_gpa(vm, gpa, size), size);
+	if (ret)
+		return ret;
 	info->initrd_gpa = gpa;
 	info->initrd_size = size;
 	return 0;
@@ -296,7 +256,8 @@ int bzimage_boot(struct vm *vm, const char *kernel, const char *initrd,
 		 const char *cmdline, struct bzimage_info *info)
 {
 	size_t len = 0, pm_len, cl_len = strlen(cmdline);
-	uint8_t *k = NULL, *bp;
+	struct boot_params *bp;
+	uint8_t *k = NULL;
 	struct bz_hdr h;
 	int ret;
 
@@ -336,22 +297,23 @@ int bzimage_boot(struct vm *vm, const char *kernel, const char *initrd,
 	memcpy(vm_gpa(vm, BZ_GPA_KERNEL, pm_len), k + h.setup_len, pm_len);
 	memcpy(vm_gpa(vm, BZ_GPA_CMDLINE, cl_len + 1), cmdline, cl_len + 1);
 
-	bp = vm_gpa(vm, BZ_GPA_ZERO_PAGE, BP_SIZE);
-	memset(bp, 0, BP_SIZE);
-	memcpy(bp + HDR_START, k + HDR_START, h.hdr_end - HDR_START);
-	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
-	put32(bp, HDR_CODE32_START, BZ_GPA_KERNEL);
-	put32(bp, HDR_CMD_LINE_PTR, BZ_GPA_CMDLINE);
-	put32(bp, BP_EXT_CMD_LINE_PTR, BZ_GPA_CMDLINE >> 32);
+	bp = vm_gpa(vm, BZ_GPA_ZERO_PAGE, sizeof(*bp));
+	memset(bp, 0, sizeof(*bp));
+	/* The header as the file has it, however long its version makes it. */
+	memcpy((uint8_t *)bp + HDR_START, k + HDR_START, h.hdr_end - HDR_START);
+	bp->hdr.type_of_loader = LOADER_UNDEFINED;
+	bp->hdr.code32_start = BZ_GPA_KERNEL;
+	bp->hdr.cmd_line_ptr = (uint32_t)BZ_GPA_CMDLINE;
+	bp->ext_cmd_line_ptr = BZ_GPA_CMDLINE >> 32;
 	bz_e820(vm, bp);
 	if (initrd) {
 		ret = bz_load_initrd(vm, initrd, &h, info);
 		if (ret)
 			goto out;
-		put32(bp, HDR_RAMDISK_IMAGE, info->initrd_gpa);
-		put32(bp, HDR_RAMDISK_SIZE, info->initrd_size);
-		put32(bp, BP_EXT_RAMDISK_IMAGE, info->initrd_gpa >> 32);
-		put32(bp, BP_EXT_RAMDISK_SIZE, info->initrd_size >> 32);
+		bp->hdr.ramdisk_image = (uint32_t)info->initrd_gpa;
+		bp->hdr.ramdisk_size = (uint32_t)info->initrd_size;
+		bp->ext_ramdisk_image = info->initrd_gpa >> 32;
+		bp->ext_ramdisk_size = info->initrd_size >> 32;
 	}
 	/* Only the header was copied, so the sentinel is still 0 and the
 	 * kernel trusts the fields outside the header. */

@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 
 #include "user/abi/layout.h"
-#include "user/cmd/run.h"
 #include "user/vmm/bzimage.h"
 #include "user/vmm/linux_guest.h"
 #include "user/vmm/mptable.h"
@@ -185,43 +184,4 @@ int linux_guest_verdict(const struct linux_guest *g, int code, char *why,
 	snprintf(why, why_len,
 		 "the guest's traffic tool failed with exit status %d", g->rc);
 	return VM_EXIT_GUEST_FAIL;
-}
-
-static void json_str(const char *k, const char *s)
-{
-	printf("\"%s\":", k);
-	if (s)
-		json_string(s);
-	else
-		printf("null");
-	putchar(',');
-}
-
-void linux_guest_json(const struct linux_guest *g)
-{
-	printf("\"linux\":{");
-	json_str("kernel", g->kernel);
-	json_str("initrd", g->initrd);
-	json_str("cmdline", g->cmdline);
-	json_str("panic", g->panicked ? g->panic : NULL);
-	printf("\"result\":\"%s\",\"rc\":",
-	       !g->have_result ? "none" : g->passed ? "PASS" : "FAIL");
-	if (g->have_result)
-		printf("%d},", g->rc);
-	else
-		printf("null},");
-}
-
-void linux_guest_text(const struct linux_guest *g)
-{
-	printf("linux guest: %s%s%s\n", g->kernel,
-	       g->initrd ? ", initrd " : "", g->initrd ? g->initrd : "");
-	printf("command line: %s\n", g->cmdline);
-	if (g->have_result)
-		printf("guest result: %s rc=%d\n", g->passed ? "PASS" : "FAIL",
-		       g->rc);
-	else
-		printf("guest result: none\n");
-	if (g->panicked)
-		printf("guest panic: %s\n", g->panic);
 }

@@ -56,9 +56,4 @@ void linux_guest_console(void *g, const char *buf, unsigned int len);
 int linux_guest_verdict(const struct linux_guest *g, int code, char *why,
 			unsigned int why_len);
 
-/* The "linux" member of the JSON summary, with a trailing comma. */
-void linux_guest_json(const struct linux_guest *g);
-/* One line for the text summary. */
-void linux_guest_text(const struct linux_guest *g);
-
 #endif /* VNL_LINUX_GUEST_H */
