@@ -548,9 +548,10 @@ static int vnl_rx_deliver(struct vnl_engine *e, u32 len,
 }
 
 /*
- * Validate the TX chain at head: its shape, its size (oversize is decided
- * before anything is copied) and that every byte is backed by guest RAM,
- * header included, which is not interpreted.
+ * Validate the TX chain at head: its shape, that every byte is backed by
+ * guest RAM (header included, which is not interpreted), then its size.
+ * A chain that is both invalid and oversize is invalid; oversize is decided
+ * before anything is copied.
  */
 static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 					u32 *len)
@@ -563,13 +564,13 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 	e->descs += c->nseg;
 	if (ret || c->total < VNL_NET_HDR_LEN)
 		return VNL_TX_INVALID;
-	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
-		return VNL_TX_OVERSIZE;
-	*len = c->total - VNL_NET_HDR_LEN;
 	for (i = 0; i < c->nseg; i++)
 		if (c->seg[i].len &&
 		    !vnl_mem_backed(&e->mem, c->seg[i].addr, c->seg[i].len))
 			return VNL_TX_INVALID;
+	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
+		return VNL_TX_OVERSIZE;
+	*len = c->total - VNL_NET_HDR_LEN;
 	return VNL_TX_OK;
 }
 

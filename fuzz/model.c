@@ -459,12 +459,13 @@ static u32 s_tx_one(struct sim *s, u16 head)
 	int v = s_walk(s, TXQ, head, false, &s->tx);
 	u32 len = 0, i;
 
-	if (v == CH_OK && s->tx.total - HDR > VNL_MAX_FRAME_SIZE)
-		v = CH_OVERSIZE;
+	/* Invalid wins over oversize: backing is judged first. */
 	for (i = 0; v == CH_OK && i < s->tx.n; i++)
 		if (s->tx.seg[i].len &&
 		    !backed(s->f, s->tx.seg[i].addr, s->tx.seg[i].len))
 			v = CH_BAD;
+	if (v == CH_OK && s->tx.total - HDR > VNL_MAX_FRAME_SIZE)
+		v = CH_OVERSIZE;
 	if (s->stop)
 		return 0;
 	if (v == CH_OK) {

@@ -366,10 +366,11 @@ TEST_F(tx_shape, oversize_multi)
 }
 
 /*
- * Oversize is decided from the descriptor lengths, before any copy: a huge
- * frame whose bytes are not even backed is oversize, not invalid.
+ * A chain that is both invalid and oversize is invalid: a huge frame whose
+ * bytes are not backed by guest RAM counts as tx_chain_invalid. (Oversize
+ * alone is decided before any copy: oversize_single, oversize_multi.)
  */
-TEST_F(tx_shape, oversize_before_copy)
+TEST_F(tx_shape, invalid_wins_over_oversize)
 {
 	struct vqt *t = &self->t;
 	struct virtq_buf s[2] = {
@@ -382,7 +383,7 @@ TEST_F(tx_shape, oversize_before_copy)
 	ASSERT_EQ(0, setup_rx(t, &rx));
 	s[0].gpa = vqt_alloc(t, 12);
 	th = vqt_chain(t, VQT_TX, s, 2);
-	EXPECT_TX_REJECTED(t, th, TX_OVERSIZE_DROPPED, rx, 256);
+	EXPECT_TX_REJECTED(t, th, TX_CHAIN_INVALID, rx, 256);
 }
 
 /* Good and bad chains mixed in one drain complete in order. */
