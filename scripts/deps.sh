@@ -4,7 +4,7 @@
 set -e
 pkgs="build-essential clang llvm lld pkg-config libnl-3-dev libnl-genl-3-dev
 linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static cpio
-xz-utils zstd kmod flex bison bc libelf-dev libssl-dev python3 jq valgrind
+xz-utils zstd lz4 kmod flex bison bc libelf-dev libssl-dev python3 jq valgrind
 libclang-rt-14-dev mmdebstrap dkms dh-dkms debhelper lintian fakeroot"
 missing=
 for p in $pkgs; do

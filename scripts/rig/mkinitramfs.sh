@@ -4,11 +4,15 @@
 # files, each binary with its shared-library closure and the dynamic loader.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz [-m vnetloop.ko] [-t "TESTS"] [-f "FILES"]
-#                       [-k KVER]
+#                       [-k KVER] [-K KROOT]
 #
 # -k (or $KVER) picks the rig kernel's release (default: scripts/kver.sh's);
 # one of another Debian release must have been fetched into the cache first
 # (scripts/rig/fetch-kernel.sh --chroot).
+# -K takes the kernel from KROOT instead, a directory laid out like
+# fetch-kernel.sh's (lib/modules/KVER/; KVER defaults to its only release),
+# e.g. the debug kernel of scripts/debug-kernel.sh. A module that the
+# kernel has built in (modules.builtin) is not copied: /init reports it.
 #
 # Paths in TESTS and FILES inside the tree land at /rig/<path relative to the
 # tree top> (so build/vnetloop is /rig/build/vnetloop); absolute paths outside
@@ -16,25 +20,37 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out='' module='' tests='' files=''
-while getopts "o:m:t:f:k:" opt; do
+out='' module='' tests='' files='' kroot=''
+while getopts "o:m:t:f:k:K:" opt; do
 	case $opt in
 	k) KVER=$OPTARG; export KVER ;;
+	K) kroot=$OPTARG ;;
 	o) out=$OPTARG ;;
 	m) module=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	f) files=$OPTARG ;;
-	*) echo "usage: $0 -o OUT [-m MODULE.ko] [-t TESTS] [-f FILES] [-k KVER]" >&2; exit 2 ;;
+	*) echo "usage: $0 -o OUT [-m MODULE.ko] [-t TESTS] [-f FILES] [-k KVER] [-K KROOT]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$out" ] || { echo "mkinitramfs: -o OUT is required" >&2; exit 2; }
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-kroot=$("$top/scripts/rig/fetch-kernel.sh")
-KVER=${KVER:-$("$top/scripts/kver.sh")}
+if [ -n "$kroot" ]; then
+	[ -d "$kroot/lib/modules" ] || die "-K $kroot: no lib/modules/ there"
+	if [ -z "${KVER:-}" ]; then
+		rels=$(ls "$kroot/lib/modules")
+		[ "$(wc -w <<<"$rels")" -eq 1 ] ||
+			die "-K $kroot: lib/modules/ holds '$(tr '\n' ' ' <<<"$rels")', not one release: say which with -k"
+		KVER=$rels
+	fi
+else
+	kroot=$("$top/scripts/rig/fetch-kernel.sh")
+	KVER=${KVER:-$("$top/scripts/kver.sh")}
+fi
 kmods=$kroot/lib/modules/$KVER
-[ -d "$kmods/kernel" ] || die "no modules in $kmods"
+[ -d "$kmods/kernel" ] || [ -f "$kmods/modules.builtin" ] ||
+	die "no modules and no modules.builtin in $kmods"
 
 # A private staging directory, so that builds may overlap; the last one
 # built is kept as OUT's name with .root for inspection.
@@ -126,13 +142,23 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
 printf 'rig\n' >"$root/etc/hostname"
 
-# Kernel modules: NAME -> file in the rig kernel's tree (- and _ are equal).
-declare -A modfile=() seen=()
-while IFS= read -r -d '' f; do
-	n=${f##*/}
-	n=${n%%.ko*}
-	modfile[${n//-/_}]=$f
-done < <(find "$kmods/kernel" -name '*.ko*' -print0)
+# Kernel modules: NAME -> file in the rig kernel's tree (- and _ are equal);
+# the ones built into the kernel.
+declare -A modfile=() seen=() builtin=()
+if [ -d "$kmods/kernel" ]; then
+	while IFS= read -r -d '' f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		modfile[${n//-/_}]=$f
+	done < <(find "$kmods/kernel" -name '*.ko*' -print0)
+fi
+if [ -f "$kmods/modules.builtin" ]; then
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		builtin[${n//-/_}]=1
+	done <"$kmods/modules.builtin"
+fi
 
 # Copy a module, decompressed so that busybox insmod can load it.
 put_module() {
@@ -155,6 +181,10 @@ add_module() {
 	local tag=$1 name=${2//-/_} src rel dep
 	[ -n "${seen[$name]:-}" ] && return 0
 	seen[$name]=1
+	if [ -n "${builtin[$name]:-}" ] && [ -z "${modfile[$name]:-}" ]; then
+		echo "$tag builtin $name" >>"$load_list"
+		return 0
+	fi
 	src=${modfile[$name]:-}
 	[ -n "$src" ] || die "module $name not found under $kmods"
 	for dep in $(modinfo -F depends "$src" | tr ',' ' '); do

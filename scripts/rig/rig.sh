@@ -12,10 +12,17 @@
 # Options: --initrd FILE (default build/rig/initramfs.cpio.gz), --timeout S,
 # --no-erms (boot with clearcpuid=erms, as RIG_ERMS=off does), --kver KVER
 # (boot that release's kernel, already fetched into $CACHE/kernel/KVER by
-# scripts/rig/fetch-kernel.sh; the default is scripts/kver.sh's, or $KVER).
+# scripts/rig/fetch-kernel.sh; the default is scripts/kver.sh's, or $KVER),
+# --kernel-root DIR (boot the kernel in DIR instead, laid out like
+# fetch-kernel.sh's: vmlinux or boot/vmlinuz-KVER, lib/modules/KVER; e.g.
+# scripts/debug-kernel.sh's; as RIG_KERNEL_ROOT),
+# --require-debug "OPTS" (as RIG_REQUIRE_DEBUG: these CONFIG_ options, without
+# the prefix, must be =y in the kernel, a result of their own; with
+# DEBUG_KMEMLEAK the kmemleak result must be there too).
 # Logs go to RIG_OUT (default build/rig): console.log (the kernel console),
 # dmesg.log (the whole kernel log, dumped at the end), serial.log (all that
-# came over the second serial port).
+# came over the second serial port), kmemleak.log (kmemleak's report, on a
+# kernel that has kmemleak).
 # Environment: RIG_TIMEOUT (wall clock, default 900 s), RIG_TEST_TIMEOUT (per
 # test, default 300 s), RIG_MEM (MiB, 2048), RIG_SMP (2), RIG_VERBOSE=1 (show
 # the kernel console on stderr), RIG_APPEND (more kernel parameters),
@@ -25,8 +32,9 @@
 # debugging the rig itself), QEMU.
 #
 # Exits non-zero on any failure: a failed or unfinished test, a timeout, a
-# failed rmmod, debugfs entries left behind, or a kernel log line that shows a
-# warning, bug, oops or leak.
+# failed rmmod, debugfs entries left behind, a kernel log line that shows a
+# warning, bug, oops or leak, a leak kmemleak found, or a required debugging
+# option the kernel lacks.
 set -uo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,8 +48,20 @@ timeout_s=${RIG_TIMEOUT:-900}
 test_timeout=${RIG_TEST_TIMEOUT:-300}
 qemu_bin=${QEMU:-qemu-system-x86_64}
 erms=${RIG_ERMS:-on}
-# The kernel log lines that fail a run.
+kernel_root=${RIG_KERNEL_ROOT:-}
+require_debug=${RIG_REQUIRE_DEBUG:-}
+# The kernel log lines that fail a run. A debug kernel's reports mostly
+# start with "BUG:" (KASAN, sleeping in atomic context, smp_processor_id()
+# in preemptible code) or "WARNING:" (lockdep, RCU, debugobjects); the
+# others are matched by their own words too, in case a kernel prints them
+# without the prefix. lockdep turns itself off after its first report or
+# when its tables overflow: that is a failure as well, or the checks stop
+# silently.
 bad_log='WARNING:|BUG:|UBSAN:|Oops|general protection|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG at|INFO: task .* blocked'
+bad_log="$bad_log|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|ODEBUG:|list_(add|del) corruption|turning off the locking correctness validator"
+# The debugging options the rig reports (its comment line "rig: debug
+# options: ..."); the required ones are added.
+debug_opts="KASAN KCSAN KMSAN UBSAN PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK DEBUG_OBJECTS DEBUG_PREEMPT DEBUG_LIST DEBUG_PAGEALLOC SLUB_DEBUG_ON"
 M='@@VNLRIG@@'
 
 usage() {
@@ -61,6 +81,8 @@ while [ $# -gt 0 ]; do
 	--shell) mode=shell ;;
 	--no-erms) erms=off ;;
 	--kver) KVER=${2:?--kver needs a kernel release}; export KVER; shift ;;
+	--kernel-root) kernel_root=${2:?--kernel-root needs a directory}; shift ;;
+	--require-debug) require_debug=${2?--require-debug needs options}; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "rig: unknown argument '$1'" >&2; usage 2 >&2 ;;
 	esac
@@ -79,18 +101,39 @@ esac
 [ -f "$initrd" ] || die "$initrd missing: run 'make rig-initramfs' first"
 command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found: install qemu-system-x86 (scripts/deps.sh)"
 command -v cpio >/dev/null || die "cpio not found (scripts/deps.sh)"
-kroot=$(scripts/rig/fetch-kernel.sh) || die "cannot get the rig kernel"
-KVER=${KVER:-$(scripts/kver.sh)} || exit 1
+if [ -n "$kernel_root" ]; then
+	kroot=$kernel_root
+	if [ -z "${KVER:-}" ]; then
+		[ -d "$kroot/lib/modules" ] || die "no lib/modules/ in $kroot (--kernel-root or RIG_KERNEL_ROOT)"
+		KVER=$(ls "$kroot/lib/modules")
+		[ "$(wc -w <<<"$KVER")" -eq 1 ] ||
+			die "$kroot/lib/modules holds '$(tr '\n' ' ' <<<"$KVER")', not one release: say which with --kver"
+	fi
+	[ -f "$kroot/vmlinux" ] || [ -f "$kroot/boot/vmlinuz-$KVER" ] ||
+		die "no kernel in $kroot (vmlinux or boot/vmlinuz-$KVER; --kernel-root or RIG_KERNEL_ROOT)"
+else
+	kroot=$(scripts/rig/fetch-kernel.sh) || die "cannot get the rig kernel"
+	KVER=${KVER:-$(scripts/kver.sh)} || exit 1
+fi
+# The uncompressed kernel when there is one (booted through PVH, faster).
 kernel=$kroot/vmlinux
 [ -f "$kernel" ] || kernel=$kroot/boot/vmlinuz-$KVER
+for o in $require_debug; do
+	case " $debug_opts " in
+	*" $o "*) ;;
+	*) debug_opts="$debug_opts $o" ;;
+	esac
+done
 
 # Each run works in its own directory, so runs may overlap; the logs are
-# moved to $out (console.log, dmesg.log, serial.log) when it ends.
+# moved to $out (console.log, dmesg.log, serial.log, kmemleak.log) when it
+# ends.
 mkdir -p "$out" || exit 1
 work=$(mktemp -d "$out/run.XXXXXX") || die "cannot create a directory in $out"
 console=$work/console.log
 serial=$work/serial.log
 dmesg_log=$work/dmesg.log
+kmemleak_log=$work/kmemleak.log
 : >"$console"
 
 # The run's settings (and the commands) travel in a small second cpio archive
@@ -100,6 +143,7 @@ mkdir -p "$extra/rig"
 {
 	echo "RIG_MODE=$mode"
 	echo "RIG_TEST_TIMEOUT=$test_timeout"
+	echo "RIG_DEBUG_OPTS='$debug_opts'"
 } >"$extra/rig/config"
 [ "$mode" = run ] && printf '%s\n' "$cmds" >"$extra/rig/run.sh"
 (cd "$extra" && find rig -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$work/extra.cpio" ||
@@ -189,6 +233,7 @@ comment "$erms_note"
 
 booted='' boot_ms='' loaded='' nomodule='' req_fail='' tests_done='' run_rc=''
 rmmod_res='' debugfs_res='' ended='' in_dmesg=''
+in_kmemleak='' kmemleak_res='' has_opts='' debug_res='' lockdep_res=''
 cur='' cur_name='' cur_plan=0 cur_res=0 cur_fail=0 cur_skip=''
 
 test_end() { # rc seconds
@@ -238,6 +283,57 @@ test_line() {
 	fi
 }
 
+# debug_options proc|none [OPTS...]: the options /init found in
+# /proc/config.gz, or, when the kernel has none, the ones its config file
+# next to it says (a stock kernel's boot/config-KVER).
+debug_options() {
+	local from=$1 cfg o have=''
+	shift
+	if [ "$from" = proc ]; then
+		has_opts=" $* "
+		from=/proc/config.gz
+	else
+		for cfg in "$kroot/boot/config-$KVER" "$kroot/config" ''; do
+			[ -f "$cfg" ] && break
+		done
+		if [ -z "$cfg" ]; then
+			comment "rig: debug options: unknown (no /proc/config.gz, no config file in $kroot)"
+			has_opts=unknown
+			required_debug
+			return
+		fi
+		has_opts=' '
+		for o in $debug_opts; do
+			grep -qx "CONFIG_$o=y" "$cfg" && has_opts="$has_opts$o "
+		done
+		from=$cfg
+	fi
+	for o in $debug_opts; do
+		case $has_opts in *" $o "*) have="$have $o" ;; esac
+	done
+	comment "rig: debug options:${have:- none} (from $from)"
+	required_debug
+}
+
+# The result "rig: debug options" when options are required.
+required_debug() {
+	local o missing=''
+	[ -n "$require_debug" ] || return 0
+	debug_res=1
+	if [ "$has_opts" = unknown ]; then
+		emit "not ok" "rig: debug options $require_debug: the kernel's configuration is unknown"
+		return
+	fi
+	for o in $require_debug; do
+		case $has_opts in *" $o "*) ;; *) missing="$missing $o" ;; esac
+	done
+	if [ -z "$missing" ]; then
+		emit ok "rig: debug options $require_debug"
+	else
+		emit "not ok" "rig: debug options $require_debug: missing$missing"
+	fi
+}
+
 marker() {
 	local w=$1 a b c
 	shift
@@ -251,6 +347,7 @@ marker() {
 		a=$1 b=$2 c=$3
 		shift 3
 		[ "$c" = ok ] && comment "rig: loaded $b in $*"
+		[ "$c" = builtin ] && comment "rig: $b is built into the kernel"
 		if [ "$c" = fail ]; then
 			if [ "$a" = req ]; then
 				req_fail="$req_fail $b: $*;"
@@ -259,6 +356,7 @@ marker() {
 			fi
 		fi ;;
 	nomodule) nomodule=1 ;;
+	debug-options) debug_options "$@" ;;
 	kvm) comment "rig: $*" ;;
 	modules-loaded)
 		loaded=1
@@ -280,6 +378,9 @@ marker() {
 	tests-done) tests_done=1 ;;
 	rmmod) rmmod_res=$* ;;
 	debugfs) debugfs_res=$* ;;
+	lockdep) lockdep_res=${1:-?} ;;
+	kmemleak-begin) in_kmemleak=1; : >"$kmemleak_log" ;;
+	kmemleak-end) in_kmemleak='' kmemleak_res=${1:-?} ;;
 	dmesg-begin) in_dmesg=1 ;;
 	dmesg-end) in_dmesg= ;;
 	end) ended=1 ;;
@@ -294,6 +395,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	if [[ $line == "$M "* ]]; then
 		# shellcheck disable=SC2086
 		marker ${line#"$M "}
+	elif [ -n "$in_kmemleak" ]; then
+		printf '%s\n' "$line" >>"$kmemleak_log"
 	elif [ -n "$in_dmesg" ]; then
 		printf '%s\n' "$line" >>"$dmesg_log"
 	elif [ "$mode" = run ]; then
@@ -314,6 +417,9 @@ if [ -n "$cur" ]; then
 	emit "not ok" "$cur_name: did not finish (the rig stopped while it ran)"
 fi
 [ -n "$booted" ] || emit "not ok" "rig: booted"
+if [ -n "$require_debug" ] && [ -z "$debug_res" ]; then
+	emit "not ok" "rig: debug options $require_debug: the rig did not report them"
+fi
 [ -n "$booted" ] && [ -z "$loaded" ] && emit "not ok" "rig: insmod vnetloop: modules did not finish loading"
 
 what=tests
@@ -347,6 +453,33 @@ else
 	esac
 fi
 
+# kmemleak: whenever the kernel has it; required when the options are.
+case $kmemleak_res in
+"")
+	case " $require_debug " in
+	*" DEBUG_KMEMLEAK "*)
+		emit "not ok" "rig: kmemleak scan clean: no result (the rig stopped before the scan, or the kernel has no /sys/kernel/debug/kmemleak)" ;;
+	esac ;;
+0) emit ok "rig: kmemleak scan clean" ;;
+disabled)
+	emit "not ok" "rig: kmemleak scan clean: kmemleak is disabled (it turns itself off on an internal error; see the kernel log)" ;;
+*)
+	emit "not ok" "rig: kmemleak scan clean: $kmemleak_res unreferenced objects ($out/kmemleak.log)"
+	comment "$(head -n 30 "$kmemleak_log")" ;;
+esac
+
+# lockdep: whenever the kernel has it; required when PROVE_LOCKING is.
+case $lockdep_res in
+"")
+	case " $require_debug " in
+	*" PROVE_LOCKING "*)
+		emit "not ok" "rig: lockdep on to the end: no result (the rig stopped first, or the kernel has no /proc/lockdep_stats)" ;;
+	esac ;;
+1) emit ok "rig: lockdep on to the end" ;;
+*)
+	emit "not ok" "rig: lockdep on to the end: it turned itself off (debug_locks $lockdep_res), after a report of its own or another that makes it unreliable; see the kernel log" ;;
+esac
+
 # Both the console (which survives a crash) and the full dump from inside.
 bad=$(cat "$dmesg_log" "$console" 2>/dev/null | tr -d '\r' |
 	grep -aE "$bad_log" | awk '!seen[$0]++' | head -n 60)
@@ -370,7 +503,7 @@ if [ -z "$ended" ] || [ -n "$bad" ]; then
 	comment "rig: last lines of the console ($out/console.log):"
 	comment "$(tr -d '\r' <"$console" 2>/dev/null | tail -n 40)"
 fi
-for f in console.log dmesg.log serial.log; do
+for f in console.log dmesg.log serial.log kmemleak.log; do
 	if [ -f "$work/$f" ]; then
 		mv -f "$work/$f" "$out/$f"
 	else

@@ -1,0 +1,209 @@
+#!/bin/bash
+# Build the debug rig's kernel once: Debian's linux-source-6.1 (the rig's
+# release) from `tinyconfig` plus scripts/debug-kernel.config (KASAN,
+# lockdep, kmemleak, debugobjects...), kvm and kvm-amd built in.
+#
+#   debug-kernel.sh          build unless cached; print the kernel's directory
+#   debug-kernel.sh --path   print the directory; exit 1 if it is not built yet
+#
+# The directory, $CACHE/debug-kernel/<key>/, where <key> hashes the source
+# package's version, the fragment and this script (a change to one of them
+# builds a new kernel; old ones stay valid), holds:
+#   boot/vmlinuz-REL    the kernel (bzImage; PVH cannot boot a KASAN kernel,
+#                       see the fragment)
+#   config, System.map  its configuration and symbols
+#   release             its release REL (uname -r)
+#   build/              the O= build tree without its objects, to build
+#                       out-of-tree modules: make -C DIR/build M=... modules
+#                       (it refers to the source, scripts/kernel-src.sh full)
+#   lib/modules/REL/    modules.builtin, modules.order... (modules_install;
+#                       no modules: kvm and kvm-amd are built in), and
+#                       build -> DIR/build
+# which is the layout scripts/rig/fetch-kernel.sh gives a stock kernel, so
+# the rig boots either (mkinitramfs.sh -K, rig.sh --kernel-root).
+#
+# Progress goes to stderr, the build log to $CACHE/debug-kernel/<key>.log
+# (kept). One build at a time per cache (flock); the result appears
+# atomically (built in <key>.tmp, renamed), and a failed or interrupted
+# build leaves only its log behind. DEBUG_KERNEL_JOBS sets make's -j
+# (default: the number of CPUs).
+set -euo pipefail
+
+CACHE=${CACHE:-$HOME/.cache/vnetloop}
+JOBS=${DEBUG_KERNEL_JOBS:-$(nproc)}
+here=$(cd "$(dirname "$0")" && pwd)
+fragment=$here/debug-kernel.config
+tarball=/usr/src/linux-source-6.1.tar.xz
+
+die() {
+	echo "debug-kernel: $*" >&2
+	exit 1
+}
+
+mode=build
+case ${1:-} in
+"") ;;
+--path) mode=path ;;
+*) die "usage: debug-kernel.sh [--path]" ;;
+esac
+[ $# -le 1 ] || die "usage: debug-kernel.sh [--path]"
+
+[ -f "$fragment" ] || die "$fragment missing"
+# The package version names the exact source (upstream + Debian patches);
+# the tarball's size and mtime stand in when dpkg did not install it.
+if version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) &&
+	[ -n "$version" ]; then
+	:
+elif [ -f "$tarball" ]; then
+	version=$(stat -c 'size %s mtime %Y' "$tarball")
+else
+	die "$tarball missing (apt-get install linux-source-6.1)"
+fi
+key=$({
+	echo "linux-source-6.1 $version"
+	cat "$fragment" "$0"
+} | sha256sum | cut -c1-16)
+
+top=$CACHE/debug-kernel
+out=$top/$key
+
+built() {
+	[ -f "$out/.done" ] && [ -f "$out/release" ] &&
+		[ -f "$out/boot/vmlinuz-$(cat "$out/release")" ]
+}
+if [ "$mode" = path ]; then
+	echo "$out"
+	built
+	exit
+fi
+if built; then
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$top"
+# One build at a time per cache; a second caller waits, then finds the result.
+exec 9>"$top/.lock"
+flock 9
+if built; then
+	echo "$out"
+	exit 0
+fi
+
+tmp=$out.tmp
+build=$tmp/build
+log=$top/$key.log
+rm -rf "$tmp" "$out"
+mkdir -p "$build"
+: >"$log"
+start=$(date +%s)
+# Nothing half-built stays behind, whatever stops the build.
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "debug-kernel: $* (last lines of $log follow)" >&2
+	tail -n 30 "$log" >&2
+	exit 1
+}
+
+# The source tree is shared and read-only here: objects go to $build (O=).
+src=$("$here/kernel-src.sh" full) || die "cannot extract $tarball"
+tree=$(sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' \
+	"$src/Makefile" | paste -sd.)
+case "$version" in
+"$tree"-* | "$tree" | size*) ;;
+*) die "$src holds $tree but linux-source-6.1 is $version: remove $src" ;;
+esac
+
+kmake() {
+	make -C "$src" O="$build" ARCH=x86_64 KBUILD_BUILD_USER=vnetloop \
+		KBUILD_BUILD_HOST=vnetloop \
+		KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $version" "$@" \
+		>>"$log" 2>&1
+}
+
+echo "debug-kernel: configuring (tinyconfig + $fragment)" >&2
+kmake tinyconfig || fail "make tinyconfig failed (is $src clean?)"
+"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
+	"$fragment" >>"$log" 2>&1 || fail "merge_config.sh failed"
+kmake olddefconfig || fail "make olddefconfig failed"
+
+# Kconfig silently drops symbols whose dependencies are unmet: insist that
+# every line of the fragment survived.
+bad=
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*) want=$line ;;
+	"# CONFIG_"*" is not set") want=$line ;;
+	*) continue ;;
+	esac
+	sym=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p;s/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' <<<"$want")
+	if ! grep -qxF "$want" "$build/.config"; then
+		# "not set" is also satisfied by a symbol that is absent.
+		case "$want" in
+		"# "*) grep -q "^$sym=" "$build/.config" || continue ;;
+		esac
+		got=$(grep -E "^($sym=|# $sym is not set)" "$build/.config" || echo "absent")
+		bad="$bad
+  want '$want', got '$got'"
+	fi
+done <"$fragment"
+[ -z "$bad" ] || die "the fragment did not apply (unmet dependencies?):$bad"
+
+configured=$(date +%s)
+echo "debug-kernel: building bzImage with -j$JOBS (log: $log)" >&2
+kmake -j"$JOBS" bzImage modules || fail "kernel build failed"
+built_at=$(date +%s)
+release=$(cat "$build/include/config/kernel.release") ||
+	fail "no include/config/kernel.release after the build"
+[ -f "$build/Module.symvers" ] || fail "the build left no Module.symvers"
+
+# modules.builtin and friends, where the rig looks for a kernel's modules.
+kmake INSTALL_MOD_PATH="$tmp" modules_install ||
+	fail "make modules_install failed"
+mods=$tmp/lib/modules/$release
+[ -f "$mods/modules.builtin" ] || fail "modules_install left no $mods/modules.builtin"
+rm -f "$mods/build" "$mods/source"
+ln -s ../../../build "$mods/build"
+
+mkdir -p "$tmp/boot"
+mv "$build/arch/x86/boot/bzImage" "$tmp/boot/vmlinuz-$release"
+cp "$build/.config" "$tmp/config"
+cp "$build/System.map" "$tmp/System.map"
+echo "$release" >"$tmp/release"
+# What an out-of-tree module build does not need: the kernel's own objects
+# and archives (the host tools under scripts/ and tools/ stay).
+find "$build" \( -path "$build/scripts" -o -path "$build/tools" \) -prune -o \
+	-type f \( -name '*.o' -o -name '*.a' -o -name '.tmp_*' \
+	-o -name 'vmlinux*' -o -name '*.bin' -o -name '*.elf' \) -print0 |
+	xargs -0r rm -f
+
+# The pruned tree must still build a module: a cached kernel that cannot is
+# useless. A module of a few lines, built in a scratch directory.
+probe=$tmp/probe
+mkdir -p "$probe"
+printf 'obj-m += vnl_probe.o\n' >"$probe/Kbuild"
+cat >"$probe/vnl_probe.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+static int __init vnl_probe_init(void) { return 0; }
+static void __exit vnl_probe_exit(void) { }
+module_init(vnl_probe_init);
+module_exit(vnl_probe_exit);
+MODULE_LICENSE("GPL");
+EOF
+make -C "$build" M="$probe" modules >>"$log" 2>&1 ||
+	fail "the pruned build tree cannot build a module (make -C $build M=...)"
+mv_probe=$(modinfo -F vermagic "$probe/vnl_probe.ko")
+case $mv_probe in
+"$release "*) ;;
+*) fail "a module built against the tree says vermagic '$mv_probe', the kernel is $release" ;;
+esac
+rm -rf "$probe"
+
+: >"$tmp/.done"
+mv "$tmp" "$out"
+trap - EXIT
+echo "debug-kernel: $release configured in $((configured - start)) s, built in $((built_at - configured)) s: $out" >&2
+echo "$out"
