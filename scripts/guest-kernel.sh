@@ -35,7 +35,7 @@ version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
 	version=$(stat -c 'size %s mtime %Y' "$tarball")
 key=$({
 	echo "linux-source-6.1 $version"
-	cat "$fragment" "$0"
+	cat "$fragment" "$0" "$here/kernel-config.sh"
 } | sha256sum | cut -c1-16)
 
 top=$CACHE/guest-kernel
@@ -91,32 +91,8 @@ kmake() {
 }
 
 echo "guest-kernel: configuring (tinyconfig + $fragment)" >&2
-kmake tinyconfig || fail "make tinyconfig failed (is $src clean?)"
-"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
-	"$fragment" >>"$log" 2>&1 || fail "merge_config.sh failed"
-kmake olddefconfig || fail "make olddefconfig failed"
-
-# Kconfig silently drops symbols whose dependencies are unmet: insist that
-# every line of the fragment survived.
-bad=
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*) want=$line ;;
-	"# CONFIG_"*" is not set") want=$line ;;
-	*) continue ;;
-	esac
-	sym=$(echo "$want" | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p;s/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p')
-	if ! grep -qx "$want" "$build/.config"; then
-		# "not set" is also satisfied by a symbol that is absent.
-		case "$want" in
-		"# "*) grep -q "^$sym=" "$build/.config" || continue ;;
-		esac
-		got=$(grep -E "^($sym=|# $sym is not set)" "$build/.config" || echo "absent")
-		bad="$bad
-  want '$want', got '$got'"
-	fi
-done <"$fragment"
-[ -z "$bad" ] || die "the fragment did not apply (unmet dependencies?):$bad"
+"$here/kernel-config.sh" "$src" "$build" "$fragment" >>"$log" 2>&1 ||
+	fail "configuring failed"
 
 configured=$(date +%s)
 echo "guest-kernel: building bzImage with -j$JOBS (log: $log)" >&2
