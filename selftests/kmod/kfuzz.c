@@ -34,7 +34,7 @@
  *
  * Clean layouts keep what the device writes (RX buffers, used rings) apart
  * from what it reads, and let host faults hit TX frames or RX buffers, not
- * both. There a model replays each TX chain by the contract (SPEC.md, and
+ * both. There a model replays each TX chain by the device contract (and
  * Documentation/engine.rst where the contract leaves a choice) and
  * predicts every contract counter exactly, every used entry of both rings,
  * every byte written into RX buffers (header included; a header zeroed
@@ -93,8 +93,6 @@
 #include <dirent.h>
 #include <endian.h>
 #include <fcntl.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
@@ -113,6 +111,7 @@
 
 #include "include/vnetloop/counters.h"
 #include "tests.h"
+#include "user/nl/nl.h"
 
 #define RXQ		VNETLOOP_QUEUE_RX
 #define TXQ		VNETLOOP_QUEUE_TX
@@ -157,13 +156,6 @@ static const char *cnt_name_of(unsigned int i)
 /* Run state, logging, failures                                        */
 /* ------------------------------------------------------------------ */
 
-struct kf_nl {
-	int fd;
-	uint16_t family;
-	uint32_t seq;
-	uint8_t buf[32768] __attribute__((aligned(8)));
-};
-
 static struct {
 	struct __test_metadata *md;
 	uint64_t seed, rng;
@@ -187,7 +179,7 @@ static struct {
 	char where[160];
 	char layout[512];
 	/* resources */
-	struct kf_nl nl;
+	struct vnl_nl nl;
 	uint8_t *arena;
 	uint8_t dead[NPAGES];	/* arena page is PROT_NONE now */
 	uint8_t *edge;		/* a readable page, then a PROT_NONE one */
@@ -294,168 +286,30 @@ static uint16_t rnd_qsize(unsigned int max_log)
 }
 
 /* ------------------------------------------------------------------ */
-/* Generic netlink, by hand: one socket for the whole run              */
+/* Netlink: the tool's client (user/nl), one socket for the whole run   */
 /* ------------------------------------------------------------------ */
-
-static size_t nla_add(uint8_t *p, size_t off, uint16_t type, const void *data,
-		      uint16_t len)
-{
-	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
-
-	memcpy(p + off, &a, sizeof(a));
-	memcpy(p + off + NLA_HDRLEN, data, len);
-	memset(p + off + NLA_HDRLEN + len, 0, NLA_ALIGN(a.nla_len) - a.nla_len);
-	return off + NLA_ALIGN(a.nla_len);
-}
-
-/* The attribute of type in [p, p + len), or NULL. */
-static const struct nlattr *nla_get(const uint8_t *p, size_t len,
-				    uint16_t type)
-{
-	while (len >= NLA_HDRLEN) {
-		const struct nlattr *a = (const void *)p;
-
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > len)
-			return NULL;
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return a;
-		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
-			break;
-		len -= NLA_ALIGN(a->nla_len);
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return NULL;
-}
-
-static const uint8_t *nla_data(const struct nlattr *a)
-{
-	return (const uint8_t *)a + NLA_HDRLEN;
-}
-
-/*
- * One request. Returns 0 and the reply's attributes (in kf.nl.buf), or
- * the kernel's negative errno. With ack, a plain acknowledgement is 0.
- */
-static int nl_call(uint16_t type, uint8_t cmd, bool ack, const uint8_t *attrs,
-		   size_t alen, const uint8_t **rattrs, size_t *rlen)
-{
-	uint8_t req[256] __attribute__((aligned(8)));
-	struct nlmsghdr *n = (void *)req;
-	struct genlmsghdr *g = NLMSG_DATA(n);
-	uint32_t seq = ++kf.nl.seq;
-
-	memset(req, 0, sizeof(req));
-	n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + alen);
-	n->nlmsg_type = type;
-	n->nlmsg_flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
-	n->nlmsg_seq = seq;
-	g->cmd = cmd;
-	g->version = VNETLOOP_GENL_VERSION;
-	memcpy((uint8_t *)g + GENL_HDRLEN, attrs, alen);
-	if (send(kf.nl.fd, req, n->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r = recv(kf.nl.fd, kf.nl.buf, sizeof(kf.nl.buf), 0);
-		const uint8_t *p = kf.nl.buf;
-		size_t left;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;	/* EAGAIN: SO_RCVTIMEO ran out */
-		}
-		for (left = (size_t)r; left >= sizeof(struct nlmsghdr);) {
-			const struct nlmsghdr *h = (const void *)p;
-			size_t step = NLMSG_ALIGN(h->nlmsg_len);
-
-			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left)
-				break;
-			if (h->nlmsg_seq == seq && h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error;
-			}
-			if (h->nlmsg_seq == seq && h->nlmsg_type == type && !ack) {
-				if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
-					return -EBADMSG;
-				*rattrs = p + NLMSG_HDRLEN + GENL_HDRLEN;
-				*rlen = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-				return 0;
-			}
-			if (step >= left)
-				break;
-			p += step;
-			left -= step;
-		}
-	}
-}
-
-static int nl_open(void)
-{
-	struct timeval tv = { .tv_sec = 10 };
-	const struct nlattr *id;
-	const uint8_t *ra;
-	uint8_t at[64];
-	size_t rl, n;
-	int ret;
-
-	kf.nl.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (kf.nl.fd < 0)
-		return -errno;
-	setsockopt(kf.nl.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = nla_add(at, 0, CTRL_ATTR_FAMILY_NAME, VNETLOOP_GENL_NAME,
-		    sizeof(VNETLOOP_GENL_NAME));
-	ret = nl_call(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, at, n, &ra, &rl);
-	if (ret)
-		return ret;
-	id = nla_get(ra, rl, CTRL_ATTR_FAMILY_ID);
-	if (!id || id->nla_len < NLA_HDRLEN + 2)
-		return -EBADMSG;
-	memcpy(&kf.nl.family, nla_data(id), 2);
-	return 0;
-}
 
 /* The device's counters (netlink GET do); negative errno on failure. */
 static int nl_counters(uint32_t dev, uint64_t *c)
 {
-	const struct nlattr *st, *a;
-	const uint8_t *ra;
-	uint8_t at[16];
-	size_t rl, n;
-	unsigned int i;
+	struct vnl_dev_stats d;
 	int ret;
 
-	n = nla_add(at, 0, VNETLOOP_A_DEV_ID, &dev, 4);
-	ret = nl_call(kf.nl.family, VNETLOOP_CMD_GET, false, at, n, &ra, &rl);
+	ret = vnl_nl_get_dev(&kf.nl, dev, false, &d);
 	if (ret)
 		return ret;
-	st = nla_get(ra, rl, VNETLOOP_A_STATS);
-	if (!st)
-		return -EBADMSG;
-	for (i = 0; i < NCNT; i++) {
-		a = nla_get(nla_data(st), st->nla_len - NLA_HDRLEN,
-			    VNETLOOP_STATS_A_COUNTER(i));
-		if (!a || a->nla_len != NLA_HDRLEN + 8)
-			return -EBADMSG;
-		memcpy(&c[i], nla_data(a), 8);
-	}
-	return 0;
+	if (d.present != (1ull << NCNT) - 1)
+		ret = -EBADMSG;
+	else
+		memcpy(c, d.c, sizeof(d.c));
+	vnl_dev_stats_free(&d);
+	return ret;
 }
 
 /* SET_BUDGET; 0 leaves that budget as it is. */
 static int nl_set_budget(uint32_t dev, uint32_t packets, uint32_t bytes)
 {
-	const uint8_t *ra;
-	uint8_t at[64];
-	size_t n, rl;
-
-	n = nla_add(at, 0, VNETLOOP_A_DEV_ID, &dev, 4);
-	if (packets)
-		n = nla_add(at, n, VNETLOOP_A_BUDGET_PACKETS, &packets, 4);
-	if (bytes)
-		n = nla_add(at, n, VNETLOOP_A_BUDGET_BYTES, &bytes, 4);
-	return nl_call(kf.nl.family, VNETLOOP_CMD_SET_BUDGET, true, at, n,
-		       &ra, &rl);
+	return vnl_nl_set_dev_budget(&kf.nl, dev, packets, bytes);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1743,7 +1597,7 @@ static unsigned int fd_err(const struct kf_dev *d, int fd)
 		if (fd == d->efd[i])
 			return 0;
 	if (fd == d->fd || fd == kf.pipefd[0] || fd == kf.pipefd[1] ||
-	    fd == kf.nullfd || fd == kf.nl.fd)
+	    fd == kf.nullfd || fd == vnl_nl_fd(&kf.nl))
 		return E_INVAL;
 	return E_BADF;
 }
@@ -2143,7 +1997,7 @@ static uint32_t rnd_frame_len(void)
 
 /*
  * A TX chain of random shape into g: frame bytes from the pool, and with
- * some probability one of the malformations SPEC 2.1 lists (or a
+ * some probability one of the malformations that make a chain invalid (or a
  * harmless oddity). n_desc is how many descriptors the caller has.
  * Returns false for "no chain, offer a head out of range instead".
  */
@@ -2423,7 +2277,7 @@ struct kf_sim {
 
 static struct kf_sim sim;
 
-/* The walk of SPEC 2.1, bounded by num; reads the table as the engine. */
+/* The chain walk, bounded by num; reads the table as the engine. */
 static bool walk(const struct kf_tab *t, const struct kf_vq *q, uint16_t head,
 		 bool writable, struct kf_chain *c)
 {
@@ -2527,10 +2381,9 @@ static bool chain_read(const struct kf_tab *t, const struct kf_chain *c,
 }
 
 /*
- * SPEC 2.1 for the TX chain at head. SPEC lists "an address that ... is
- * not backed by guest RAM" among the invalid cases and says a chain both
- * invalid and oversize counts as tx_chain_invalid: backing is decided
- * before size. Empty descriptors are never translated (engine.rst).
+ * The verdict on the TX chain at head. An address not backed by guest RAM
+ * makes a chain invalid, and a chain both invalid and oversize counts as
+ * tx_chain_invalid: backing is decided before size. Empty descriptors are never translated (engine.rst).
  */
 static int tx_verdict(const struct kf_tab *t, const struct kf_vq *q,
 		      uint16_t head, struct kf_chain *c, uint32_t *len,
@@ -2569,7 +2422,7 @@ static void s_poison(unsigned int q)
 	sim.poisoned |= 1u << q;
 }
 
-/* Re-read avail->idx: pending entries, or -1 after poisoning (SPEC 3). */
+/* Re-read avail->idx: pending entries, or -1 after poisoning. */
 static int s_refresh(const struct kf_dev *d, unsigned int qi)
 {
 	struct kf_vq *q = &sim.q[qi];
@@ -2637,7 +2490,7 @@ static struct kf_op *s_op(uint8_t kind, uint16_t rxhead, uint16_t txhead,
 	return o;
 }
 
-/* SPEC 2.2: the valid frame of len bytes in sim.tx goes to the next RX chain. */
+/* The valid frame of len bytes in sim.tx goes to the next RX chain. */
 static int s_rx_deliver(const struct kf_dev *d, uint32_t len, uint16_t txhead)
 {
 	struct kf_vq *rx = &sim.q[RXQ];
@@ -3542,7 +3395,7 @@ static bool phase_checks(struct kf_dev *d, const uint64_t *c)
 	       phase_isr(d, must, may);
 }
 
-/* After a TX poisoning: kicks change nothing but worker_runs (SPEC 3). */
+/* After a TX poisoning: kicks change nothing but worker_runs. */
 static bool poisoned_stays(struct kf_dev *d)
 {
 	uint64_t a[NCNT], b[NCNT], end;
@@ -3741,7 +3594,7 @@ static void heads_from_ring(const struct kf_dev *d, unsigned int qi, uint16_t fr
 }
 
 /*
- * The identities of SPEC 2 between the counters, the used rings and what
+ * The identities of the drain between the counters, the used rings and what
  * was offered. offered: TX entries published; complete: the device had
  * time to take them all. Returns the TX chains popped and RX positions
  * consumed through *tx_popped and *rx_popped.
@@ -4912,10 +4765,11 @@ TEST_F_TIMEOUT(kfuzz, random, 290)
 	kf.ground = env_u64("KFUZZ_ROUND", 1) - 1;
 	say("seed %" PRIu64 " (KFUZZ_SEED), target %" PRIu64 " drains within "
 	    "%" PRIu64 " s", kf.seed, kf.target, secs);
-	kf.nl.fd = kf.nullfd = kf.pipefd[0] = kf.pipefd[1] = -1;
-	ret = nl_open();
+	kf.nullfd = kf.pipefd[0] = kf.pipefd[1] = -1;
+	vnl_nl_init(&kf.nl, stderr);
+	ret = vnl_nl_open(&kf.nl);
 	ASSERT_EQ(0, ret) TH_LOG("generic netlink family %s: %s",
-				 VNETLOOP_GENL_NAME, strerror(-ret));
+				 VNETLOOP_GENL_NAME, kf.nl.err);
 	ret = arena_init();
 	ASSERT_EQ(0, ret) TH_LOG("guest memory: %s", strerror(-ret));
 	ASSERT_EQ(0, pipe2(kf.pipefd, O_CLOEXEC)) TH_LOG("pipe: %s",
@@ -4965,7 +4819,7 @@ TEST_F_TIMEOUT(kfuzz, random, 290)
 		say("FAILED: %u failures; replay a failed round with the "
 		    "KFUZZ_SEED and KFUZZ_ROUND it names", kf.fails);
 
-	close(kf.nl.fd);
+	vnl_nl_close(&kf.nl);
 	close(kf.nullfd);
 	close(kf.pipefd[0]);
 	close(kf.pipefd[1]);
