@@ -19,3 +19,13 @@ skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 4
 }
+
+# result STATUS DESCRIPTION [DETAIL]: ok when STATUS is 0, else not ok with
+# the detail after the description.
+result() {
+	if [ "$1" -eq 0 ]; then
+		ok "$2"
+	else
+		not_ok "$2${3:+: $3}"
+	fi
+}

@@ -83,16 +83,6 @@ esac
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# check STATUS DESCRIPTION [DETAIL]: ok when STATUS is 0.
-check() {
-	if [ "$1" -eq 0 ]; then
-		ok "$2"
-	else
-		not_ok "$2"
-		[ -n "${3:-}" ] && echo "# $3"
-	fi
-	return 0
-}
 is() {
 	[ -n "$1" ] && [ -n "$2" ] && [ "$1" -eq "$2" ]
 }
@@ -133,13 +123,13 @@ traffic_checks() {
 	show "$log"
 	res=$(jq -r '.linux.result // empty' "$json" 2>/dev/null)
 	[ "$rc" -eq 0 ] && [ "$res" = PASS ]
-	check $? "$t: vnetloop exits 0 and the guest printed PASS" \
+	result $? "$t: vnetloop exits 0 and the guest printed PASS" \
 		"exit status $rc, result '${res:-?}': $(jq -r .result "$json" 2>/dev/null)"
 
 	reg=$(grep -c 'virtio-mmio: Registering device virtio-mmio.0 at 0xd0000000-0xd00001ff, IRQ 5\.' "$log")
 	drv=$(grep -cE 'vnetloop-traffic: interface [a-z0-9]+ device virtio0 driver virtio_net ' "$log")
 	[ "$reg" -eq 1 ] && [ "$drv" -eq 1 ]
-	check $? \
+	result $? \
 		"$t: virtio_net probed the device (virtio-mmio.0 at 0xd0000000, IRQ 5)" \
 		"registered $reg, bound $drv"
 
@@ -154,7 +144,7 @@ traffic_checks() {
 	done
 	is "$sent" "$frames" && is "$recv" "$frames" &&
 		is "$ver" "$frames" && [ $bad -eq 0 ]
-	check $? \
+	result $? \
 		"$t: $frames frames of $size bytes round-trip, all verified" \
 		"$(grep -m1 "$line" "$log")"
 
@@ -167,15 +157,15 @@ traffic_checks() {
 	drx=$(counter "$json" rx_packets) drxb=$(counter "$json" rx_bytes)
 	is "$dtx" "$gtx" && is "$dtx" "$sent" && is "$dtx" "$frames" &&
 		is "$dtxb" "$gtxb" && is "$dtxb" $((frames * size))
-	check $? \
+	result $? \
 		"$t: device tx_packets $dtx == guest TX $gtx == frames sent $sent (bytes $dtxb == $gtxb)"
 	is "$drx" "$grx" && is "$drx" "$sent" && is "$drx" "$frames" &&
 		is "$drxb" "$grxb" && is "$drxb" $((frames * size))
-	check $? \
+	result $? \
 		"$t: device rx_packets $drx == guest RX $grx == frames sent $sent (bytes $drxb == $grxb)"
 
 	grep -qE 'irq after: +5: +[0-9]+ +IO-APIC +5-edge +virtio0$' "$log"
-	check $? \
+	result $? \
 		"$t: the NIC's line is IO-APIC 5-edge virtio0" \
 		"$(grep -m1 'irq after' "$log")"
 
@@ -187,21 +177,21 @@ traffic_checks() {
 	runs=$(counter "$json" worker_runs)
 	kicks=$(counter "$json" kicks)
 	[ "${irqs:-0}" -ge 1 ] && [ "$irqs" -le "${runs:-0}" ]
-	check $? \
+	result $? \
 		"$t: device interrupts $irqs: at most one per drain ($runs drains, $kicks kicks)"
 	isr=$(jq -r '.mmio.InterruptStatus.read // 0' "$json")
 	ack=$(jq -r '.mmio.InterruptACK.write // 0' "$json")
 	empty=$(jq -r '.isr_empty_reads // 0' "$json")
 	[ "${delta:-0}" -ge 1 ] && is "$after" "$isr" && is "$after" "$ack" &&
 		[ $((after - empty)) -le "${irqs:-0}" ]
-	check $? \
+	result $? \
 		"$t: guest irqs +$delta to $after, each one InterruptStatus read and ACK ($isr, $ack), $((after - empty)) with work of the device's $irqs ($((${irqs:-0} - after + empty)) merged, $empty found nothing)" \
 		"before=$before after=$after delta=$delta interrupts=$irqs isr_reads=$isr acks=$ack empty=$empty"
 
 	badlog=$(grep -nE 'nobody cared|[Ss]purious|unexpected IRQ|No irq handler|virtio.*([Ee]rror|[Ff]ail|[Bb]ad|[Bb]roken)|WARNING:|BUG:|Oops|Call Trace|Kernel panic' \
 		"$log")
 	[ -z "$badlog" ]
-	check $? "$t: guest log clean" \
+	result $? "$t: guest log clean" \
 		"$(echo "$badlog" | head -n 5 | tr '\n' '|')"
 }
 
@@ -215,7 +205,7 @@ expect_err() {
 		>"$tmp/err.out" 2>&1
 	got=$?
 	[ "$got" -eq "$want" ] && grep -q "$pat" "$tmp/err.out"
-	check $? "setup error, $name: exit status $got (want $want)" \
+	result $? "setup error, $name: exit status $got (want $want)" \
 		"$(head -n 3 "$tmp/err.out" | tr '\n' '|')"
 }
 expect_err "--initrd without --kernel" 2 'needs --kernel' --initrd "$INITRD"
@@ -249,7 +239,7 @@ rc=$(cat "$tmp/fail.rc")
 res=$(jq -r '.linux.result // empty' "$tmp/fail.json" 2>/dev/null)
 grc=$(jq -r '.linux.rc // empty' "$tmp/fail.json" 2>/dev/null)
 [ "$rc" -eq 1 ] && [ "$res" = FAIL ] && [ "${grc:-0}" -ne 0 ]
-check $? "a failing guest tool makes vnetloop exit 1 (exit $rc, guest $res rc=$grc)" \
+result $? "a failing guest tool makes vnetloop exit 1 (exit $rc, guest $res rc=$grc)" \
 	"$(jq -r .result "$tmp/fail.json" 2>/dev/null)"
 
 # A guest kernel that panics (no init to run): panic=-1 resets the guest at
@@ -261,7 +251,7 @@ why=$(jq -r '.result // empty' "$tmp/panic.json" 2>/dev/null)
 msg=$(jq -r '.linux.panic // empty' "$tmp/panic.json" 2>/dev/null)
 [ "$rc" -eq 1 ] && [ -n "$msg" ] &&
 	[ "$why" = "the guest kernel panicked: $msg" ]
-check $? "a guest kernel panic makes vnetloop exit 1 (exit $rc: $why)"
+result $? "a guest kernel panic makes vnetloop exit 1 (exit $rc: $why)"
 
 # A guest that prints its result and then never resets (here: init waits in
 # a shell): the VM ends after the grace time with the guest's verdict.
@@ -271,7 +261,7 @@ why=$(jq -r '.result // empty' "$tmp/noreset.json" 2>/dev/null)
 res=$(jq -r '.linux.result // empty' "$tmp/noreset.json" 2>/dev/null)
 [ "$rc" -eq 0 ] && [ "$res" = PASS ] &&
 	echo "$why" | grep -q 'did not reset within the grace time'
-check $? "a guest that does not reset after its result ends after the grace time (exit $rc: $why)"
+result $? "a guest that does not reset after its result ends after the grace time (exit $rc: $why)"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -44,14 +44,6 @@ command -v jq >/dev/null || skip_all "needs jq"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# check COND-STATUS DESCRIPTION [DETAIL]
-check() {
-	if [ "$1" -eq 0 ]; then
-		ok "$2"
-	else
-		not_ok "$2${3:+: $3}"
-	fi
-}
 comment() {
 	sed 's/^/# /' "$@"
 }
@@ -107,7 +99,7 @@ for sc in traffic oversize short-tx poison rx-starve; do
 			ok "$t: every frame verified, counters match the guest"
 
 			# One jq per run (it is slow to start on an emulated CPU):
-			# the exit problems, a description, the poison check and
+			# the exit problems, a description, the poison result and
 			# the 13 counters, one line each.
 			jq -r --arg b "$b" "$judge" "$j" >"$tmp/judge"
 			{
@@ -124,7 +116,7 @@ for sc in traffic oversize short-tx poison rx-starve; do
 			fi
 			if [ "$sc" = poison ]; then
 				[ "$poison" = true ]
-				check $? "$t: NEEDS_RESET and a CONFIG interrupt seen by the guest"
+				result $? "$t: NEEDS_RESET and a CONFIG interrupt seen by the guest"
 			fi
 
 			if [ -z "$ref" ]; then
