@@ -7,6 +7,7 @@
 #define VNETLOOP_KMOD_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/init.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -52,6 +53,10 @@ struct vnl_device {
 	struct vnl_kick kick;
 	struct eventfd_ctx *call;
 	struct task_struct *worker;	/* between START and RESET */
+	/* START hands the worker its starter and waits for it to join. */
+	struct completion worker_ready;
+	struct task_struct *starter;
+	int worker_err;
 	bool running;
 	unsigned long flags;
 	u32 budget_packets;		/* copied into eng before each drain */

@@ -69,6 +69,16 @@ static int vnl_worker_fn(void *data)
 	bool has_mm = false;
 
 	allow_signal(SIGKILL);
+	/*
+	 * Join the starter's cgroups from here, as vhost does, not before the
+	 * thread first ran: newer kthread() sets its own default affinity
+	 * then, which would undo the cpuset's. On failure the worker only
+	 * waits for kthread_stop(): no kick is hooked yet.
+	 */
+	vd->worker_err = cgroup_attach_task_all(vd->starter, current);
+	if (!vd->worker_err)
+		set_user_nice(current, task_nice(vd->starter));
+	complete(&vd->worker_ready);
 	while (!kthread_should_stop()) {
 		if (!test_and_clear_bit(VNL_WORK_QUEUED, &vd->flags)) {
 			if (has_mm) {
@@ -116,18 +126,21 @@ int vnl_worker_start(struct vnl_device *vd)
 	struct task_struct *t;
 	int err;
 
+	init_completion(&vd->worker_ready);
+	vd->starter = current;	/* the worker reads it before completing */
 	t = kthread_create(vnl_worker_fn, vd, "vnetloop-%u", vd->id);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	err = cgroup_attach_task_all(current, t);
+	clear_bit(VNL_WORK_QUEUED, &vd->flags);
+	wake_up_process(t);
+	wait_for_completion(&vd->worker_ready);
+	vd->starter = NULL;
+	err = vd->worker_err;
 	if (err) {
 		kthread_stop(t);
 		return err;
 	}
-	set_user_nice(t, task_nice(current));
-	clear_bit(VNL_WORK_QUEUED, &vd->flags);
 	vd->worker = t;
-	wake_up_process(t);
 	return 0;
 }
 
