@@ -479,15 +479,36 @@ fault:
 }
 
 /*
+ * Zero every byte of the RX header that can be written, one at a time: a
+ * byte that is not backed or faults is skipped, not the end, so no frame
+ * byte that a failed copy landed in the header area outlives the failure.
+ * An error path only; twelve one-byte writes at most.
+ */
+static void vnl_rx_zero_header(struct vnl_engine *e)
+{
+	static const u8 zero;
+	struct vnl_cursor cur;
+	u64 hva;
+	u32 k, n;
+
+	vnl_cursor_init(&cur, &e->rx, 0);
+	for (k = 0; k < VNL_NET_HDR_LEN; k++, cur.off++) {
+		n = 1;
+		if (!vnl_cursor_map(e, &cur, &hva, &n))
+			vnl_mem_write(hva, &zero, 1);
+		else if (cur.i >= e->rx.nseg)
+			return;
+	}
+}
+
+/*
  * A write into the RX chain failed: count it, zero the header again (a
  * failed copy may have landed in part) and return the chain unused.
  */
 static void vnl_rx_discard(struct vnl_engine *e, struct vnl_vq *rx, u16 head)
 {
-	static const u8 zero[VNL_NET_HDR_LEN];
-
 	vnl_count(e, VNETLOOP_C_RX_WRITE_FAILED, 1);
-	vnl_chain_write(e, &e->rx, zero, sizeof(zero));
+	vnl_rx_zero_header(e);
 	if (vnl_add_used(rx, head, 0))
 		vnl_count(e, VNETLOOP_C_RX_ADD_USED_FAILURES, 1);
 }

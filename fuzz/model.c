@@ -280,6 +280,23 @@ static u32 s_chain_write(struct sim *s, const struct chain *c, const u8 *buf,
 	return done;
 }
 
+/* Zero every header byte of chain c that is backed; skip the others. */
+static void s_zero_header(struct sim *s, const struct chain *c)
+{
+	u64 gpa, off, room;
+	u32 i, b, done = 0;
+
+	for (i = 0; i < c->n && done < HDR; i++)
+		for (b = 0; b < c->seg[i].len && done < HDR; b++, done++) {
+			gpa = c->seg[i].addr + b;
+			if (!g_find(s->f, gpa, &off, &room))
+				continue;
+			sarena[off] = 0;
+			if (taint_any)
+				tarena[off] = 0;
+		}
+}
+
 /* The guest-space ranges of bytes [at, at + n) of chain c. */
 static u32 chain_ranges(const struct chain *c, u64 at, u64 n,
 			struct seg *out)
@@ -407,7 +424,6 @@ static void s_deliver(struct sim *s, u32 len)
 	static const u8 hdr[HDR] = {
 		[offsetof(struct virtio_net_hdr_v1, num_buffers)] = 1,
 	};
-	static const u8 zero[HDR];
 	struct mq *rx = &s->q[RXQ];
 	u64 room;
 	u16 head;
@@ -440,7 +456,7 @@ static void s_deliver(struct sim *s, u32 len)
 	if (s_chain_write(s, &s->rx, hdr, HDR) < HDR || !s_copy(s, room)) {
 		/* Returned unused, the header zeroed again. */
 		s->d[C_(RX_WRITE_FAILED)]++;
-		s_chain_write(s, &s->rx, zero, HDR);
+		s_zero_header(s, &s->rx);
 		if (!s_add_used(s, RXQ, head, 0))
 			s->d[C_(RX_ADD_USED_FAILURES)]++;
 		return;
