@@ -1996,6 +1996,66 @@ static uint32_t rnd_frame_len(void)
 }
 
 /*
+ * The malformations TX and RX chains share (case numbers in both of the
+ * generators below), each drawing its randomness as before.
+ */
+enum { MF_INDIRECT = 1, MF_NEXT_OUT, MF_LOOP, MF_NEXT_ANY };
+
+static void gch_malform_link(struct kf_gchain *g, unsigned int i,
+			     unsigned int num, unsigned int kind)
+{
+	struct kf_gseg *last = &g->s[g->n - 1];
+
+	switch (kind) {
+	case MF_INDIRECT:
+		g->s[i].flags |= F_INDIRECT;
+		strcpy(g->what, "INDIRECT");
+		break;
+	case MF_NEXT_OUT:
+		g->s[i].next_set = true;
+		g->s[i].next = (uint16_t)rndr(num, 0xffff);
+		strcpy(g->what, "next out of range");
+		break;
+	case MF_LOOP:
+		last->next_set = true;
+		last->loop = true;
+		strcpy(g->what, "loop");
+		break;
+	case MF_NEXT_ANY:
+		last->next_set = true;
+		last->next = (uint16_t)rnd(num);
+		strcpy(g->what, "next into any descriptor");
+		break;
+	}
+}
+
+/* Descriptor i's address range wraps the 64-bit space. */
+static void gch_wrap(struct kf_gchain *g, unsigned int i)
+{
+	if (g->s[i].len < 2)
+		g->s[i].len = 2;
+	g->s[i].addr = 0 - (uint64_t)g->s[i].len + 1 + rnd(g->s[i].len - 1);
+	strcpy(g->what, "wrapping address");
+}
+
+/* An empty descriptor at i, at a wild address: never read, never written. */
+static void gch_insert_empty(struct kf_gchain *g, unsigned int i,
+			     uint16_t flags, unsigned int num,
+			     unsigned int n_desc)
+{
+	if (g->n >= num || g->n >= n_desc)
+		return;
+	memmove(&g->s[i + 1], &g->s[i], (g->n - i) * sizeof(g->s[0]));
+	g->s[i].len = 0;
+	g->s[i].addr = rnd64();
+	g->s[i].flags = flags;
+	g->s[i].next_set = false;
+	g->s[i].loop = false;
+	g->n++;
+	strcpy(g->what, "empty descriptor, wild address");
+}
+
+/*
  * A TX chain of random shape into g: frame bytes from the pool, and with
  * some probability one of the malformations that make a chain invalid (or a
  * harmless oddity). n_desc is how many descriptors the caller has.
@@ -2032,34 +2092,17 @@ static bool gen_tx(const struct kf_cfg *c, unsigned int num, unsigned int n_desc
 		g->s[i].flags |= F_WRITE;
 		strcpy(g->what, "device-writable descriptor");
 		break;
-	case 1:
-		g->s[i].flags |= F_INDIRECT;
-		strcpy(g->what, "INDIRECT");
-		break;
-	case 2:
-		g->s[i].next_set = true;
-		g->s[i].next = (uint16_t)rndr(num, 0xffff);
-		strcpy(g->what, "next out of range");
-		break;
-	case 3:
-		g->s[g->n - 1].next_set = true;
-		g->s[g->n - 1].loop = true;
-		strcpy(g->what, "loop");
-		break;
-	case 4:
-		g->s[g->n - 1].next_set = true;
-		g->s[g->n - 1].next = (uint16_t)rnd(num);
-		strcpy(g->what, "next into any descriptor");
+	case MF_INDIRECT:
+	case MF_NEXT_OUT:
+	case MF_LOOP:
+	case MF_NEXT_ANY:
+		gch_malform_link(g, i, num, m);
 		break;
 	case 5:
 		strcpy(g->what, "shorter than the header");
 		break;
 	case 6:
-		if (g->s[i].len < 2)
-			g->s[i].len = 2;
-		g->s[i].addr = 0 - (uint64_t)g->s[i].len + 1 +
-			       rnd(g->s[i].len - 1);
-		strcpy(g->what, "wrapping address");
+		gch_wrap(g, i);
 		break;
 	case 7:
 		if (!g->s[i].len)
@@ -2072,18 +2115,7 @@ static bool gen_tx(const struct kf_cfg *c, unsigned int num, unsigned int n_desc
 		strcpy(g->what, "huge descriptor");
 		break;
 	case 9:
-		if (g->n < num && g->n < n_desc) {
-			/* An empty descriptor anywhere at all: never read. */
-			memmove(&g->s[i + 1], &g->s[i],
-				(g->n - i) * sizeof(g->s[0]));
-			g->s[i].len = 0;
-			g->s[i].addr = rnd64();
-			g->s[i].flags = 0;
-			g->s[i].next_set = false;
-			g->s[i].loop = false;
-			g->n++;
-			strcpy(g->what, "empty descriptor, wild address");
-		}
+		gch_insert_empty(g, i, 0, num, n_desc);
 		break;
 	case 11:
 		g->s[i].flags |= (uint16_t)(rnd64() & 0xfff8);
@@ -2148,31 +2180,14 @@ static void gen_rx(const struct kf_cfg *c, unsigned int num, unsigned int n_desc
 		g->s[i].flags &= ~F_WRITE;
 		strcpy(g->what, "device-readable descriptor");
 		break;
-	case 1:
-		g->s[i].flags |= F_INDIRECT;
-		strcpy(g->what, "INDIRECT");
-		break;
-	case 2:
-		g->s[i].next_set = true;
-		g->s[i].next = (uint16_t)rndr(num, 0xffff);
-		strcpy(g->what, "next out of range");
-		break;
-	case 3:
-		g->s[g->n - 1].next_set = true;
-		g->s[g->n - 1].loop = true;
-		strcpy(g->what, "loop");
-		break;
-	case 4:
-		g->s[g->n - 1].next_set = true;
-		g->s[g->n - 1].next = (uint16_t)rnd(num);
-		strcpy(g->what, "next into any descriptor");
+	case MF_INDIRECT:
+	case MF_NEXT_OUT:
+	case MF_LOOP:
+	case MF_NEXT_ANY:
+		gch_malform_link(g, i, num, m);
 		break;
 	case 5:
-		if (g->s[i].len < 2)
-			g->s[i].len = 2;
-		g->s[i].addr = 0 - (uint64_t)g->s[i].len + 1 +
-			       rnd(g->s[i].len - 1);
-		strcpy(g->what, "wrapping address");
+		gch_wrap(g, i);
 		break;
 	case 6:
 		if (hole_ok) {
@@ -2184,17 +2199,7 @@ static void gen_rx(const struct kf_cfg *c, unsigned int num, unsigned int n_desc
 		}
 		break;
 	case 7:
-		if (g->n < num && g->n < n_desc) {
-			memmove(&g->s[i + 1], &g->s[i],
-				(g->n - i) * sizeof(g->s[0]));
-			g->s[i].len = 0;
-			g->s[i].addr = rnd64();
-			g->s[i].flags = F_WRITE;
-			g->s[i].next_set = false;
-			g->s[i].loop = false;
-			g->n++;
-			strcpy(g->what, "empty descriptor, wild address");
-		}
+		gch_insert_empty(g, i, F_WRITE, num, n_desc);
 		break;
 	case 8:
 		g->n = 0;
