@@ -38,18 +38,29 @@
 #define D(id)	[VNETLOOP_C_##id]
 
 /*
- * All thirteen counters moved by exactly the listed amounts since
- * vqt_mark(); an unlisted counter must not have moved.
+ * All thirteen counters moved by exactly want[id] since vqt_mark(), want
+ * an array of VNETLOOP_NUM_SPEC_COUNTERS (a variant table can hold one).
  */
-#define EXPECT_DELTA(t, ...) do {					\
-	const u64 want_[VNETLOOP_NUM_SPEC_COUNTERS] = { __VA_ARGS__ };	\
+#define EXPECT_DELTAS(t, want) do {					\
 	unsigned int i_;						\
 									\
 	for (i_ = 0; i_ < VNETLOOP_NUM_SPEC_COUNTERS; i_++) {		\
-		EXPECT_EQ(want_[i_], vqt_delta((t), i_))		\
+		EXPECT_EQ((want)[i_], vqt_delta((t), i_))		\
 			TH_LOG("counter %s", vqt_counter_name(i_));	\
 	}								\
 } while (0)
+
+/* The same, listed: an unlisted counter must not have moved. */
+#define EXPECT_DELTA(t, ...) do {					\
+	const u64 want_[VNETLOOP_NUM_SPEC_COUNTERS] = { __VA_ARGS__ };	\
+									\
+	EXPECT_DELTAS(t, want_);					\
+} while (0)
+
+/* The deltas of one len-byte frame sent and received whole. */
+#define ONE_FRAME(len)							\
+	D(TX_PACKETS) = 1, D(TX_BYTES) = (len),				\
+	D(RX_PACKETS) = 1, D(RX_BYTES) = (len)
 
 /* The used entry written at free-running used index idx of queue q. */
 #define EXPECT_USED(t, q, idx, id, len) do {				\
@@ -70,5 +81,38 @@
 /* Bytes at gpa all equal c. */
 #define EXPECT_FILL(t, gpa, len, c)					\
 	EXPECT_EQ(-1, vqt_fill_check(vqt_ptr((t), (gpa)), (len), (c)))
+
+/*
+ * One drain returns bits and delivers one len-byte frame of
+ * vqt_pattern(seed), and nothing else: TX chain th is used entry tx_idx and
+ * RX chain rh (its buffer at rx) used entry rx_idx, each the newest entry
+ * of its ring.
+ */
+#define EXPECT_FRAME(t, bits, th, tx_idx, rh, rx_idx, rx, len, seed) do { \
+	vqt_mark(t);							\
+	EXPECT_DRAIN(t, bits);						\
+	EXPECT_DELTA(t, ONE_FRAME(len));				\
+	EXPECT_EQ((u16)((tx_idx) + 1), vqt_used_idx(t, VQT_TX));	\
+	EXPECT_USED(t, VQT_TX, tx_idx, th, 0);				\
+	EXPECT_EQ((u16)((rx_idx) + 1), vqt_used_idx(t, VQT_RX));	\
+	EXPECT_USED(t, VQT_RX, rx_idx, rh, VNL_NET_HDR_LEN + (len));	\
+	EXPECT_TRUE(vqt_rx_hdr_ok(t, rx));				\
+	EXPECT_PATTERN(t, (rx) + VNL_NET_HDR_LEN, len, seed);		\
+} while (0)
+
+/* Nothing used on either ring; the RX buffer at rx is still all fill. */
+#define EXPECT_NONE_USED(t, rx, rx_len) do {				\
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));				\
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));				\
+	EXPECT_FILL(t, rx, rx_len, VQT_RX_FILL);			\
+} while (0)
+
+/* One drain poisons TX over its avail ring: counted once, reset needed. */
+#define EXPECT_TX_POISONED(t) do {					\
+	vqt_mark(t);							\
+	EXPECT_DRAIN(t, VQT_DRAIN_POISONED_TX | VIRTIO_MMIO_INT_CONFIG); \
+	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);		\
+	EXPECT_TRUE(vqt_needs_reset(t));				\
+} while (0)
 
 #endif /* ENGINE_TEST_H */

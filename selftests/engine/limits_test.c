@@ -22,59 +22,34 @@ static void queue_frames(struct vqt *t, unsigned int n, u32 len, u32 rx_len)
 	}
 }
 
+/*
+ * Drain k moves per[k] frames of len bytes, with MORE but on the last
+ * drain (per ends at n or at a 0); the used indices count all moved so far.
+ */
+static void expect_drains(struct __test_metadata *_metadata, struct vqt *t,
+			  const unsigned int *per, unsigned int n, u32 len)
+{
+	unsigned int k, done = 0;
+	bool last;
+
+	for (k = 0; k < n && per[k]; k++) {
+		last = k + 1 == n || !per[k + 1];
+		vqt_mark(t);
+		EXPECT_DRAIN(t, last ? VRING : VRING | MORE);
+		EXPECT_DELTA(t, D(TX_PACKETS) = per[k],
+			     D(TX_BYTES) = (u64)len * per[k],
+			     D(RX_PACKETS) = per[k],
+			     D(RX_BYTES) = (u64)len * per[k]);
+		done += per[k];
+		EXPECT_EQ((u16)done, vqt_used_idx(t, VQT_TX));
+		EXPECT_EQ((u16)done, vqt_used_idx(t, VQT_RX));
+	}
+}
+
 TEST_F(limits, budget_defaults)
 {
 	EXPECT_EQ(256u, self->t.eng.budget_packets);
 	EXPECT_EQ(512u * 1024, self->t.eng.budget_bytes);
-}
-
-/* 10 chains, 4 per drain: 4 + 4 (MORE) then 2, in order. */
-TEST_F(limits, budget_packets)
-{
-	static const unsigned int per[] = { 4, 4, 2 };
-	struct vqt *t = &self->t;
-	unsigned int k, i, done = 0;
-
-	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
-	queue_frames(t, 10, 30, 64);
-	for (k = 0; k < 3; k++) {
-		vqt_mark(t);
-		EXPECT_DRAIN(t, k < 2 ? VRING | MORE : VRING);
-		EXPECT_DELTA(t, D(TX_PACKETS) = per[k],
-			     D(TX_BYTES) = 30 * per[k],
-			     D(RX_PACKETS) = per[k],
-			     D(RX_BYTES) = 30 * per[k]);
-		done += per[k];
-		EXPECT_EQ((int)done, vqt_used_idx(t, VQT_TX));
-		EXPECT_EQ((int)done, vqt_used_idx(t, VQT_RX));
-	}
-	for (i = 0; i < 10; i++) {
-		EXPECT_USED(t, VQT_TX, i, i, 0);
-		EXPECT_USED(t, VQT_RX, i, i, 42);
-	}
-	vqt_mark(t);
-	EXPECT_DRAIN(t, 0);
-	EXPECT_DELTA(t);
-}
-
-/* The budget runs out exactly as the ring empties: no MORE. */
-TEST_F(limits, budget_packets_exact)
-{
-	struct vqt *t = &self->t;
-
-	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
-	queue_frames(t, 8, 30, 64);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING | MORE);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 120,
-		     D(RX_PACKETS) = 4, D(RX_BYTES) = 120);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 4, D(TX_BYTES) = 120,
-		     D(RX_PACKETS) = 4, D(RX_BYTES) = 120);
-	EXPECT_EQ(8, vqt_used_idx(t, VQT_TX));
 }
 
 /* Malformed chains are work too: they count against the packet budget. */
@@ -96,48 +71,6 @@ TEST_F(limits, budget_counts_invalid_chains)
 	EXPECT_EQ(6, vqt_used_idx(t, VQT_TX));
 }
 
-/*
- * The byte budget is checked before each chain: with 1000 bytes and
- * 400-byte frames a drain moves 3 frames (1200 bytes), then stops.
- */
-TEST_F(limits, budget_bytes)
-{
-	static const unsigned int per[] = { 3, 3, 1 };
-	struct vqt *t = &self->t;
-	unsigned int k;
-
-	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	vnl_engine_set_budget(&t->eng, VNL_BUDGET_PACKETS, 1000);
-	queue_frames(t, 7, 400, 512);
-	for (k = 0; k < 3; k++) {
-		vqt_mark(t);
-		EXPECT_DRAIN(t, k < 2 ? VRING | MORE : VRING);
-		EXPECT_DELTA(t, D(TX_PACKETS) = per[k],
-			     D(TX_BYTES) = 400 * per[k],
-			     D(RX_PACKETS) = per[k],
-			     D(RX_BYTES) = 400 * per[k]);
-	}
-	EXPECT_EQ(7, vqt_used_idx(t, VQT_TX));
-	EXPECT_EQ(7, vqt_used_idx(t, VQT_RX));
-}
-
-/* Default byte budget (512 KiB): 8 maximum frames per drain. */
-TEST_F(limits, budget_bytes_default)
-{
-	struct vqt *t = &self->t;
-
-	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
-	queue_frames(t, 9, VNL_MAX_FRAME_SIZE, 12 + VNL_MAX_FRAME_SIZE);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING | MORE);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 8, D(TX_BYTES) = 8ULL * 65557,
-		     D(RX_PACKETS) = 8, D(RX_BYTES) = 8ULL * 65557);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 65557,
-		     D(RX_PACKETS) = 1, D(RX_BYTES) = 65557);
-}
-
 /* Queue size 1: every entry lands in slot 0, indices still advance. */
 TEST_F(limits, queue_size_1)
 {
@@ -150,17 +83,9 @@ TEST_F(limits, queue_size_1)
 		vqt_alloc_reset(t);
 		rh = vqt_rx_buf(t, 128, &rx);
 		th = vqt_tx_frame(t, 20 + i, i, NULL);
-		vqt_mark(t);
-		EXPECT_DRAIN(t, VRING);
-		EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20 + i,
-			     D(RX_PACKETS) = 1, D(RX_BYTES) = 20 + i);
 		EXPECT_EQ(0, th);
 		EXPECT_EQ(0, rh);
-		EXPECT_EQ(i + 1, vqt_used_idx(t, VQT_TX));
-		EXPECT_EQ(i + 1, vqt_used_idx(t, VQT_RX));
-		EXPECT_USED(t, VQT_TX, i, 0, 0);
-		EXPECT_USED(t, VQT_RX, i, 0, 32 + i);
-		EXPECT_PATTERN(t, rx + 12, 20 + i, i);
+		EXPECT_FRAME(t, VRING, 0, i, 0, i, rx, 20 + i, i);
 	}
 }
 
@@ -172,9 +97,7 @@ TEST_F(limits, queue_size_1_overfull)
 	ASSERT_EQ(0, vqt_setup(t, 1, 1, false));
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_avail_set_idx(t, VQT_TX, 2);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VQT_DRAIN_POISONED_TX | VIRTIO_MMIO_INT_CONFIG);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TX_POISONED(t);
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 }
 
@@ -302,6 +225,7 @@ TEST_F_TIMEOUT(limits, index_wrap, 300)
  */
 TEST_F(limits, budget_descriptors)
 {
+	static const unsigned int per[] = { 128, 128 };
 	struct vqt *t = &self->t;
 	u32 tl[16], rl[16];
 	unsigned int i;
@@ -319,17 +243,7 @@ TEST_F(limits, budget_descriptors)
 		vqt_avail_put(t, VQT_TX, th);
 		vqt_avail_put(t, VQT_RX, rh);
 	}
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING | MORE);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 128, D(TX_BYTES) = 128 * 60,
-		     D(RX_PACKETS) = 128, D(RX_BYTES) = 128 * 60);
-	EXPECT_EQ(128, vqt_used_idx(t, VQT_TX));
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 128, D(TX_BYTES) = 128 * 60,
-		     D(RX_PACKETS) = 128, D(RX_BYTES) = 128 * 60);
-	EXPECT_EQ(256, vqt_used_idx(t, VQT_TX));
-	EXPECT_EQ(256, vqt_used_idx(t, VQT_RX));
+	expect_drains(_metadata, t, per, 2, 60);
 }
 
 /* The home stops the drain after its first guest write. */
@@ -351,6 +265,7 @@ TEST_F(limits, stopped_drain_leaves_no_trace)
 	struct vqt *t = &self->t;
 	unsigned long commits;
 	unsigned int i;
+	u16 th, rh;
 	u64 rx;
 
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
@@ -375,13 +290,74 @@ TEST_F(limits, stopped_drain_leaves_no_trace)
 	vnl_engine_reset(&t->eng);
 	vqt_alloc_reset(t);
 	ASSERT_EQ(0, vqt_setup(t, 8, 8, true));
-	vqt_rx_buf(t, 256, &rx);
-	vqt_tx_frame(t, 100, 9, NULL);
+	rh = vqt_rx_buf(t, 256, &rx);
+	th = vqt_tx_frame(t, 100, 9, NULL);
+	EXPECT_FRAME(t, VRING, th, 0, rh, 0, rx, 100, 9);
+}
+
+/*
+ * frames frames of len bytes, each with its own rx_len-byte RX buffer (seeds
+ * from 0), under a budget of packets and bytes (0: the engine's defaults):
+ * drain k moves per[k] of them, in order, and a last drain finds nothing.
+ */
+VQ_FIXTURE(budget)
+
+FIXTURE_VARIANT(budget) {
+	u32 packets, bytes;
+	unsigned int frames;
+	u32 len, rx_len;
+	unsigned int per[4];
+};
+
+/* 10 chains, 4 per drain: 4 + 4 (MORE) then 2, in order. */
+FIXTURE_VARIANT_ADD(budget, budget_packets) {
+	.packets = 4, .bytes = VNL_BUDGET_BYTES,
+	.frames = 10, .len = 30, .rx_len = 64,
+	.per = { 4, 4, 2 },
+};
+
+/* The budget runs out exactly as the ring empties: no MORE. */
+FIXTURE_VARIANT_ADD(budget, budget_packets_exact) {
+	.packets = 4, .bytes = VNL_BUDGET_BYTES,
+	.frames = 8, .len = 30, .rx_len = 64,
+	.per = { 4, 4 },
+};
+
+/*
+ * The byte budget is checked before each chain: with 1000 bytes and
+ * 400-byte frames a drain moves 3 frames (1200 bytes), then stops.
+ */
+FIXTURE_VARIANT_ADD(budget, budget_bytes) {
+	.packets = VNL_BUDGET_PACKETS, .bytes = 1000,
+	.frames = 7, .len = 400, .rx_len = 512,
+	.per = { 3, 3, 1 },
+};
+
+/* Default byte budget (512 KiB): 8 maximum frames per drain. */
+FIXTURE_VARIANT_ADD(budget, budget_bytes_default) {
+	.frames = 9, .len = VNL_MAX_FRAME_SIZE,
+	.rx_len = 12 + VNL_MAX_FRAME_SIZE,
+	.per = { 8, 1 },
+};
+
+TEST_F(budget, drains)
+{
+	struct vqt *t = &self->t;
+	unsigned int i;
+
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	if (variant->packets)
+		vnl_engine_set_budget(&t->eng, variant->packets,
+				      variant->bytes);
+	queue_frames(t, variant->frames, variant->len, variant->rx_len);
+	expect_drains(_metadata, t, variant->per, 4, variant->len);
+	for (i = 0; i < variant->frames; i++) {
+		EXPECT_USED(t, VQT_TX, i, i, 0);
+		EXPECT_USED(t, VQT_RX, i, i, 12 + variant->len);
+	}
 	vqt_mark(t);
-	EXPECT_DRAIN(t, VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 100,
-		     D(RX_PACKETS) = 1, D(RX_BYTES) = 100);
-	EXPECT_PATTERN(t, rx + 12, 100, 9);
+	EXPECT_DRAIN(t, 0);
+	EXPECT_DELTA(t);
 }
 
 TEST_HARNESS_MAIN

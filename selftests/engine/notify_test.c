@@ -18,15 +18,7 @@ VQ_FIXTURE(notify)
 	u16 rh_ = vqt_rx_buf(t, 128, &rx_);				\
 	u16 th_ = vqt_tx_frame(t, len, seed, NULL);			\
 									\
-	vqt_mark(t);							\
-	EXPECT_DRAIN(t, bits);						\
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = (len),	\
-		     D(RX_PACKETS) = 1, D(RX_BYTES) = (len));		\
-	EXPECT_EQ((u16)(uidx_ + 1), vqt_used_idx(t, VQT_TX));		\
-	EXPECT_USED(t, VQT_TX, uidx_, th_, 0);				\
-	EXPECT_EQ((u16)(ridx_ + 1), vqt_used_idx(t, VQT_RX));		\
-	EXPECT_USED(t, VQT_RX, ridx_, rh_, 12 + (len));		\
-	EXPECT_PATTERN(t, rx_ + 12, len, seed);				\
+	EXPECT_FRAME(t, bits, th_, uidx_, rh_, ridx_, rx_, len, seed);	\
 } while (0)
 
 /* Configured but DRIVER_OK not seen: no memory access, nothing counted. */

@@ -9,8 +9,72 @@
 
 VQ_FIXTURE(poison)
 
-#define POISONED_TX	(VQT_DRAIN_POISONED_TX | VIRTIO_MMIO_INT_CONFIG)
 #define POISONED_RX	(VQT_DRAIN_POISONED_RX | VIRTIO_MMIO_INT_CONFIG)
+
+/*
+ * One drain poisons RX on the 10-byte frame th, the first TX chain: TX
+ * still completes it, as tx_dropped_rx_poisoned; nothing is received.
+ */
+#define EXPECT_RX_POISONED(t, th) do {					\
+	vqt_mark(t);							\
+	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);		\
+	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,		\
+		     D(TX_DROPPED_RX_POISONED) = 1,			\
+		     D(INVALID_AVAIL_IDX_COUNT) = 1);			\
+	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));				\
+	EXPECT_USED(t, VQT_TX, 0, th, 0);				\
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));				\
+	EXPECT_TRUE(vqt_needs_reset(t));				\
+} while (0)
+
+/*
+ * Queues of 4, one 256-byte RX buffer at *rx and one 10-byte frame posted,
+ * then the guest sets the TX avail idx to idx, which poisons TX.
+ */
+static void poison_tx(struct __test_metadata *_metadata, struct vqt *t,
+		      u16 idx, u64 *rx)
+{
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	vqt_rx_buf(t, 256, rx);
+	vqt_tx_frame(t, 10, 1, NULL);
+	vqt_avail_set_idx(t, VQT_TX, idx);
+	EXPECT_TX_POISONED(t);
+}
+
+/*
+ * Queues of 4 (with one 256-byte RX buffer at *rx, if rx), then the guest
+ * sets the RX avail idx to idx and one 10-byte frame poisons RX.
+ */
+static void poison_rx(struct __test_metadata *_metadata, struct vqt *t,
+		      u16 idx, u64 *rx)
+{
+	u16 th;
+
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	if (rx)
+		vqt_rx_buf(t, 256, rx);
+	vqt_avail_set_idx(t, VQT_RX, idx);
+	th = vqt_tx_frame(t, 10, 1, NULL);
+	EXPECT_RX_POISONED(t, th);
+}
+
+/*
+ * After vnl_engine_reset(): the driver clears its rings and sets the device
+ * up again, and a frame goes through as on a new device.
+ */
+static void expect_fresh_start(struct __test_metadata *_metadata,
+			       struct vqt *t)
+{
+	u16 th, rh;
+	u64 rx;
+
+	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
+	vqt_alloc_reset(t);
+	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
+	rh = vqt_rx_buf(t, 256, &rx);
+	th = vqt_tx_frame(t, 20, 2, NULL);
+	EXPECT_FRAME(t, VIRTIO_MMIO_INT_VRING, th, 0, rh, 0, rx, 20, 2);
+}
 
 /* The guest claims num + 1 new TX entries. */
 TEST_F(poison, tx_idx_too_far_ahead)
@@ -18,17 +82,8 @@ TEST_F(poison, tx_idx_too_far_ahead)
 	struct vqt *t = &self->t;
 	u64 rx;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_rx_buf(t, 256, &rx);
-	vqt_tx_frame(t, 10, 1, NULL);
-	vqt_avail_set_idx(t, VQT_TX, 5);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_TX);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_TRUE(vqt_needs_reset(t));
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+	poison_tx(_metadata, t, 5, &rx);
+	EXPECT_NONE_USED(t, rx, 256);
 }
 
 /* Exactly num entries ahead is a full ring, not a violation. */
@@ -68,11 +123,8 @@ TEST_F(poison, tx_idx_behind_device)
 	vqt_drain(t);
 	/* Device at 2; idx 1 is 65535 entries ahead. */
 	vqt_avail_set_idx(t, VQT_TX, 1);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_TX);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TX_POISONED(t);
 	EXPECT_EQ(2, vqt_used_idx(t, VQT_TX));
-	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /* After progress, idx = position + num + 1 poisons; + num does not. */
@@ -86,32 +138,21 @@ TEST_F(poison, tx_limit_after_progress)
 		vqt_tx_frame(t, 8, i, NULL);
 	vqt_drain(t);
 	vqt_avail_set_idx(t, VQT_TX, 3 + 5);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_TX);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TX_POISONED(t);
 	EXPECT_EQ(3, vqt_used_idx(t, VQT_TX));
 }
 
 /* The TX avail ring itself is not backed by guest RAM. */
 TEST_F(poison, tx_avail_unmapped)
 {
+	const struct vqt_moved m = { .avail[VQT_TX] = VQT_GPA_ABOVE };
 	struct vqt *t = &self->t;
 	u64 rx;
 
-	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VIRTIO_F_VERSION_1)));
-	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
-	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
-				   VQT_GPA_ABOVE, VQT_RING_USED(VQT_TX)));
-	vnl_engine_start(&t->eng);
+	ASSERT_EQ(0, vqt_setup_moved(t, &m));
 	vqt_rx_buf(t, 256, &rx);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_TX);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_TRUE(vqt_needs_reset(t));
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+	EXPECT_TX_POISONED(t);
+	EXPECT_NONE_USED(t, rx, 256);
 }
 
 /*
@@ -124,11 +165,7 @@ TEST_F(poison, tx_poison_persists)
 	unsigned int k;
 	u64 rx;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_rx_buf(t, 256, &rx);
-	vqt_tx_frame(t, 10, 1, NULL);
-	vqt_avail_set_idx(t, VQT_TX, 9);
-	EXPECT_DRAIN(t, POISONED_TX);
+	poison_tx(_metadata, t, 9, &rx);
 	vqt_avail_set_idx(t, VQT_TX, 1);
 	for (k = 0; k < 3; k++) {
 		unsigned long r = t->reads, w = t->writes;
@@ -140,9 +177,7 @@ TEST_F(poison, tx_poison_persists)
 		EXPECT_EQ(w, t->writes);
 		EXPECT_TRUE(vqt_needs_reset(t));
 	}
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
+	EXPECT_NONE_USED(t, rx, 256);
 }
 
 /*
@@ -152,15 +187,13 @@ TEST_F(poison, tx_poison_persists)
 TEST_F(poison, reset_clears_tx_poison)
 {
 	struct vqt *t = &self->t;
-	u64 rx;
-	u16 th, rh;
 
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_rx_buf(t, 256, NULL);
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_drain(t);
 	vqt_avail_set_idx(t, VQT_TX, 100);
-	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_TX_POISONED(t);
 	ASSERT_TRUE(vqt_needs_reset(t));
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_TX_PACKETS]);
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
@@ -173,20 +206,7 @@ TEST_F(poison, reset_clears_tx_poison)
 	EXPECT_DRAIN(t, 0);
 	EXPECT_DELTA(t);
 
-	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
-	vqt_alloc_reset(t);
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	rh = vqt_rx_buf(t, 256, &rx);
-	th = vqt_tx_frame(t, 20, 2, NULL);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
-		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
-	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));
-	EXPECT_USED(t, VQT_TX, 0, th, 0);
-	EXPECT_EQ(1, vqt_used_idx(t, VQT_RX));
-	EXPECT_USED(t, VQT_RX, 0, rh, 32);
-	EXPECT_PATTERN(t, rx + 12, 20, 2);
+	expect_fresh_start(_metadata, t);
 	EXPECT_EQ(2ull, t->c[VNETLOOP_C_TX_PACKETS]);
 	EXPECT_EQ(1ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
 	EXPECT_FALSE(vqt_needs_reset(t));
@@ -199,14 +219,12 @@ TEST_F(poison, poison_again_after_reset)
 
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_TX, 5);
-	EXPECT_DRAIN(t, POISONED_TX);
+	EXPECT_TX_POISONED(t);
 	vnl_engine_reset(&t->eng);
 	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
 	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
 	vqt_avail_set_idx(t, VQT_TX, 6);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_TX);
-	EXPECT_DELTA(t, D(INVALID_AVAIL_IDX_COUNT) = 1);
+	EXPECT_TX_POISONED(t);
 	EXPECT_EQ(2ull, t->c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
 }
 
@@ -218,45 +236,21 @@ TEST_F(poison, rx_idx_too_far_ahead)
 {
 	struct vqt *t = &self->t;
 	u64 rx;
-	u16 th;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_rx_buf(t, 256, &rx);
-	vqt_avail_set_idx(t, VQT_RX, 5);
-	th = vqt_tx_frame(t, 10, 1, NULL);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
-		     D(TX_DROPPED_RX_POISONED) = 1,
-		     D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));
-	EXPECT_USED(t, VQT_TX, 0, th, 0);
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
+	poison_rx(_metadata, t, 5, &rx);
 	EXPECT_FILL(t, rx, 256, VQT_RX_FILL);
-	EXPECT_TRUE(vqt_needs_reset(t));
 }
 
 /* The RX avail ring is not backed by guest RAM. */
 TEST_F(poison, rx_avail_unmapped)
 {
+	const struct vqt_moved m = { .avail[VQT_RX] = VQT_GPA_BELOW };
 	struct vqt *t = &self->t;
 	u16 th;
 
-	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VIRTIO_F_VERSION_1)));
-	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
-				   VQT_GPA_BELOW, VQT_RING_USED(VQT_RX)));
-	ASSERT_EQ(0, vqt_config(t, VQT_TX, 8));
-	vnl_engine_start(&t->eng);
+	ASSERT_EQ(0, vqt_setup_moved(t, &m));
 	th = vqt_tx_frame(t, 10, 1, NULL);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 10,
-		     D(TX_DROPPED_RX_POISONED) = 1,
-		     D(INVALID_AVAIL_IDX_COUNT) = 1);
-	EXPECT_USED(t, VQT_TX, 0, th, 0);
-	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
-	EXPECT_TRUE(vqt_needs_reset(t));
+	EXPECT_RX_POISONED(t, th);
 }
 
 /*
@@ -269,11 +263,7 @@ TEST_F(poison, rx_poison_tx_goes_on)
 	u16 th1, th2;
 	u64 rx;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_rx_buf(t, 256, &rx);
-	vqt_avail_set_idx(t, VQT_RX, 0x8000);
-	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
+	poison_rx(_metadata, t, 0x8000, &rx);
 	/* Repairing the RX index changes nothing either. */
 	vqt_avail_set_idx(t, VQT_RX, 1);
 	th1 = vqt_tx_frame(t, 11, 2, NULL);
@@ -296,10 +286,7 @@ TEST_F(poison, rx_poison_invalid_tx)
 	struct vqt *t = &self->t;
 	u16 th;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_avail_set_idx(t, VQT_RX, 9);
-	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
+	poison_rx(_metadata, t, 9, NULL);
 	th = vqt_tx_split(t, (const u32[]){ 4 }, 1, 1, NULL);
 	vqt_mark(t);
 	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
@@ -310,28 +297,11 @@ TEST_F(poison, rx_poison_invalid_tx)
 TEST_F(poison, reset_clears_rx_poison)
 {
 	struct vqt *t = &self->t;
-	u16 th, rh;
-	u64 rx;
 
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	vqt_avail_set_idx(t, VQT_RX, 9);
-	vqt_tx_frame(t, 10, 1, NULL);
-	EXPECT_DRAIN(t, POISONED_RX | VIRTIO_MMIO_INT_VRING);
+	poison_rx(_metadata, t, 9, NULL);
 	vnl_engine_reset(&t->eng);
 	EXPECT_FALSE(vqt_needs_reset(t));
-	memset(vqt_ptr(t, VQT_GPA_BASE), 0, 0x6000);
-	vqt_alloc_reset(t);
-	ASSERT_EQ(0, vqt_setup(t, 4, 4, false));
-	rh = vqt_rx_buf(t, 256, &rx);
-	th = vqt_tx_frame(t, 20, 2, NULL);
-	vqt_mark(t);
-	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);
-	EXPECT_DELTA(t, D(TX_PACKETS) = 1, D(TX_BYTES) = 20,
-		     D(RX_PACKETS) = 1, D(RX_BYTES) = 20);
-	EXPECT_USED(t, VQT_TX, 0, th, 0);
-	EXPECT_USED(t, VQT_RX, 0, rh, 32);
-	EXPECT_TRUE(vqt_rx_hdr_ok(t, rx));
-	EXPECT_PATTERN(t, rx + 12, 20, 2);
+	expect_fresh_start(_metadata, t);
 }
 
 /*
@@ -340,17 +310,13 @@ TEST_F(poison, reset_clears_rx_poison)
  */
 TEST_F(poison, tx_used_unmapped)
 {
+	const struct vqt_moved m = { .used[VQT_TX] = VQT_GPA_ABOVE };
 	struct vqt *t = &self->t;
 	unsigned int k;
 	u64 rx[2];
 	u16 rh[2];
 
-	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VIRTIO_F_VERSION_1)));
-	ASSERT_EQ(0, vqt_config(t, VQT_RX, 8));
-	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
-				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
-	vnl_engine_start(&t->eng);
+	ASSERT_EQ(0, vqt_setup_moved(t, &m));
 	for (k = 0; k < 2; k++) {
 		rh[k] = vqt_rx_buf(t, 256, &rx[k]);
 		vqt_tx_frame(t, 10 + k, k, NULL);
@@ -368,16 +334,13 @@ TEST_F(poison, tx_used_unmapped)
 /* Both used rings unbacked: nothing is published, so no interrupt. */
 TEST_F(poison, both_used_unmapped)
 {
+	const struct vqt_moved m = {
+		.used[VQT_RX] = VQT_GPA_BELOW, .used[VQT_TX] = VQT_GPA_ABOVE,
+	};
 	struct vqt *t = &self->t;
 	u64 rx;
 
-	ASSERT_EQ(0, vnl_engine_set_features(&t->eng,
-					  (1ULL << VIRTIO_F_VERSION_1)));
-	ASSERT_EQ(0, vqt_config_at(t, VQT_RX, 8, VQT_RING_DESC(VQT_RX),
-				   VQT_RING_AVAIL(VQT_RX), VQT_GPA_BELOW));
-	ASSERT_EQ(0, vqt_config_at(t, VQT_TX, 8, VQT_RING_DESC(VQT_TX),
-				   VQT_RING_AVAIL(VQT_TX), VQT_GPA_ABOVE));
-	vnl_engine_start(&t->eng);
+	ASSERT_EQ(0, vqt_setup_moved(t, &m));
 	vqt_rx_buf(t, 256, &rx);
 	vqt_tx_frame(t, 10, 1, NULL);
 	vqt_mark(t);

@@ -140,6 +140,22 @@ int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx)
 	return ret;
 }
 
+int vqt_setup_moved(struct vqt *t, const struct vqt_moved *m)
+{
+	int ret = vnl_engine_set_features(&t->eng, 1ULL << VIRTIO_F_VERSION_1);
+	unsigned int q;
+	u64 avail, used;
+
+	for (q = 0; q < VNETLOOP_NUM_QUEUES && !ret; q++) {
+		avail = m->avail[q] ? m->avail[q] : VQT_RING_AVAIL(q);
+		used = m->used[q] ? m->used[q] : VQT_RING_USED(q);
+		ret = vqt_config_at(t, q, 8, VQT_RING_DESC(q), avail, used);
+	}
+	if (!ret)
+		vnl_engine_start(&t->eng);
+	return ret;
+}
+
 void *vqt_ptr(struct vqt *t, u64 gpa)
 {
 	if (gpa < VQT_GPA_BASE || gpa >= VQT_GPA_END)
@@ -153,7 +169,7 @@ u64 vqt_alloc(struct vqt *t, u32 len)
 
 	if (len > VQT_GPA_END - gpa)
 		abort();
-	t->data_next = (gpa + len + 63) & ~63ULL;
+	t->data_next = (gpa + len + VQT_ALIGN - 1) & ~(VQT_ALIGN - 1);
 	return gpa;
 }
 
@@ -294,55 +310,110 @@ bool vqt_rx_hdr_ok(struct vqt *t, u64 gpa)
 	return !memcmp(vqt_ptr(t, gpa), &vqt_rx_hdr, sizeof(vqt_rx_hdr));
 }
 
-u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
-		 u64 *gpas)
+void vqt_tx_bytes(u8 *out, u32 n, u32 seed)
 {
-	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX];
-	u32 total = 0, off = 0;
+	u32 hdr = n < VNL_NET_HDR_LEN ? n : VNL_NET_HDR_LEN;
+
+	memset(out, VQT_TX_HDR_FILL, hdr);
+	vqt_pattern(out + hdr, n - hdr, seed);
+}
+
+long vqt_tx_bytes_check(const u8 *p, u32 off, u32 len, u32 seed)
+{
+	u8 *want = malloc((u64)off + len + 1);
+	long r = -1;
+	u32 i;
+
+	if (!want)
+		abort();
+	vqt_tx_bytes(want, off + len, seed);
+	for (i = 0; i < len && r < 0; i++)
+		if (p[i] != want[off + i])
+			r = i;
+	free(want);
+	return r;
+}
+
+u16 vqt_tx_chain(struct vqt *t, const struct virtq_buf *s, unsigned int n,
+		 u32 seed, u64 *gpas)
+{
+	struct virtq_buf c[VNETLOOP_QUEUE_SIZE_MAX];
+	u64 off = 0, end = 0;
 	unsigned int k;
 	u8 *frame;
 
 	if (n > VNETLOOP_QUEUE_SIZE_MAX)
 		abort();
-	for (k = 0; k < n; k++)
-		total += lens[k];
-	frame = calloc(1, total + VNL_NET_HDR_LEN);
+	/* Only the bytes up to the last piece that holds any are made. */
+	for (k = 0; k < n; k++) {
+		off += s[k].len;
+		if (!s[k].gpa)
+			end = off;
+	}
+	frame = malloc(end + 1);
 	if (!frame)
 		abort();
-	memset(frame, VQT_TX_HDR_FILL, VNL_NET_HDR_LEN);
-	if (total > VNL_NET_HDR_LEN)
-		vqt_pattern(frame + VNL_NET_HDR_LEN, total - VNL_NET_HDR_LEN,
-			    seed);
-	for (k = n; k-- > 0;)
-		s[k].gpa = vqt_alloc(t, lens[k]);
-	for (k = 0; k < n; k++) {
-		s[k].len = lens[k];
-		s[k].flags = 0;
-		memcpy(vqt_ptr(t, s[k].gpa), frame + off, lens[k]);
-		off += lens[k];
+	vqt_tx_bytes(frame, end, seed);
+	for (k = n; k-- > 0;) {
+		c[k] = s[k];
+		if (!s[k].gpa)
+			c[k].gpa = vqt_alloc(t, s[k].len);
+	}
+	for (k = 0, off = 0; k < n; off += s[k].len, k++) {
+		if (!s[k].gpa)
+			memcpy(vqt_ptr(t, c[k].gpa), frame + off, s[k].len);
 		if (gpas)
-			gpas[k] = s[k].gpa;
+			gpas[k] = c[k].gpa;
 	}
 	free(frame);
-	return vqt_chain(t, VQT_TX, s, n);
+	return vqt_chain(t, VQT_TX, c, n);
 }
 
-u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas)
+u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
+		 u64 *gpas)
 {
-	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX];
+	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX] = { 0 };
+	unsigned int k;
+
+	if (n > VNETLOOP_QUEUE_SIZE_MAX)
+		abort();
+	for (k = 0; k < n; k++)
+		s[k].len = lens[k];
+	return vqt_tx_chain(t, s, n, seed, gpas);
+}
+
+u16 vqt_rx_chain(struct vqt *t, const struct virtq_buf *s, unsigned int n,
+		 u64 *gpas)
+{
+	struct virtq_buf c[VNETLOOP_QUEUE_SIZE_MAX];
 	unsigned int k;
 
 	if (n > VNETLOOP_QUEUE_SIZE_MAX)
 		abort();
 	for (k = 0; k < n; k++) {
-		s[k].gpa = vqt_alloc(t, lens[k]);
+		c[k] = s[k];
+		if (!s[k].gpa) {
+			c[k].gpa = vqt_alloc(t, s[k].len);
+			memset(vqt_ptr(t, c[k].gpa), VQT_RX_FILL, s[k].len);
+		}
+		if (gpas)
+			gpas[k] = c[k].gpa;
+	}
+	return vqt_chain(t, VQT_RX, c, n);
+}
+
+u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas)
+{
+	struct virtq_buf s[VNETLOOP_QUEUE_SIZE_MAX] = { 0 };
+	unsigned int k;
+
+	if (n > VNETLOOP_QUEUE_SIZE_MAX)
+		abort();
+	for (k = 0; k < n; k++) {
 		s[k].len = lens[k];
 		s[k].flags = VRING_DESC_F_WRITE;
-		memset(vqt_ptr(t, s[k].gpa), VQT_RX_FILL, lens[k]);
-		if (gpas)
-			gpas[k] = s[k].gpa;
 	}
-	return vqt_chain(t, VQT_RX, s, n);
+	return vqt_rx_chain(t, s, n, gpas);
 }
 
 void vqt_gather(struct vqt *t, const u64 *gpas, const u32 *lens,

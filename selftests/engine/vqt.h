@@ -26,6 +26,8 @@
 #define VQT_RING_AVAIL(q)	(VQT_RING_DESC(q) + VIRTQ_PAGE)
 #define VQT_RING_USED(q)	(VQT_RING_DESC(q) + 2 * VIRTQ_PAGE)
 #define VQT_DATA_BASE		(VQT_GPA_BASE + 0x8000ULL)
+/* vqt_alloc() alignment; the bytes up to it after a buffer stay zero. */
+#define VQT_ALIGN		64ULL
 
 #define VQT_TX_HDR_FILL	0x5a	/* TX header bytes: never interpreted */
 #define VQT_RX_FILL	0xee	/* RX buffers before delivery */
@@ -88,6 +90,18 @@ int vqt_config_at(struct vqt *t, unsigned int q, u16 num, u64 desc,
  */
 int vqt_setup(struct vqt *t, u16 rx_num, u16 tx_num, bool event_idx);
 
+/*
+ * Ring parts of each queue moved from their fixed addresses (0: not moved),
+ * for rings that guest RAM does not back.
+ */
+struct vqt_moved {
+	u64 avail[VNETLOOP_NUM_QUEUES];
+	u64 used[VNETLOOP_NUM_QUEUES];
+};
+
+/* Features VERSION_1 alone, both queues of 8 with parts as in m, start. */
+int vqt_setup_moved(struct vqt *t, const struct vqt_moved *m);
+
 /* Guest memory access for the tests; gpa must be inside the region. */
 void *vqt_ptr(struct vqt *t, u64 gpa);
 u64 vqt_alloc(struct vqt *t, u32 len);
@@ -125,11 +139,31 @@ u16 vqt_rx_buf(struct vqt *t, u32 len, u64 *gpa);
 bool vqt_rx_hdr_ok(struct vqt *t, u64 gpa);
 
 /*
- * A TX chain of n descriptors of lens[i] bytes carrying the same bytes as
- * vqt_tx_frame(sum - 12, seed). The pieces are allocated in reverse order so
- * that the gather order is visible. gpas (if not NULL) gets their addresses.
+ * The first n bytes of a TX frame of vqt_pattern(seed): the 12-byte header
+ * (VQT_TX_HDR_FILL), then the pattern.
+ */
+void vqt_tx_bytes(u8 *out, u32 n, u32 seed);
+/* Offset of the first byte that differs from vqt_tx_bytes() at off, or -1. */
+long vqt_tx_bytes_check(const u8 *p, u32 off, u32 len, u32 seed);
+/*
+ * A TX chain of the n pieces s (flags as given). A piece with gpa 0 is
+ * allocated, in reverse order so that the gather order is visible, and
+ * holds its part of vqt_tx_bytes(seed); any other keeps its address and is
+ * not touched. gpas (if not NULL) gets every piece's address.
+ */
+u16 vqt_tx_chain(struct vqt *t, const struct virtq_buf *s, unsigned int n,
+		 u32 seed, u64 *gpas);
+/*
+ * A TX chain of n readable descriptors of lens[i] bytes carrying the same
+ * bytes as vqt_tx_frame(sum - 12, seed).
  */
 u16 vqt_tx_split(struct vqt *t, const u32 *lens, unsigned int n, u32 seed,
+		 u64 *gpas);
+/*
+ * An RX chain of the n pieces s (flags as given): a piece with gpa 0 is
+ * allocated and filled with VQT_RX_FILL, any other is left as it is.
+ */
+u16 vqt_rx_chain(struct vqt *t, const struct virtq_buf *s, unsigned int n,
 		 u64 *gpas);
 /* An RX chain of n device-writable pieces filled with VQT_RX_FILL. */
 u16 vqt_rx_split(struct vqt *t, const u32 *lens, unsigned int n, u64 *gpas);

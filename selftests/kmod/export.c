@@ -201,16 +201,6 @@ TEST_F(export, debugfs_files)
 	}
 }
 
-static int in_list(const uint32_t *ids, size_t n, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ids[i] == id)
-			return 1;
-	return 0;
-}
-
 /* The dump lists every open device, and only those. */
 TEST_F(export, dump)
 {
@@ -222,8 +212,8 @@ TEST_F(export, dump)
 	ASSERT_EQ(0, vg_open(&other));
 	second = other.info.dev_id;
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
-	EXPECT_TRUE(in_list(ids, n, self->g.info.dev_id));
-	EXPECT_TRUE(in_list(ids, n, second));
+	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.info.dev_id));
+	EXPECT_TRUE(vnl_id_listed(ids, n, second));
 
 	/* Unconfigured: no owner yet, every counter zero. */
 	ASSERT_EQ(0, vnl_nl_get(second, false, &d));
@@ -232,8 +222,8 @@ TEST_F(export, dump)
 
 	vg_close(&other);
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
-	EXPECT_TRUE(in_list(ids, n, self->g.info.dev_id));
-	EXPECT_FALSE(in_list(ids, n, second));
+	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.info.dev_id));
+	EXPECT_FALSE(vnl_id_listed(ids, n, second));
 	EXPECT_EQ(-ENODEV, vnl_nl_get(second, false, &d));
 }
 
@@ -262,19 +252,15 @@ TEST_F(export, unprivileged)
 		struct vnl_events *ev;
 		struct vnl_nl_dev d;
 		vnl_cnt_t c;
-		size_t n, i;
 		struct vg g;
-		bool seen;
+		size_t n;
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
 		if (vnl_counters(id, c) != -ENODEV)
 			_exit(11);
-		if (vnl_nl_dump_ids(ids, 64, &n))
+		if (vnl_nl_dump_ids(ids, 64, &n) || vnl_id_listed(ids, n, id))
 			_exit(12);
-		for (i = 0; i < n; i++)
-			if (ids[i] == id)
-				_exit(12);
 		if (vnl_events_open(&ev) != -EPERM)
 			_exit(13);
 		if (vnl_nl_set_budget(id, 64, 0) != -EPERM)
@@ -285,11 +271,8 @@ TEST_F(export, unprivileged)
 		if (vnl_nl_get(g.info.dev_id, false, &d) || !d.has_owner_pid ||
 		    d.owner_pid)
 			_exit(16);
-		if (vnl_nl_dump_ids(ids, 64, &n))
-			_exit(17);
-		for (i = 0, seen = false; i < n; i++)
-			seen |= ids[i] == g.info.dev_id;
-		if (!seen)
+		if (vnl_nl_dump_ids(ids, 64, &n) ||
+		    !vnl_id_listed(ids, n, g.info.dev_id))
 			_exit(17);
 		vg_close(&g);
 		_exit(0);

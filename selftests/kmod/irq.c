@@ -18,17 +18,7 @@ FIXTURE(irq) {
 	uint16_t next;		/* next TX/RX head */
 };
 
-FIXTURE_VARIANT(irq) {
-	uint64_t features;
-};
-
-FIXTURE_VARIANT_ADD(irq, event_idx) {
-	.features = VG_FEATURES_EVENT_IDX,
-};
-
-FIXTURE_VARIANT_ADD(irq, no_event_idx) {
-	.features = VG_FEATURES_BASE,
-};
+VNL_FEATURE_VARIANTS(irq);
 
 FIXTURE_SETUP(irq)
 {
@@ -45,32 +35,58 @@ FIXTURE_TEARDOWN(irq)
 	vg_close(&self->g);
 }
 
-/* Offer one RX buffer and one 256-byte frame, and kick. */
-static int send_frame(struct vg *g, uint8_t *tx, uint8_t *rx, uint16_t *next)
+/* Offer n RX buffers and n 256-byte frames, without a kick. */
+static void post_frames(FIXTURE_DATA(irq) *self, unsigned int n)
 {
-	uint16_t h = (*next)++ & 63;
+	unsigned int i;
 
-	vg_post(g, RX, h, rx + h * 512, 512, VRING_DESC_F_WRITE);
-	vg_post(g, TX, h, tx, VNL_NET_HDR_LEN + 256, 0);
-	return vg_kick(g);
+	for (i = 0; i < n; i++) {
+		uint16_t h = self->next++ & 63;
+
+		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
+			VRING_DESC_F_WRITE);
+		vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + 256, 0);
+	}
 }
 
-/* Wait until the frame is fully done: both used entries, and counters. */
-static void frame_done(struct __test_metadata *_metadata, struct vg *g,
-		       uint64_t *c)
+/* Offer one RX buffer and one 256-byte frame, and kick. */
+static int send_frame(FIXTURE_DATA(irq) *self)
+{
+	post_frames(self, 1);
+	return vg_kick(&self->g);
+}
+
+/*
+ * Wait until n frames are fully done: their used entries on both queues,
+ * and the counters (c is moved on). Then consume the entries.
+ */
+static void frames_done(struct __test_metadata *_metadata, struct vg *g,
+			uint64_t *c, uint16_t n)
 {
 	vnl_cnt_t want = { 0 }, after;
+	uint16_t i;
 
-	ASSERT_EQ(0, vg_wait_used(g, TX, 1, VNL_TIMEOUT_MS));
-	ASSERT_EQ(0, vg_wait_used(g, RX, 1, VNL_TIMEOUT_MS));
-	want[VNETLOOP_C_TX_PACKETS] = 1;
-	want[VNETLOOP_C_TX_BYTES] = 256;
-	want[VNETLOOP_C_RX_PACKETS] = 1;
-	want[VNETLOOP_C_RX_BYTES] = 256;
+	ASSERT_EQ(0, vg_wait_used(g, TX, n, VNL_TIMEOUT_MS));
+	ASSERT_EQ(0, vg_wait_used(g, RX, n, VNL_TIMEOUT_MS));
+	want[VNETLOOP_C_TX_PACKETS] = n;
+	want[VNETLOOP_C_TX_BYTES] = n * 256;
+	want[VNETLOOP_C_RX_PACKETS] = n;
+	want[VNETLOOP_C_RX_BYTES] = n * 256;
 	vnl_expect_deltas(_metadata, g, c, want, after);
 	memcpy(c, after, sizeof(after));
-	vg_used_pop(g, TX, &(struct vg_used_elem){ 0 });
-	vg_used_pop(g, RX, &(struct vg_used_elem){ 0 });
+	for (i = 0; i < n; i++) {
+		vg_used_pop(g, TX, &(struct vg_used_elem){ 0 });
+		vg_used_pop(g, RX, &(struct vg_used_elem){ 0 });
+	}
+}
+
+/* One frame that must bring exactly one interrupt, through to its counters. */
+static void frame_irq(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(irq) *self, uint64_t *c)
+{
+	ASSERT_EQ(0, send_frame(self));
+	vnl_expect_irq(_metadata, &self->g);
+	frames_done(_metadata, &self->g, c, 1);
 }
 
 TEST_F(irq, isr_vring_and_ack)
@@ -84,13 +100,13 @@ TEST_F(irq, isr_vring_and_ack)
 	EXPECT_EQ(1, st.running);
 
 	vnl_read(_metadata, &self->g, c);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
+	ASSERT_EQ(0, send_frame(self));
 	vnl_expect_irq(_metadata, &self->g);
 	/* VRING is set before the eventfd is signalled. */
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
 	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 	EXPECT_EQ(0, st.status);
-	frame_done(_metadata, &self->g, c);
+	frames_done(_metadata, &self->g, c, 1);
 
 	/* Acking nothing changes nothing; acking VRING clears it. */
 	ASSERT_EQ(0, vg_ack_irq(&self->g, 0));
@@ -110,9 +126,7 @@ TEST_F(irq, ack_only_acked_bits)
 	vnl_cnt_t c, want = { 0 }, after;
 
 	vnl_read(_metadata, &self->g, c);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 
 	/* Poison TX: avail->idx jumps more than the queue size ahead. */
 	vg_avail_set_idx(&self->g, TX, self->g.q[TX].avail_idx + 65);
@@ -150,9 +164,7 @@ TEST_F(irq, suppressed)
 
 	vnl_read(_metadata, &self->g, c);
 	/* The first frame interrupts (with EVENT_IDX: always, once). */
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
 
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
@@ -163,10 +175,10 @@ TEST_F(irq, suppressed)
 			vg_avail_set_flags(&self->g, q,
 					   VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	frame_done(_metadata, &self->g, c);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	frame_done(_metadata, &self->g, c);
+	ASSERT_EQ(0, send_frame(self));
+	frames_done(_metadata, &self->g, c, 1);
+	ASSERT_EQ(0, send_frame(self));
+	frames_done(_metadata, &self->g, c, 1);
 	vg_sleep_ms(vg_settle_ms());
 	EXPECT_EQ(0, vg_irq_count(&self->g));
 	/* No interrupt, so no VRING either. */
@@ -177,9 +189,7 @@ TEST_F(irq, suppressed)
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
 		vg_avail_set_flags(&self->g, q, 0);
 	vg_arm(&self->g);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
 	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 }
@@ -190,9 +200,7 @@ TEST_F(irq, one_queue_suppressed)
 	vnl_cnt_t c;
 
 	vnl_read(_metadata, &self->g, c);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 
 	if (variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX)) {
 		vg_arm(&self->g);
@@ -201,9 +209,7 @@ TEST_F(irq, one_queue_suppressed)
 	} else {
 		vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 }
 
 /*
@@ -213,76 +219,39 @@ TEST_F(irq, one_queue_suppressed)
  */
 TEST_F(irq, used_event)
 {
-	vnl_cnt_t c, want = { 0 }, after;
-	uint16_t base, i;
+	vnl_cnt_t c;
 
 	vnl_read(_metadata, &self->g, c);
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 
 	if (!(variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX))) {
 		vg_set_used_event(&self->g, RX,
 				  self->g.q[RX].last_used + 0x4000);
 		vg_set_used_event(&self->g, TX,
 				  self->g.q[TX].last_used + 0x4000);
-		ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx,
-					&self->next));
-		vnl_expect_irq(_metadata, &self->g);
-		frame_done(_metadata, &self->g, c);
+		frame_irq(_metadata, self, c);
 		return;
 	}
 
 	/* Four frames, one kick; interrupt wanted after the 4th entry. */
-	base = self->g.q[RX].last_used;
-	vg_set_used_event(&self->g, RX, base + 3);
+	vg_set_used_event(&self->g, RX, self->g.q[RX].last_used + 3);
 	vg_set_used_event(&self->g, TX, self->g.q[TX].last_used + 3);
 	/* Ignored with EVENT_IDX. */
 	vg_avail_set_flags(&self->g, RX, VRING_AVAIL_F_NO_INTERRUPT);
 	vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
-	for (i = 0; i < 4; i++) {
-		uint16_t h = self->next++ & 63;
-
-		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
-			VRING_DESC_F_WRITE);
-		vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + 256, 0);
-	}
+	post_frames(self, 4);
 	ASSERT_EQ(0, vg_kick(&self->g));
 	vnl_expect_irq(_metadata, &self->g);
-	ASSERT_EQ(0, vg_wait_used(&self->g, RX, 4, VNL_TIMEOUT_MS));
-	want[VNETLOOP_C_TX_PACKETS] = 4;
-	want[VNETLOOP_C_TX_BYTES] = 4 * 256;
-	want[VNETLOOP_C_RX_PACKETS] = 4;
-	want[VNETLOOP_C_RX_BYTES] = 4 * 256;
-	vnl_expect_deltas(_metadata, &self->g, c, want, after);
-	memcpy(c, after, sizeof(c));
-	for (i = 0; i < 4; i++) {
-		vg_used_pop(&self->g, TX, &(struct vg_used_elem){ 0 });
-		vg_used_pop(&self->g, RX, &(struct vg_used_elem){ 0 });
-	}
+	frames_done(_metadata, &self->g, c, 4);
 
 	/* used_event asks for the 5th entry from here: 4 frames are silent. */
 	vg_set_used_event(&self->g, RX, self->g.q[RX].last_used + 4);
 	vg_set_used_event(&self->g, TX, self->g.q[TX].last_used + 4);
-	for (i = 0; i < 4; i++) {
-		uint16_t h = self->next++ & 63;
-
-		vg_post(&self->g, RX, h, self->rx + h * 512, 512,
-			VRING_DESC_F_WRITE);
-		vg_post(&self->g, TX, h, self->tx, VNL_NET_HDR_LEN + 256, 0);
-	}
+	post_frames(self, 4);
 	ASSERT_EQ(0, vg_kick(&self->g));
-	ASSERT_EQ(0, vg_wait_used(&self->g, RX, 4, VNL_TIMEOUT_MS));
-	vnl_expect_deltas(_metadata, &self->g, c, want, after);
-	memcpy(c, after, sizeof(c));
-	for (i = 0; i < 4; i++) {
-		vg_used_pop(&self->g, TX, &(struct vg_used_elem){ 0 });
-		vg_used_pop(&self->g, RX, &(struct vg_used_elem){ 0 });
-	}
+	frames_done(_metadata, &self->g, c, 4);
 	/* The 5th entry crosses used_event: exactly one interrupt in all. */
-	ASSERT_EQ(0, send_frame(&self->g, self->tx, self->rx, &self->next));
-	vnl_expect_irq(_metadata, &self->g);
-	frame_done(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
 }
 
 VNL_TEST_MAIN

@@ -11,16 +11,6 @@
 
 #define NDEV	8
 
-static int listed(const uint32_t *ids, size_t n, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ids[i] == id)
-			return 1;
-	return 0;
-}
-
 TEST(open_close)
 {
 	bool dbg = !vnl_debugfs_missing();
@@ -42,7 +32,7 @@ TEST(open_close)
 	}
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
 	for (i = 0; i < NDEV; i++) {
-		EXPECT_TRUE(listed(ids, n, g[i].info.dev_id));
+		EXPECT_TRUE(vnl_id_listed(ids, n, g[i].info.dev_id));
 		if (dbg) {
 			EXPECT_EQ(1, vnl_dbg_dev_exists(g[i].info.dev_id));
 		}
@@ -59,7 +49,7 @@ TEST(open_close)
 	}
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
 	for (i = 0; i < NDEV; i++) {
-		EXPECT_FALSE(listed(ids, n, g[i].info.dev_id));
+		EXPECT_FALSE(vnl_id_listed(ids, n, g[i].info.dev_id));
 	}
 }
 

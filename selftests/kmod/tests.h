@@ -45,6 +45,32 @@ typedef uint64_t vnl_cnt_t[VNETLOOP_NUM_COUNTERS];
 		return test_harness_run(argc, argv);			\
 	}
 
+/*
+ * The variants of a fixture whose tests must hold with and without
+ * VIRTIO_RING_F_EVENT_IDX: variant->features is the set to negotiate.
+ */
+#define VNL_FEATURE_VARIANTS(fixture)					\
+	FIXTURE_VARIANT(fixture) {					\
+		uint64_t features;					\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, event_idx) {			\
+		.features = VG_FEATURES_EVENT_IDX,			\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, no_event_idx) {			\
+		.features = VG_FEATURES_BASE,				\
+	}
+
+/* 1 if id is among the n ids of a netlink dump or debugfs listing. */
+static inline int vnl_id_listed(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
 /* Open a device and take it to START with both queues of the given sizes. */
 static inline void vnl_up(struct __test_metadata *_metadata, struct vg *g,
 			  uint64_t features, uint16_t rx_num, uint16_t tx_num)
