@@ -29,16 +29,11 @@
 # (default: the number of CPUs).
 set -euo pipefail
 
-CACHE=${CACHE:-$HOME/.cache/vnetloop}
 JOBS=${DEBUG_KERNEL_JOBS:-$(nproc)}
-here=$(cd "$(dirname "$0")" && pwd)
-fragment=$here/debug-kernel.config
-tarball=/usr/src/linux-source-6.1.tar.xz
-
-die() {
-	echo "debug-kernel: $*" >&2
-	exit 1
-}
+KB_NAME=debug-kernel
+KB_FRAGMENT=$(cd "$(dirname "$0")" && pwd)/debug-kernel.config
+# shellcheck source=scripts/kernel-build.sh
+. "$(dirname "$0")/kernel-build.sh"
 
 mode=build
 case ${1:-} in
@@ -47,25 +42,7 @@ case ${1:-} in
 *) die "usage: debug-kernel.sh [--path]" ;;
 esac
 [ $# -le 1 ] || die "usage: debug-kernel.sh [--path]"
-
-[ -f "$fragment" ] || die "$fragment missing"
-# The package version names the exact source (upstream + Debian patches);
-# the tarball's size and mtime stand in when dpkg did not install it.
-if version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) &&
-	[ -n "$version" ]; then
-	:
-elif [ -f "$tarball" ]; then
-	version=$(stat -c 'size %s mtime %Y' "$tarball")
-else
-	die "$tarball missing (apt-get install linux-source-6.1)"
-fi
-key=$({
-	echo "linux-source-6.1 $version"
-	cat "$fragment" "$0" "$here/kernel-config.sh"
-} | sha256sum | cut -c1-16)
-
-top=$CACHE/debug-kernel
-out=$top/$key
+kb_key
 
 built() {
 	[ -f "$out/.done" ] && [ -f "$out/release" ] &&
@@ -80,66 +57,30 @@ if built; then
 	echo "$out"
 	exit 0
 fi
-
-mkdir -p "$top"
-# One build at a time per cache; a second caller waits, then finds the result.
-exec 9>"$top/.lock"
-flock 9
+kb_lock
 if built; then
 	echo "$out"
 	exit 0
 fi
 
 tmp=$out.tmp
-build=$tmp/build
-log=$top/$key.log
 rm -rf "$tmp" "$out"
-mkdir -p "$build"
-: >"$log"
-start=$(date +%s)
 # Nothing half-built stays behind, whatever stops the build.
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-
-fail() {
-	echo "debug-kernel: $* (last lines of $log follow)" >&2
-	tail -n 30 "$log" >&2
-	exit 1
-}
-
-# The source tree is shared and read-only here: objects go to $build (O=).
-src=$("$here/kernel-src.sh" full) || die "cannot extract $tarball"
-tree=$(sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' \
-	"$src/Makefile" | paste -sd.)
-case "$version" in
-"$tree"-* | "$tree" | size*) ;;
-*) die "$src holds $tree but linux-source-6.1 is $version: remove $src" ;;
-esac
-
-kmake() {
-	make -C "$src" O="$build" ARCH=x86_64 KBUILD_BUILD_USER=vnetloop \
-		KBUILD_BUILD_HOST=vnetloop \
-		KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $version" "$@" \
-		>>"$log" 2>&1
-}
-
-echo "debug-kernel: configuring (tinyconfig + $fragment)" >&2
-"$here/kernel-config.sh" "$src" "$build" "$fragment" >>"$log" 2>&1 ||
-	fail "configuring failed"
-
-configured=$(date +%s)
+kb_configure "$tmp/build" "$top/$key.log"
 echo "debug-kernel: building bzImage with -j$JOBS (log: $log)" >&2
-kmake -j"$JOBS" bzImage modules || fail "kernel build failed"
+kmake -j"$JOBS" bzImage modules || kb_fail "kernel build failed"
 built_at=$(date +%s)
 release=$(cat "$build/include/config/kernel.release") ||
-	fail "no include/config/kernel.release after the build"
-[ -f "$build/Module.symvers" ] || fail "the build left no Module.symvers"
+	kb_fail "no include/config/kernel.release after the build"
+[ -f "$build/Module.symvers" ] || kb_fail "the build left no Module.symvers"
 
 # modules.builtin and friends, where the rig looks for a kernel's modules.
 kmake INSTALL_MOD_PATH="$tmp" modules_install ||
-	fail "make modules_install failed"
+	kb_fail "make modules_install failed"
 mods=$tmp/lib/modules/$release
-[ -f "$mods/modules.builtin" ] || fail "modules_install left no $mods/modules.builtin"
+[ -f "$mods/modules.builtin" ] || kb_fail "modules_install left no $mods/modules.builtin"
 rm -f "$mods/build" "$mods/source"
 ln -s ../../../build "$mods/build"
 
@@ -170,11 +111,11 @@ module_exit(vnl_probe_exit);
 MODULE_LICENSE("GPL");
 EOF
 make -C "$build" M="$probe" modules >>"$log" 2>&1 ||
-	fail "the pruned build tree cannot build a module (make -C $build M=...)"
+	kb_fail "the pruned build tree cannot build a module (make -C $build M=...)"
 mv_probe=$(modinfo -F vermagic "$probe/vnl_probe.ko")
 case $mv_probe in
 "$release "*) ;;
-*) fail "a module built against the tree says vermagic '$mv_probe', the kernel is $release" ;;
+*) kb_fail "a module built against the tree says vermagic '$mv_probe', the kernel is $release" ;;
 esac
 rm -rf "$probe"
 

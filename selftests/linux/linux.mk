@@ -5,10 +5,12 @@
 # rig's initramfs needs it.
 RIG_TESTS += selftests/linux/linux-guest.sh
 RIG_FILES += selftests/tap.sh
-RIG_FILES += $(B)/vnetloop $(B)/guest-linux/bzImage \
+RIG_FILES += $(B)/vnetloop $(B)/guest-linux/bzImage $(B)/guest-linux/System.map \
 	     $(B)/guest-linux/initramfs.cpio.gz
 
 # `make guest-kernel` links the cached kernel here; a changed fragment or
 # script means a new cache key, hence a new build.
-$(B)/guest-linux/bzImage: scripts/guest-kernel.sh scripts/guest-kernel.config
+$(B)/guest-linux/bzImage $(B)/guest-linux/System.map: scripts/guest-kernel.sh \
+		scripts/kernel-build.sh \
+		scripts/guest-kernel.config
 	@$(MAKE) --no-print-directory guest-kernel

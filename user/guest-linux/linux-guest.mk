@@ -2,7 +2,7 @@
 # (static busybox, /init, the tool) and the guest kernel. The kernel build
 # takes minutes, so it is a separate target (`make guest-kernel`), cached
 # outside the tree by scripts/guest-kernel.sh and linked as
-# $(B)/guest-linux/bzImage.
+# $(B)/guest-linux/bzImage (and System.map, to look up a hung guest's RIP).
 GUEST_LINUX_B       := $(B)/guest-linux
 GUEST_LINUX_CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 		       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -static
@@ -23,6 +23,7 @@ $(GUEST_LINUX_B)/initramfs.cpio.gz: user/guest-linux/mkinitramfs.sh \
 guest-kernel:
 	@mkdir -p $(GUEST_LINUX_B)
 	@k=$$(scripts/guest-kernel.sh) && ln -sfn "$$k" $(GUEST_LINUX_B)/bzImage && \
+		ln -sfn "$${k%/*}/System.map" $(GUEST_LINUX_B)/System.map && \
 		echo "  GUEST-KERNEL $(GUEST_LINUX_B)/bzImage -> $$k"
 
 all: $(GUEST_LINUX_B)/initramfs.cpio.gz
