@@ -267,6 +267,40 @@ static void report_exits(const struct vm_exit_stats *e, uint64_t total)
 	close_object();
 }
 
+/*
+ * Where each vCPU was at the end. The text shows it only for a VM stopped
+ * by a signal (a timeout), where it says where the guest hung.
+ */
+static void report_stopped(const struct run_state *s)
+{
+	bool text = s->exit_code == VM_EXIT_SIGINT ||
+		    s->exit_code == VM_EXIT_SIGTERM;
+
+	open_array("vcpu_stopped");
+	for (unsigned int i = 0; i < s->nvcpus; i++) {
+		const struct vcpu_stop_state *st = &s->stopped[i];
+		char rip[24], flags[24];
+
+		if (!st->valid)
+			continue;
+		open_object(NULL);
+		if (text)
+			print_text("vCPU %u stopped at ", i);
+		print_u64("vcpu", NULL, i);
+		/* Strings: JSON readers lose the low bits of a kernel address. */
+		snprintf(rip, sizeof(rip), "0x%" PRIx64, st->rip);
+		snprintf(flags, sizeof(flags), "0x%" PRIx64, st->rflags);
+		print_string("rip", text ? "RIP %s" : NULL, rip);
+		print_string("rflags", text ? ", RFLAGS %s" : NULL, flags);
+		print_bool("halted", NULL, st->halted);
+		if (text)
+			print_text("%s\n", st->halted ?
+				   ", halted (waiting for an interrupt)" : "");
+		close_object();
+	}
+	close_array();
+}
+
 /* The device's counters, and whether they are what the guest counted. */
 static void report_counters(const struct run_state *s)
 {
@@ -312,6 +346,7 @@ void run_report(const struct run_state *s)
 	report_exits(&s->exits, total_exits(s));
 	print_u64("isr_empty_reads", NULL, s->isr_empty_reads);
 	print_u64("exits_total", NULL, total_exits(s));
+	report_stopped(s);
 	report_counters(s);
 	close_object();
 }

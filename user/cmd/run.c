@@ -586,8 +586,11 @@ static void run_collect(struct run_state *s, struct vm *vm,
 {
 	const struct vnl_guest_result *r = &s->res;
 
-	for (unsigned int i = 0; i < vm->nvcpus; i++)
+	s->nvcpus = vm->nvcpus;
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		vm_exit_stats_add(&s->exits, &vm->vcpus[i].stats);
+		s->stopped[i] = vm->vcpus[i].stopped;
+	}
 	s->have_counters = !be->ops->counters(be, s->counters, &s->ncounters);
 	s->counters_match = s->have_counters && s->have_result &&
 		!memcmp(s->counters, r->expect, sizeof(r->expect));

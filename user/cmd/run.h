@@ -63,6 +63,8 @@ struct run_state {
 	struct run_cpu cpu_vcpu;	/* the vCPU threads, that phase */
 	/* From the VM and the device. */
 	struct vm_exit_stats exits;
+	unsigned int nvcpus;
+	struct vcpu_stop_state stopped[VNL_MAX_VCPUS];
 	bool have_counters;
 	unsigned int ncounters;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];

@@ -198,6 +198,20 @@ static bool vcpu_exit(struct vcpu *v)
 	return false;
 }
 
+static void vcpu_save_stop_state(struct vcpu *v)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+		return;
+	v->stopped.rip = regs.rip;
+	v->stopped.rflags = regs.rflags;
+	v->stopped.halted = !ioctl(v->fd, KVM_GET_MP_STATE, &mp) &&
+			    mp.mp_state == KVM_MP_STATE_HALTED;
+	v->stopped.valid = true;
+}
+
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -226,5 +240,6 @@ void *vcpu_thread(void *arg)
 		if (!vcpu_exit(v))
 			break;
 	}
+	vcpu_save_stop_state(v);
 	return NULL;
 }

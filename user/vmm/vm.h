@@ -47,6 +47,17 @@ struct vm_exit_stats {
 	uint64_t io[VM_NR_IO_CLASSES];
 };
 
+/*
+ * Where a vCPU was when its thread ended: for a VM stopped from outside
+ * (a timeout's SIGTERM), the guest's RIP and whether it was halted waiting
+ * for an interrupt say where it hung.
+ */
+struct vcpu_stop_state {
+	bool valid;
+	bool halted;			/* KVM_MP_STATE_HALTED */
+	uint64_t rip, rflags;
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
@@ -55,6 +66,7 @@ struct vcpu {
 	pthread_t thread;
 	atomic_bool started;
 	struct vm_exit_stats stats;
+	struct vcpu_stop_state stopped;
 };
 
 /* A device window: read/write get the offset inside it. */
