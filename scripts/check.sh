@@ -1,12 +1,15 @@
 #!/bin/bash
 # The test runner behind `make check`. Runs every step in scripts/check.d/ in
 # name order; each step prints TAP (kselftest style) on stdout. A step counts
-# its "ok"/"not ok" lines (a "# SKIP" directive counts as skipped); a step
+# results as selftests/tap.sh's tap_count does (a "# SKIP" directive counts
+# as skipped, a "not ok" with "# TODO" as no failure); a step
 # that exits non-zero without reporting a failure counts as one failure, and
 # exit 4 with no results as one skip. Ends with the plain summary line.
 # Arguments: the steps to run (default: all of scripts/check.d/).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=selftests/tap.sh
+. selftests/tap.sh
 pass=0 fail=0 skip=0
 log=build/check.log
 mkdir -p build
@@ -18,11 +21,7 @@ run_step() {
 	out=$(mktemp)
 	"$step" 2>&1 | tee "$out" | tee -a "$log"
 	rc=${PIPESTATUS[0]}
-	p=$(grep -Ec '^[[:space:]]*ok [0-9]+' "$out" | tr -d ' ')
-	s=$(grep -Ec '^[[:space:]]*(not )?ok [0-9]+.*# *SKIP' "$out" | tr -d ' ')
-	f=$(grep -Ec '^[[:space:]]*not ok [0-9]+' "$out" | tr -d ' ')
-	f=$((f - $(grep -Ec '^[[:space:]]*not ok [0-9]+.*# *SKIP' "$out")))
-	p=$((p - $(grep -Ec '^[[:space:]]*ok [0-9]+.*# *SKIP' "$out")))
+	read -r p f s <<<"$(tap_count "$out")"
 	rm -f "$out"
 	if [ "$rc" -eq 4 ] && [ $((p + f + s)) -eq 0 ]; then
 		s=1

@@ -24,12 +24,8 @@ orders=("$@")
 # What this kind of machine ships (not what the project installs).
 base_pkgs=(build-essential git python3 valgrind gdb strace ca-certificates)
 nested="55-debug-rig 60-matrix 70-packages 80-fresh-machine"
-n=0 status=0
-
-tap() {	# tap ok|not-ok DESC
-	n=$((n + 1))
-	if [ "$1" = ok ]; then echo "ok $n $2"; else echo "not ok $n $2"; status=1; fi
-}
+# shellcheck source=selftests/tap.sh
+. selftests/tap.sh
 
 echo "TAP version 13"
 mkdir -p "$out"
@@ -62,7 +58,7 @@ for order in "${orders[@]}"; do
 	root=$CACHE/chroot/fresh-$order
 	log=$out/$order.log
 	scripts/chroot.sh remove "$root" || exit 1
-	cp -a "$base" "$root" || { tap not-ok "$order: copying the chroot"; continue; }
+	cp -a "$base" "$root" || { not_ok "$order: copying the chroot"; continue; }
 	mkdir -p "$root/root/vnetloop"
 	cp -a "$tree/." "$root/root/vnetloop/"
 	: >"$log"
@@ -78,10 +74,10 @@ for order in "${orders[@]}"; do
 		[ "$c" = check ] && summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
 		[ "$c" = demo ] && summary=$(grep -E '^demo: ' "$log" | tail -1)
 		if [ $rc -eq 0 ]; then
-			tap ok "$order: make $c in a new bookworm chroot, empty cache (${secs}s${summary:+: $summary})"
+			ok "$order: make $c in a new bookworm chroot, empty cache (${secs}s${summary:+: $summary})"
 		else
 			tail -15 "$log" | sed 's/^/# /'
-			tap not-ok "$order: make $c failed (exit $rc after ${secs}s; $log)"
+			not_ok "$order: make $c failed (exit $rc after ${secs}s; $log)"
 			break
 		fi
 	done
@@ -89,4 +85,4 @@ for order in "${orders[@]}"; do
 done
 rm -rf "$tree"
 echo "1..$n"
-exit $status
+[ "$fails" -eq 0 ]

@@ -12,17 +12,7 @@
 #     MODULE_ALIAS_MISCDEV, "char-major-10-MINOR"
 #
 # It leaves the module loaded, for the tests after it. TAP on stdout.
-n=0
-fail=0
-result() { # 0|1 description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-	fi
-}
+. "${0%/*}/../selftests/tap.sh"
 loaded() {
 	[ -d /sys/module/vnetloop ]
 }
@@ -73,4 +63,4 @@ else
 	result 1 "opening /dev/vnetloop loads the module: rmmod vnetloop failed"
 fi
 loaded || insmod "/lib/modules/$kver/extra/vnetloop.ko"
-exit $fail
+[ "$fails" -eq 0 ]

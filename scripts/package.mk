@@ -57,9 +57,10 @@ PKG_RIG_INITRAMFS ?= $(B)/pkg/rig/initramfs.cpio.gz
 
 .PHONY: pkg-rig-initramfs
 .SECONDEXPANSION:
-pkg-rig-initramfs: $$(KST_BINS) $(B)/vnetloop scripts/package-autoload.sh
+pkg-rig-initramfs: $$(KST_BINS) $(B)/vnetloop scripts/package-autoload.sh \
+		selftests/tap.sh
 	@test -f "$(PKG_RIG_MODULE)" || { echo "PKG_RIG_MODULE: no module '$(PKG_RIG_MODULE)'" >&2; exit 1; }
 	@mkdir -p $(dir $(PKG_RIG_INITRAMFS))
 	@echo "  INITRAMFS $(PKG_RIG_INITRAMFS) ($(PKG_RIG_MODULE))"
 	@scripts/rig/mkinitramfs.sh -o $(PKG_RIG_INITRAMFS) -m $(PKG_RIG_MODULE) \
-		-t "scripts/package-autoload.sh $(KST_BINS)" -f "$(B)/vnetloop"
+		-t "scripts/package-autoload.sh $(KST_BINS)" -f "$(B)/vnetloop selftests/tap.sh"

@@ -216,16 +216,11 @@ fi
 # TAP goes to stdout in test mode; in run mode stdout is the commands'
 # output and the rig's own lines go to stderr.
 if [ "$mode" = run ]; then exec 5>&2; else exec 5>&1; fi
-n=0
-failed=0
-emit() { # "ok"|"not ok" description
-	n=$((n + 1))
-	echo "$1 $n $2" >&5
-	[ "$1" = ok ] || failed=1
-}
+TAP_FD=5
+# shellcheck source=selftests/tap.sh
+. selftests/tap.sh
 comment() {
-	local l
-	while IFS= read -r l; do echo "# $l" >&5; done <<<"$*"
+	tap_comment <<<"$*"
 }
 
 [ "$mode" = tests ] && echo "TAP version 13"
@@ -234,53 +229,17 @@ comment "$erms_note"
 booted='' boot_ms='' loaded='' nomodule='' req_fail='' tests_done='' run_rc=''
 rmmod_res='' debugfs_res='' ended='' in_dmesg=''
 in_kmemleak='' kmemleak_res='' has_opts='' debug_res='' lockdep_res=''
-cur='' cur_name='' cur_plan=0 cur_res=0 cur_fail=0 cur_skip=''
+cur=''
 
 test_end() { # rc seconds
-	local rc=$1 s=$2 why
-	comment "$cur_name: exit status $rc after ${s}s"
-	if [ "$cur_res" -eq 0 ] && [ "$cur_plan" -eq 0 ] && [ "$rc" -eq 0 ]; then
-		emit ok "$cur_name"
-	elif [ "$cur_res" -eq 0 ] && [ "$rc" -eq 4 ]; then
-		emit ok "$cur_name # SKIP ${cur_skip:-exit status 4 with no results}"
-	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$cur_fail" -eq 0 ]; then
-		why="exited with status $rc"
-		if [ "$rc" -gt 128 ]; then
-			why="killed by signal $((rc - 128))"
-			[ "$s" -ge "$test_timeout" ] && why="timed out after ${test_timeout}s"
-		fi
-		emit "not ok" "$cur_name: $why"
-	elif [ "$cur_plan" -gt 0 ] && [ "$cur_res" -ne "$cur_plan" ]; then
-		emit "not ok" "$cur_name: planned $cur_plan results, reported $cur_res"
+	local rc=$1 s=$2 why=
+	comment "$tap_sub: exit status $rc after ${s}s"
+	if [ "$rc" -gt 128 ]; then
+		why="killed by signal $((rc - 128))"
+		[ "$s" -ge "$test_timeout" ] && why="timed out after ${test_timeout}s"
 	fi
+	tap_sub_end "$rc" "$why"
 	cur=
-}
-
-test_line() {
-	local l=$1 st desc
-	if [[ $l =~ ^(not\ ok|ok)[[:space:]]+[0-9]+[[:space:]]*(-[[:space:]]*)?(.*)$ ]]; then
-		st=${BASH_REMATCH[1]}
-		desc=${BASH_REMATCH[3]}
-		cur_res=$((cur_res + 1))
-		if [ "$st" = "not ok" ] && ! [[ $desc =~ \#[[:space:]]*(SKIP|TODO) ]]; then
-			cur_fail=$((cur_fail + 1))
-			emit "not ok" "$cur_name: $desc"
-		else
-			n=$((n + 1))
-			echo "$st $n $cur_name: $desc" >&5
-		fi
-	elif [[ $l =~ ^1\.\.([0-9]+) ]]; then
-		cur_plan=${BASH_REMATCH[1]}
-		[[ $l =~ \#[[:space:]]*SKIP[[:space:]]*(.*)$ ]] && cur_skip=${BASH_REMATCH[1]}
-		echo "# $cur_name: $l" >&5
-	elif [[ $l =~ ^Bail\ out! ]]; then
-		cur_fail=$((cur_fail + 1))
-		emit "not ok" "$cur_name: $l"
-	elif [[ $l == \#* ]]; then
-		echo "$l" >&5
-	else
-		echo "# $l" >&5
-	fi
 }
 
 # debug_options proc|none [OPTS...]: the options /init found in
@@ -321,16 +280,16 @@ required_debug() {
 	[ -n "$require_debug" ] || return 0
 	debug_res=1
 	if [ "$has_opts" = unknown ]; then
-		emit "not ok" "rig: debug options $require_debug: the kernel's configuration is unknown"
+		not_ok "rig: debug options $require_debug: the kernel's configuration is unknown"
 		return
 	fi
 	for o in $require_debug; do
 		case $has_opts in *" $o "*) ;; *) missing="$missing $o" ;; esac
 	done
 	if [ -z "$missing" ]; then
-		emit ok "rig: debug options $require_debug"
+		ok "rig: debug options $require_debug"
 	else
-		emit "not ok" "rig: debug options $require_debug: missing$missing"
+		not_ok "rig: debug options $require_debug: missing$missing"
 	fi
 }
 
@@ -342,7 +301,7 @@ marker() {
 		booted=1
 		boot_ms=$(($(now_ms) - t0))
 		comment "rig: kernel $1 reached /init in $(secs "$boot_ms")s"
-		emit ok "rig: booted" ;;
+		ok "rig: booted" ;;
 	kmod) # TAG NAME ok|fail [message]
 		a=$1 b=$2 c=$3
 		shift 3
@@ -362,17 +321,16 @@ marker() {
 		loaded=1
 		if [ -n "$nomodule" ]; then
 			if [ "${RIG_NO_MODULE:-0}" = 1 ]; then
-				emit ok "rig: insmod vnetloop # SKIP RIG_NO_MODULE=1"
+				ok "rig: insmod vnetloop # SKIP RIG_NO_MODULE=1"
 			else
-				emit "not ok" "rig: insmod vnetloop: vnetloop.ko is not in the initramfs"
+				not_ok "rig: insmod vnetloop: vnetloop.ko is not in the initramfs"
 			fi
 		elif [ -n "$req_fail" ]; then
-			emit "not ok" "rig: insmod vnetloop:$req_fail"
+			not_ok "rig: insmod vnetloop:$req_fail"
 		else
-			emit ok "rig: insmod vnetloop"
+			ok "rig: insmod vnetloop"
 		fi ;;
-	test-begin)
-		cur=$1 cur_name=${1##*/} cur_plan=0 cur_res=0 cur_fail=0 cur_skip='' ;;
+	test-begin) cur=$1; tap_sub_begin "${1##*/}" ;;
 	test-end) [ -n "$cur" ] && test_end "$1" "$2" ;;
 	run-end) run_rc=$1 ;;
 	tests-done) tests_done=1 ;;
@@ -402,7 +360,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	elif [ "$mode" = run ]; then
 		printf '%s\n' "$line"
 	elif [ -n "$cur" ]; then
-		test_line "$line"
+		tap_sub_line "$line"
 	else
 		comment "$line"
 	fi
@@ -414,42 +372,42 @@ timed_out=
 [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ] && timed_out=1
 
 if [ -n "$cur" ]; then
-	emit "not ok" "$cur_name: did not finish (the rig stopped while it ran)"
+	not_ok "$tap_sub: did not finish (the rig stopped while it ran)"
 fi
-[ -n "$booted" ] || emit "not ok" "rig: booted"
+[ -n "$booted" ] || not_ok "rig: booted"
 if [ -n "$require_debug" ] && [ -z "$debug_res" ]; then
-	emit "not ok" "rig: debug options $require_debug: the rig did not report them"
+	not_ok "rig: debug options $require_debug: the rig did not report them"
 fi
-[ -n "$booted" ] && [ -z "$loaded" ] && emit "not ok" "rig: insmod vnetloop: modules did not finish loading"
+[ -n "$booted" ] && [ -z "$loaded" ] && not_ok "rig: insmod vnetloop: modules did not finish loading"
 
 what=tests
 [ "$mode" = run ] && what=commands
 if [ -n "$tests_done" ]; then
-	emit ok "rig: $what finished before timeout"
+	ok "rig: $what finished before timeout"
 elif [ -n "$timed_out" ]; then
-	emit "not ok" "rig: $what finished before timeout: killed after ${timeout_s}s"
+	not_ok "rig: $what finished before timeout: killed after ${timeout_s}s"
 else
-	emit "not ok" "rig: $what finished before timeout: the guest stopped first (qemu status $qrc)"
+	not_ok "rig: $what finished before timeout: the guest stopped first (qemu status $qrc)"
 fi
 
 skip_nomod=
 [ -n "$nomodule" ] && [ "${RIG_NO_MODULE:-0}" = 1 ] && skip_nomod=" # SKIP RIG_NO_MODULE=1"
 if [ -n "$skip_nomod" ]; then
-	emit ok "rig: rmmod vnetloop$skip_nomod"
-	emit ok "rig: debugfs entries removed$skip_nomod"
+	ok "rig: rmmod vnetloop$skip_nomod"
+	ok "rig: debugfs entries removed$skip_nomod"
 else
 	case $rmmod_res in
-	"ok 1") emit ok "rig: rmmod vnetloop" ;;
+	"ok 1") ok "rig: rmmod vnetloop" ;;
 	ok*)
 		comment "rig: rmmod vnetloop succeeded at try ${rmmod_res#ok } (the module was busy)"
-		emit ok "rig: rmmod vnetloop" ;;
-	"") emit "not ok" "rig: rmmod vnetloop: no result" ;;
-	*) emit "not ok" "rig: rmmod vnetloop: ${rmmod_res#fail }" ;;
+		ok "rig: rmmod vnetloop" ;;
+	"") not_ok "rig: rmmod vnetloop: no result" ;;
+	*) not_ok "rig: rmmod vnetloop: ${rmmod_res#fail }" ;;
 	esac
 	case $debugfs_res in
-	gone) emit ok "rig: debugfs entries removed" ;;
-	"") emit "not ok" "rig: debugfs entries removed: no result" ;;
-	*) emit "not ok" "rig: debugfs entries removed: left ${debugfs_res#present }" ;;
+	gone) ok "rig: debugfs entries removed" ;;
+	"") not_ok "rig: debugfs entries removed: no result" ;;
+	*) not_ok "rig: debugfs entries removed: left ${debugfs_res#present }" ;;
 	esac
 fi
 
@@ -458,13 +416,13 @@ case $kmemleak_res in
 "")
 	case " $require_debug " in
 	*" DEBUG_KMEMLEAK "*)
-		emit "not ok" "rig: kmemleak scan clean: no result (the rig stopped before the scan, or the kernel has no /sys/kernel/debug/kmemleak)" ;;
+		not_ok "rig: kmemleak scan clean: no result (the rig stopped before the scan, or the kernel has no /sys/kernel/debug/kmemleak)" ;;
 	esac ;;
-0) emit ok "rig: kmemleak scan clean" ;;
+0) ok "rig: kmemleak scan clean" ;;
 disabled)
-	emit "not ok" "rig: kmemleak scan clean: kmemleak is disabled (it turns itself off on an internal error; see the kernel log)" ;;
+	not_ok "rig: kmemleak scan clean: kmemleak is disabled (it turns itself off on an internal error; see the kernel log)" ;;
 *)
-	emit "not ok" "rig: kmemleak scan clean: $kmemleak_res unreferenced objects ($out/kmemleak.log)"
+	not_ok "rig: kmemleak scan clean: $kmemleak_res unreferenced objects ($out/kmemleak.log)"
 	comment "$(head -n 30 "$kmemleak_log")" ;;
 esac
 
@@ -473,29 +431,29 @@ case $lockdep_res in
 "")
 	case " $require_debug " in
 	*" PROVE_LOCKING "*)
-		emit "not ok" "rig: lockdep on to the end: no result (the rig stopped first, or the kernel has no /proc/lockdep_stats)" ;;
+		not_ok "rig: lockdep on to the end: no result (the rig stopped first, or the kernel has no /proc/lockdep_stats)" ;;
 	esac ;;
-1) emit ok "rig: lockdep on to the end" ;;
+1) ok "rig: lockdep on to the end" ;;
 *)
-	emit "not ok" "rig: lockdep on to the end: it turned itself off (debug_locks $lockdep_res), after a report of its own or another that makes it unreliable; see the kernel log" ;;
+	not_ok "rig: lockdep on to the end: it turned itself off (debug_locks $lockdep_res), after a report of its own or another that makes it unreliable; see the kernel log" ;;
 esac
 
 # Both the console (which survives a crash) and the full dump from inside.
 bad=$(cat "$dmesg_log" "$console" 2>/dev/null | tr -d '\r' |
 	grep -aE "$bad_log" | awk '!seen[$0]++' | head -n 60)
 if [ -z "$booted" ] && [ ! -s "$console" ]; then
-	emit "not ok" "rig: kernel log clean: no kernel log"
+	not_ok "rig: kernel log clean: no kernel log"
 elif [ -n "$bad" ]; then
-	emit "not ok" "rig: kernel log clean"
+	not_ok "rig: kernel log clean"
 	comment "$bad"
 else
-	emit ok "rig: kernel log clean"
+	ok "rig: kernel log clean"
 fi
 
 if [ -n "$ended" ] && [ "$qrc" -eq 0 ]; then
-	emit ok "rig: powered off"
+	ok "rig: powered off"
 else
-	emit "not ok" "rig: powered off (qemu status $qrc${timed_out:+, timed out})"
+	not_ok "rig: powered off (qemu status $qrc${timed_out:+, timed out})"
 	[ -s "$work/qemu.err" ] && comment "qemu: $(cat "$work/qemu.err")"
 fi
 
@@ -517,5 +475,5 @@ if [ "$mode" = run ] && [ -n "$run_rc" ] && [ "$run_rc" -ne 0 ]; then
 	echo "rig: the commands exited with status $run_rc" >&2
 	exit "$run_rc"
 fi
-[ "$mode" = run ] && [ -z "$run_rc" ] && failed=1
-exit "$failed"
+[ "$mode" = run ] && [ -z "$run_rc" ] && exit 1
+[ "$fails" -eq 0 ]

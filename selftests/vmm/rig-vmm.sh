@@ -15,44 +15,23 @@ VNETLOOP=${VNETLOOP:-$top/build/vnetloop}
 export VNETLOOP
 
 echo "TAP version 13"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 4; }
-[ -c /dev/kvm ] || { echo "1..0 # SKIP no /dev/kvm (kvm-amd did not load)"; exit 4; }
-[ -c /dev/vnetloop ] || { echo "1..0 # SKIP no /dev/vnetloop (vnetloop.ko not loaded)"; exit 4; }
-command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 4; }
+. "$top/selftests/tap.sh"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+[ -c /dev/kvm ] || skip_all "no /dev/kvm (kvm-amd did not load)"
+[ -c /dev/vnetloop ] || skip_all "no /dev/vnetloop (vnetloop.ko not loaded)"
+command -v jq >/dev/null || skip_all "needs jq"
 
 # jq FILTER over the array of `vnetloop stats --json` ([] without devices).
 devices() {
 	"$VNETLOOP" stats --json 2>/dev/null | jq -s "(.[0] // []) | $1"
 }
 
-# The scenarios, as a TAP stream folded into ours (streamed as it comes).
+# The scenarios, as a TAP stream folded into ours.
 out=$(mktemp) || exit 1
-rcf=$(mktemp) || exit 1
-trap 'rm -f "$out" "$rcf"' EXIT
-{
-	"$top/selftests/vmm/scenarios.sh" -b "kmod thread inline" -n 64 -s 512 \
-		-B 8 2>&1
-	echo $? >"$rcf"
-} | grep -vE '^(TAP version|1\.\.)' | tee "$out"
-rc=$(cat "$rcf")
-n=$(grep -cE '^(not )?ok [0-9]+' "$out")
-fails=0
-grep -qE '^not ok' "$out" && fails=1
-if [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
-	n=$((n + 1))
-	fails=1
-	echo "not ok $n scenarios.sh exited $rc"
-fi
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	fails=1
-	echo "not ok $n $*"
-}
+trap 'rm -f "$out"' EXIT
+"$top/selftests/vmm/scenarios.sh" -b "kmod thread inline" -n 64 -s 512 \
+	-B 8 >"$out" 2>&1
+tap_sub scenarios $? <"$out"
 
 # SIGKILL during kmod traffic.
 before=$(devices length)
@@ -92,4 +71,4 @@ else
 fi
 rm -f /tmp/vnl-kill.out /tmp/vnl-after.out
 echo "1..$n"
-exit "$fails"
+[ "$fails" -eq 0 ]
