@@ -157,6 +157,21 @@ uint32_t vnl_ueng_status(struct vnl_backend *b);
 int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
 		    uint32_t len);
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+
+/* The ops table of a userspace-engine backend: they differ in two ops. */
+#define VNL_UENG_OPS(backend_name, notify_op, destroy_op) {		\
+	.name		= backend_name,					\
+	.start		= vnl_ueng_start,				\
+	.reset		= vnl_ueng_reset,				\
+	.isr_read	= vnl_ueng_isr_read,				\
+	.isr_ack	= vnl_ueng_isr_ack,				\
+	.status		= vnl_ueng_status,				\
+	.config		= vnl_ueng_config,				\
+	.notify		= notify_op,					\
+	.counters	= vnl_ueng_counters,				\
+	.destroy	= destroy_op,					\
+}
+
 /*
  * With e->lock held: one drain, with its interrupt. True when the budget
  * ran out with work left.

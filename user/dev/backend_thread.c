@@ -83,18 +83,8 @@ static void thread_destroy(struct vnl_backend *b)
 	free(t);
 }
 
-static const struct vnl_backend_ops thread_ops = {
-	.name		= "thread",
-	.start		= vnl_ueng_start,
-	.reset		= vnl_ueng_reset,
-	.isr_read	= vnl_ueng_isr_read,
-	.isr_ack	= vnl_ueng_isr_ack,
-	.status		= vnl_ueng_status,
-	.config		= vnl_ueng_config,
-	.notify		= thread_notify,
-	.counters	= vnl_ueng_counters,
-	.destroy	= thread_destroy,
-};
+static const struct vnl_backend_ops thread_ops =
+	VNL_UENG_OPS("thread", thread_notify, thread_destroy);
 
 int backend_thread_create(const struct vnl_backend_env *env,
 			  struct vnl_backend **out)
