@@ -118,8 +118,14 @@ symbol() {
 # device never kicked: an interrupt delivered while the guest had them off,
 # it seems (Documentation/linux-guest.rst). Such a boot is shown, with where
 # the vCPU was, and retried once; a second stall in a row fails.
+# The same hang also strikes mid-traffic (seen under QEMU as well,
+# selftests/qemu/qemu-vdpa.sh): a run the timeout stopped with the vCPU
+# in ktime_get_update_offsets_now() is retried the same way.
 stalled() {
-	[ "$(cat "$tmp/$1.rc")" -eq 143 ] && ! grep -q '^vnl-init:' "$tmp/$1.log" &&
+	[ "$(cat "$tmp/$1.rc")" -eq 143 ] || return 1
+	[ "$(symbol "$(jq -r '.vcpu_stopped[0].rip' "$tmp/$1.json" 2>/dev/null)")" = \
+		ktime_get_update_offsets_now ] && return 0
+	! grep -q '^vnl-init:' "$tmp/$1.log" &&
 		[ "$(jq -r '.counters.tx_packets + .counters.rx_packets' \
 			"$tmp/$1.json" 2>/dev/null)" = 0 ]
 }
@@ -145,7 +151,7 @@ run() {
 		stalled "$name" || return
 		rip=$(jq -r '.vcpu_stopped[0].rip' "$tmp/$name.json")
 		halted=$(jq -r '.vcpu_stopped[0].halted' "$tmp/$name.json")
-		echo "# $name: boot stall (try $try): the guest never reached /init; vCPU 0 at $rip ($(symbol "$rip")), halted $halted; its console ended:"
+		echo "# $name: stall (try $try): the timeout stopped the guest; vCPU 0 at $rip ($(symbol "$rip")), halted $halted; its console ended:"
 		tail -n 3 "$tmp/$name.log" | sed 's/^/#   | /'
 		stalls=$((stalls + 1))
 		[ "$try" -eq 1 ] || stall_fails=$((stall_fails + 1))
@@ -318,7 +324,7 @@ result $? "a guest that does not reset after its result ends after the grace tim
 	where noreset
 
 [ "$stall_fails" -eq 0 ]
-result $? "no guest stalled twice in a row before /init ($stalls boot stalls, each retried once)"
+result $? "no guest stalled twice in a row ($stalls stalls, each retried once)"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

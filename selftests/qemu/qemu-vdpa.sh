@@ -593,17 +593,42 @@ pause_run() {
 		"exit status $qrc, gone $gone_rc: left $(tr -d '\n' <"$tmp/left")"
 }
 
+# A scenario, run again once when it failed with the guest hung the nested
+# KVM's way (its vCPU spinning in ktime_get_update_offsets_now(), which
+# also strikes mid-traffic, and with the project's own VMM): the failed
+# attempt is shown as comments, the second one counts.
+retried() {
+	for try in 1 2; do
+		(n=0 fails=0; "$@"; echo "$stalls $stall_fails" >"$tmp/stalls") \
+			>"$tmp/scenario.tap"
+		read -r stalls stall_fails <"$tmp/stalls"
+		[ "$try" -eq 1 ] && grep -q '^not ok' "$tmp/scenario.tap" &&
+			grep -q 'ktime_get_update_offsets_now' "$tmp/scenario.tap" ||
+			break
+		echo "# $2: the guest hung in ktime_get_update_offsets_now(); the attempt, run again:"
+		sed 's/^/#   /' "$tmp/scenario.tap"
+		stalls=$((stalls + 1))
+	done
+	while IFS= read -r l; do
+		case $l in
+		"not ok "[0-9]*) l=${l#not ok }; not_ok "${l#* }" ;;
+		"ok "[0-9]*) l=${l#ok }; ok "${l#* }" ;;
+		*) echo "$l" ;;
+		esac
+	done <"$tmp/scenario.tap"
+}
+
 for s in $scenarios; do
 	case $s in
-	run*) full "$s" ;;
-	kill*) kill_run "$s" ;;
-	pause*) pause_run "$s" ;;
+	run*) retried full "$s" ;;
+	kill*) retried kill_run "$s" ;;
+	pause*) retried pause_run "$s" ;;
 	*) echo "$0: unknown scenario $s" >&2; exit 2 ;;
 	esac
 done
 
 [ "$stall_fails" -eq 0 ]
-result $? "no guest stalled twice in a row before /init ($stalls boot stalls, each retried once)"
+result $? "no guest stalled twice in a row ($stalls stalls and hangs, each retried once)"
 
 kill "$mpid" 2>/dev/null
 wait "$mpid" 2>/dev/null
