@@ -60,9 +60,11 @@ static void b_commit(void *ctx, const u64 *delta)
 }
 
 /* The guest polls the used rings: the interrupt is only counted. */
-static void b_interrupt(void *ctx)
+static void b_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	(void)ctx;
+	(void)isr;
+	(void)vqs;
 }
 
 static const struct vnl_engine_ops b_ops = {

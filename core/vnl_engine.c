@@ -106,11 +106,11 @@ void vnl_engine_set_budget(struct vnl_engine *e, u32 packets, u32 bytes)
  * address is aligned, aligned too unless the region table is odd.
  */
 static void __user *vnl_ring_map(struct vnl_engine *e, u64 gpa, u64 len,
-				 u64 align)
+				 u64 align, u32 acc)
 {
 	u64 h;
 
-	if (vnl_mem_xlate(&e->mem, gpa, len, &h) || (h & (align - 1)))
+	if (vnl_mem_xlate(&e->mem, gpa, len, acc, &h) || (h & (align - 1)))
 		return NULL;
 	return vnl_guest_ptr(h);
 }
@@ -128,12 +128,13 @@ static void vnl_vq_map(struct vnl_engine *e, struct vnl_vq *vq)
 	vq->avail_event_p = NULL;
 	if (!vq->num)
 		return;
+	/* The device reads the first two and writes the used ring. */
 	vq->desc_p = vnl_ring_map(e, vq->desc, vnl_desc_size(vq->num),
-				  VRING_DESC_ALIGN_SIZE);
+				  VRING_DESC_ALIGN_SIZE, VNL_READ);
 	vq->avail_p = vnl_ring_map(e, vq->avail, vnl_avail_size(vq->num),
-				   VRING_AVAIL_ALIGN_SIZE);
+				   VRING_AVAIL_ALIGN_SIZE, VNL_READ);
 	vq->used_p = vnl_ring_map(e, vq->used, vnl_used_size(vq->num),
-				  VRING_USED_ALIGN_SIZE);
+				  VRING_USED_ALIGN_SIZE, VNL_WRITE);
 	if (vq->used_p)
 		vq->avail_event_p =
 			(__virtio16 __user *)&vq->used_p->ring[vq->num];
@@ -179,6 +180,18 @@ int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
 	vq->ready = true;
 	vnl_vq_map(e, vq);
 	return 0;
+}
+
+void vnl_engine_set_base(struct vnl_engine *e, unsigned int q, u16 base)
+{
+	struct vnl_vq *vq = &e->vq[q];
+
+	/* Every chain popped before the base was used: both indices agree. */
+	vq->last_avail = base;
+	vq->avail_idx = base;
+	vq->used_idx = base;
+	vq->published = base;
+	vq->signalled_valid = false;
 }
 
 int vnl_engine_set_features(struct vnl_engine *e, u64 features)
@@ -379,7 +392,9 @@ static int vnl_cursor_map(struct vnl_engine *e, struct vnl_cursor *cur,
 	if (cur->i >= cur->c->nseg)
 		return -EFAULT;
 	s = &cur->c->seg[cur->i];
-	if (vnl_mem_find(&e->mem, s->addr + cur->off, hva, &room))
+	/* The device reads the TX chain and writes the RX chain. */
+	if (vnl_mem_find(&e->mem, s->addr + cur->off,
+			 cur->c == &e->tx ? VNL_READ : VNL_WRITE, hva, &room))
 		return -EFAULT;
 	if (room > s->len - cur->off)
 		room = s->len - cur->off;
@@ -429,7 +444,7 @@ static int vnl_rx_header(struct vnl_engine *e)
 
 	if (e->rx.seg[0].len >= VNL_NET_HDR_LEN &&
 	    !vnl_mem_xlate(&e->mem, e->rx.seg[0].addr, VNL_NET_HDR_LEN,
-			   &hva))
+			   VNL_WRITE, &hva))
 		return vnl_rx_header_at(hva);
 	return vnl_chain_write(e, &e->rx, (const u8 *)&hdr, sizeof(hdr));
 }
@@ -587,7 +602,8 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 		return VNL_TX_INVALID;
 	for (i = 0; i < c->nseg; i++)
 		if (c->seg[i].len &&
-		    !vnl_mem_backed(&e->mem, c->seg[i].addr, c->seg[i].len))
+		    !vnl_mem_backed(&e->mem, c->seg[i].addr, c->seg[i].len,
+				    VNL_READ))
 			return VNL_TX_INVALID;
 	if (c->total - VNL_NET_HDR_LEN > VNL_MAX_FRAME_SIZE)
 		return VNL_TX_OVERSIZE;
@@ -663,7 +679,7 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		vnl_get_desc(tx, thead, taddr, tlen, flags, out);
 		if (flags || tlen < VNL_NET_HDR_LEN ||
 		    tlen - VNL_NET_HDR_LEN > VNL_SECTION_COPY_MAX ||
-		    vnl_mem_xlate(&e->mem, taddr, tlen, &thva))
+		    vnl_mem_xlate(&e->mem, taddr, tlen, VNL_READ, &thva))
 			break;
 		n = tlen - VNL_NET_HDR_LEN;
 
@@ -674,7 +690,7 @@ static u32 vnl_tx_batch(struct vnl_engine *e, u32 *packets, u64 *bytes)
 		/* As vnl_walk(): the whole descriptor must not wrap. */
 		if (flags != VRING_DESC_F_WRITE || rlen < tlen ||
 		    raddr + rlen - 1 < raddr ||
-		    vnl_mem_xlate(&e->mem, raddr, tlen, &rhva))
+		    vnl_mem_xlate(&e->mem, raddr, tlen, VNL_WRITE, &rhva))
 			break;
 
 		vnl_put_rx_header((u8 __user *)vnl_guest_ptr(rhva), out);
@@ -831,7 +847,7 @@ static int vnl_tx_rearm(struct vnl_engine *e, unsigned int *poisoned)
  * The drain's consequences, in the order readers rely on: counters first,
  * then NEEDS_RESET and InterruptStatus, then the one interrupt.
  */
-static void vnl_drain_finish(struct vnl_engine *e, u32 isr,
+static void vnl_drain_finish(struct vnl_engine *e, u32 isr, unsigned int vqs,
 			     unsigned int poisoned, bool more)
 {
 	unsigned int q;
@@ -847,7 +863,7 @@ static void vnl_drain_finish(struct vnl_engine *e, u32 isr,
 		vnl_atomic_or(VIRTIO_CONFIG_S_NEEDS_RESET, &e->status);
 	if (isr) {
 		vnl_atomic_or(isr, &e->isr);
-		e->ops->interrupt(e->ctx);
+		e->ops->interrupt(e->ctx, isr, vqs);
 	}
 	for (q = 0; q < VNETLOOP_NUM_QUEUES && e->ops->poisoned; q++)
 		if (poisoned & (1U << q))
@@ -857,12 +873,12 @@ static void vnl_drain_finish(struct vnl_engine *e, u32 isr,
 bool vnl_drain(struct vnl_engine *e)
 {
 	struct vnl_vq *tx = &e->vq[VNL_TX], *rx = &e->vq[VNL_RX];
-	unsigned int poisoned = 0, q;
+	unsigned int poisoned = 0, vqs = 0, q;
 	u32 packets = 0, isr = 0;
 	bool more = false;
 	u64 bytes = 0;
+	u16 head, tx_start, rx_start;
 	int pending;
-	u16 head;
 
 	if (!e->live)
 		return false;
@@ -876,10 +892,12 @@ bool vnl_drain(struct vnl_engine *e)
 		e->vq[q].pend_packets = 0;
 		e->vq[q].pend_bytes = 0;
 	}
+	tx_start = tx->last_avail;
+	rx_start = rx->last_avail;
 
 	for (;;) {
 		if (unlikely(vnl_stop_pending()))
-			return false;
+			goto stopped;
 		if (tx->last_avail == tx->avail_idx) {
 			pending = vnl_avail_refresh(e, VNL_TX, &poisoned);
 			if (!pending)
@@ -901,7 +919,7 @@ bool vnl_drain(struct vnl_engine *e)
 	}
 	/* A fault that ended the loop may be the stop's (see the header). */
 	if (unlikely(vnl_stop_pending()))
-		return false;
+		goto stopped;
 
 	vnl_publish(e, VNL_RX);
 	vnl_publish(e, VNL_TX);
@@ -909,10 +927,19 @@ bool vnl_drain(struct vnl_engine *e)
 		/* Our used->idx stores are visible before we read the hints. */
 		vnl_mb();
 		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-			if (vnl_want_interrupt(e, &e->vq[q]))
+			if (vnl_want_interrupt(e, &e->vq[q])) {
 				isr |= VIRTIO_MMIO_INT_VRING;
+				vqs |= 1U << q;
+			}
 	}
 out:
-	vnl_drain_finish(e, isr, poisoned, more);
+	vnl_drain_finish(e, isr, vqs, poisoned, more);
 	return more;
+stopped:
+	/* Nothing published: every chain this drain took is the driver's. */
+	tx->last_avail = tx_start;
+	rx->last_avail = rx_start;
+	tx->used_idx = tx->published;
+	rx->used_idx = rx->published;
+	return false;
 }

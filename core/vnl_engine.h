@@ -24,8 +24,14 @@
 struct vnl_engine_ops {
 	/* One drain's counter deltas, by VNETLOOP_C_* id (all counters). */
 	void (*commit)(void *ctx, const u64 *delta);
-	/* Raise the device interrupt (InterruptStatus is already set). */
-	void (*interrupt)(void *ctx);
+	/*
+	 * Raise the device interrupt (InterruptStatus is already set to
+	 * include isr): a home with one line raises it once; one with an
+	 * interrupt per queue raises those of the queues in the bit mask vqs
+	 * (bit q: queue q's driver asked to hear of its used buffers), and
+	 * its configuration interrupt for VIRTIO_MMIO_INT_CONFIG.
+	 */
+	void (*interrupt)(void *ctx, u32 isr, unsigned int vqs);
 	/* Queue q was poisoned (optional; after the interrupt). */
 	void (*poisoned)(void *ctx, unsigned int q);
 };
@@ -106,6 +112,18 @@ int vnl_engine_set_mem(struct vnl_engine *e, const struct vnl_region *r,
 /* Configure queue q; num a power of two in 1..VNETLOOP_QUEUE_SIZE_MAX. */
 int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
 			 u64 desc, u64 avail, u64 used);
+/*
+ * Where queue q (configured) starts: the next avail slot to pop and the
+ * next used slot to fill are both base (vhost's SET_VRING_BASE; 0 after
+ * set_vring). The engine's position is vnl_engine_base().
+ */
+void vnl_engine_set_base(struct vnl_engine *e, unsigned int q, u16 base);
+
+static inline u16 vnl_engine_base(const struct vnl_engine *e, unsigned int q)
+{
+	return e->vq[q].last_avail;
+}
+
 /* Only offered bits (VNETLOOP_FEATURES) are accepted: -EINVAL otherwise. */
 int vnl_engine_set_features(struct vnl_engine *e, u64 features);
 /* DRIVER_OK. */
@@ -173,8 +191,12 @@ static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
  * If the home stops the drain (vnl_stop_pending(): the module's worker got
  * SIGKILL from its stop path), the drain ends at once and leaves no trace:
  * nothing published, counted, signalled or poisoned that the guest could
- * see. The ring positions are then stale: the home must reset the engine
- * before it drains again (every stop path of the module does).
+ * see, and each queue's position (vnl_engine_base()) goes back to where
+ * the drain began, so the chains it took are still the driver's when the
+ * device resumes from there (vhost's ring base). Other state may be stale:
+ * the home must reset the engine before it drains again (every stop path
+ * of the module does). A stop that strikes the used->idx store itself
+ * cannot be undone for that queue: its chains stay taken.
  */
 bool vnl_drain(struct vnl_engine *e);
 

@@ -11,49 +11,59 @@ static bool vnl_wraps(u64 base, u64 len)
 	return base + len - 1 < base;
 }
 
+static bool vnl_overlap(const struct vnl_region *a, const struct vnl_region *b)
+{
+	return a->gpa <= b->gpa + b->size - 1 && b->gpa <= a->gpa + a->size - 1;
+}
+
 int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
 		unsigned int n)
 {
-	struct vnl_region t[VNL_MEM_MAX_REGIONS], x;
+	struct vnl_region x;
 	unsigned int i, j, k;
 
 	if (n > VNL_MEM_MAX_REGIONS)
 		return -E2BIG;
+	/* Checked in place: a copy of 64 entries is too big for a stack. */
 	for (i = 0; i < n; i++) {
 		if (!r[i].size || vnl_wraps(r[i].gpa, r[i].size) ||
-		    vnl_wraps(r[i].hva, r[i].size))
+		    vnl_wraps(r[i].hva, r[i].size) ||
+		    (r[i].deny & ~(VNL_READ | VNL_WRITE)))
 			return -EINVAL;
-		/* Insertion sort by gpa; n is tiny. */
-		x = r[i];
-		for (j = i; j > 0 && t[j - 1].gpa > x.gpa; j--)
-			t[j] = t[j - 1];
-		t[j] = x;
+		for (j = 0; j < i; j++)
+			if (vnl_overlap(&r[i], &r[j]))
+				return -EINVAL;
 	}
-	for (i = 1; i < n; i++)
-		if (t[i].gpa <= t[i - 1].gpa + t[i - 1].size - 1)
-			return -EINVAL;
-	/* Merge neighbours that are contiguous on both sides. */
+	/* Insertion sort by gpa into the table; n is small. */
+	for (i = 0; i < n; i++) {
+		x = r[i];
+		for (j = i; j > 0 && m->r[j - 1].gpa > x.gpa; j--)
+			m->r[j] = m->r[j - 1];
+		m->r[j] = x;
+	}
+	/* Merge neighbours contiguous on both sides, with the same rights. */
 	for (i = 0, k = 0; i < n; i++) {
-		if (k && t[k - 1].gpa + t[k - 1].size == t[i].gpa &&
-		    t[k - 1].hva + t[k - 1].size == t[i].hva &&
-		    !vnl_wraps(t[k - 1].hva, t[k - 1].size + t[i].size)) {
-			t[k - 1].size += t[i].size;
+		if (k && m->r[k - 1].gpa + m->r[k - 1].size == m->r[i].gpa &&
+		    m->r[k - 1].hva + m->r[k - 1].size == m->r[i].hva &&
+		    m->r[k - 1].deny == m->r[i].deny &&
+		    !vnl_wraps(m->r[k - 1].hva,
+			       m->r[k - 1].size + m->r[i].size)) {
+			m->r[k - 1].size += m->r[i].size;
 			continue;
 		}
-		t[k++] = t[i];
+		m->r[k++] = m->r[i];
 	}
-	memcpy(m->r, t, k * sizeof(t[0]));
 	m->n = k;
 	m->hint = 0;
 	return 0;
 }
 
-bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len)
+bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len, u32 acc)
 {
 	u64 hva, room;
 
 	while (len) {
-		if (vnl_mem_find(m, gpa, &hva, &room))
+		if (vnl_mem_find(m, gpa, acc, &hva, &room))
 			return false;
 		if (room >= len)
 			return true;

@@ -11,22 +11,29 @@
  * - A buffer may cross from one region into the next when they are adjacent
  *   in guest-physical space; each piece is translated on its own (as vhost
  *   does with IOTLB entries).
+ * - A region may refuse reads or writes (an IOTLB entry's permission): an
+ *   access it refuses fails as an unbacked one.
  */
 #ifndef VNL_MEM_H
 #define VNL_MEM_H
 
 #include "vnl_compat.h"
-#include "../include/uapi/vnetloop.h"
 
-#define VNL_MEM_MAX_REGIONS	VNETLOOP_MAX_REGIONS
+/* The module's IOTLB bound; QEMU maps a PC guest in about ten entries. */
+#define VNL_MEM_MAX_REGIONS	64
 
 /* Kernel: long frames go through a cache-hot bounce buffer of this size. */
 #define VNL_BOUNCE_SIZE		4096
+
+/* Access kinds, and the ones a region refuses (vnl_region.deny). */
+#define VNL_READ		1
+#define VNL_WRITE		2
 
 struct vnl_region {
 	u64 gpa;
 	u64 size;
 	u64 hva;
+	u32 deny;		/* VNL_READ and/or VNL_WRITE; 0: both allowed */
 };
 
 struct vnl_mem {
@@ -43,16 +50,18 @@ struct vnl_mem {
 /*
  * Validate and install a table: sizes > 0, no wrap in either space, no
  * overlapping guest ranges, at most VNL_MEM_MAX_REGIONS. 0, -EINVAL or
- * -E2BIG; on error the old table stays.
+ * -E2BIG; on error the old table stays. Neighbours contiguous in both
+ * spaces with the same permissions are merged.
  */
 int vnl_mem_set(struct vnl_mem *m, const struct vnl_region *r,
 		unsigned int n);
 
 /*
  * The host address of gpa and the bytes from there to the end of its
- * region (never 0). 0, or -EFAULT when gpa is not backed.
+ * region (never 0). 0, or -EFAULT when gpa is not backed or its region
+ * refuses acc (VNL_READ or VNL_WRITE).
  */
-static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa,
+static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa, u32 acc,
 					u64 *hva, u64 *room)
 {
 	/* hint < VNL_MEM_MAX_REGIONS always, even when >= n. */
@@ -74,6 +83,8 @@ static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa,
 			return -EFAULT;
 		m->hint = i;
 	}
+	if (unlikely(r->deny & acc))
+		return -EFAULT;
 	*hva = r->hva + (gpa - r->gpa);
 	*room = r->size - (gpa - r->gpa);
 	return 0;
@@ -81,17 +92,20 @@ static __always_inline int vnl_mem_find(struct vnl_mem *m, u64 gpa,
 
 /* [gpa, gpa + len) inside one region (len > 0): its host address. */
 static __always_inline int vnl_mem_xlate(struct vnl_mem *m, u64 gpa, u64 len,
-					 u64 *hva)
+					 u32 acc, u64 *hva)
 {
 	u64 room;
 
-	if (!len || vnl_mem_find(m, gpa, hva, &room) || room < len)
+	if (!len || vnl_mem_find(m, gpa, acc, hva, &room) || room < len)
 		return -EFAULT;
 	return 0;
 }
 
-/* Every byte of [gpa, gpa + len) is backed, across adjacent regions. */
-bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len);
+/*
+ * Every byte of [gpa, gpa + len) is backed, across adjacent regions, by
+ * regions that allow acc.
+ */
+bool vnl_mem_backed(struct vnl_mem *m, u64 gpa, u64 len, u32 acc);
 
 /*
  * n bytes between host addresses from translations: 0 or VNL_FAULT_*;

@@ -228,7 +228,7 @@ void set_budget(struct fz *f, u8 sel)
  */
 void check_bad_tables(struct fz *f, u8 sel, u16 off)
 {
-	struct vnl_region bad[MAXTAB + 2];
+	struct vnl_region bad[MAXTAB + 2] = { 0 };
 	const struct chunk *c0 = &f->ch[0];
 	u64 hva = (u64)(uintptr_t)(arena + c0->off);
 	unsigned int n, i;
@@ -266,6 +266,11 @@ void check_bad_tables(struct fz *f, u8 sel, u16 off)
 		break;
 	case 5:		/* region 0 listed twice */
 		bad[n] = bad[0];
+		break;
+	case 6:		/* a right beyond reading and writing */
+		bad[n].gpa = unmapped_gpa(f, off);
+		bad[n].size = 0x1000;
+		bad[n].deny = 4U << (off & 7);
 		break;
 	default:	/* more regions than the device takes, each fine */
 		want = -E2BIG;

@@ -57,10 +57,12 @@ static void fz_commit(void *ctx, const u64 *delta)
 	}
 }
 
-static void fz_interrupt(void *ctx)
+static void fz_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	struct fz *f = ctx;
 
+	/* A VRING interrupt names the queues that asked, and only then. */
+	CHECK(!(isr & VIRTIO_MMIO_INT_VRING) == !vqs);
 	CHECK(f->in_drain && f->commits == 1 && !f->irqs && !f->pois_mask);
 	f->irqs++;
 	f->isr_at_irq = vnl_engine_isr(f->e);

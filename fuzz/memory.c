@@ -204,21 +204,19 @@ void build_table(struct fz *f, u8 shape)
 			at = (((shape >> 2) & 0xf) + 1) * 0x100;
 			if (at >= c->size)
 				at = c->size / 2;
-			t[n].gpa = c->gpa;
-			t[n].size = at;
-			t[n].hva = hva;
-			n++;
-			t[n].gpa = c->gpa + at;
-			t[n].size = c->size - at;
-			t[n].hva = hva + at;
-			n++;
+			t[n++] = (struct vnl_region){
+				.gpa = c->gpa, .size = at, .hva = hva,
+			};
+			t[n++] = (struct vnl_region){
+				.gpa = c->gpa + at, .size = c->size - at,
+				.hva = hva + at,
+			};
 			split = false;
 			continue;
 		}
-		t[n].gpa = c->gpa;
-		t[n].size = c->size;
-		t[n].hva = hva;
-		n++;
+		t[n++] = (struct vnl_region){
+			.gpa = c->gpa, .size = c->size, .hva = hva,
+		};
 	}
 	for (i = 0; i < n; i++)
 		f->tab[i] = t[shape & 2 ? n - 1 - i : i];

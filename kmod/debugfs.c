@@ -75,9 +75,8 @@ static int vnl_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "owner_pid %u\n", vnl_owner_pid(vd));
 	seq_printf(m, "running %u\n", vd->running);
 	seq_printf(m, "features 0x%llx\n", vnl_engine_features(&vd->eng));
-	seq_printf(m, "isr 0x%x\n", vnl_engine_isr(&vd->eng));
-	seq_printf(m, "status 0x%x\n", vnl_engine_status(&vd->eng));
-	seq_printf(m, "regions %u\n", vnl_engine_nregions(&vd->eng));
+	seq_printf(m, "status 0x%x\n", vd->status | vnl_engine_status(&vd->eng));
+	seq_printf(m, "iotlb %u\n", vd->iotlb.n);
 	seq_printf(m, "budget_packets %u\n", READ_ONCE(vd->budget_packets));
 	seq_printf(m, "budget_bytes %u\n", READ_ONCE(vd->budget_bytes));
 	vnl_seq_queue(m, "rx", &vd->eng, VNETLOOP_QUEUE_RX);

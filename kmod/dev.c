@@ -14,6 +14,7 @@
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "vnetloop.h"
@@ -39,6 +40,7 @@ static void vnl_device_free(struct vnl_device *vd)
 	put_pid(vd->owner);
 	vnl_stats_free(vd);
 	kfree(vd->bounce);
+	mutex_destroy(&vd->eng_lock);
 	mutex_destroy(&vd->lock);
 	kfree(vd);
 }
@@ -52,6 +54,8 @@ static int vnl_open(struct inode *inode, struct file *file)
 	if (!vd)
 		return -ENOMEM;
 	mutex_init(&vd->lock);
+	mutex_init(&vd->eng_lock);
+	spin_lock_init(&vd->call_lock);
 	vd->uid = current_euid();
 	vd->budget_packets = VNL_BUDGET_PACKETS;
 	vd->budget_bytes = VNL_BUDGET_BYTES;
@@ -73,6 +77,13 @@ static int vnl_open(struct inode *inode, struct file *file)
 	if (err)
 		goto err_free;
 
+	/* Locally administered, "vnl", the id: unique per open device. */
+	vd->mac[0] = 0x02;
+	vd->mac[1] = 'v';
+	vd->mac[2] = 'n';
+	vd->mac[3] = 'l';
+	vd->mac[4] = vd->id >> 8;
+	vd->mac[5] = vd->id;
 	file->private_data = vd;
 	nonseekable_open(inode, file);
 	/* Not owned yet: the event names the process that created it. */
@@ -92,8 +103,9 @@ static int vnl_release(struct inode *inode, struct file *file)
 	/* Waits for debugfs readers; later reads of open files get -EIO. */
 	vnl_debugfs_remove(vd);
 
+	/* QEMU never closes the fd: its exit does, and this must undo all. */
 	mutex_lock(&vd->lock);
-	vnl_device_stop(vd);
+	vnl_device_teardown(vd);
 	mutex_unlock(&vd->lock);
 
 	/* Sent before the id can be reused, so events stay in order. */
@@ -108,12 +120,22 @@ static int vnl_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Which device an fd is: vhost-vdpa has no request for it. */
+static void vnl_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct vnl_device *vd = file->private_data;
+
+	seq_printf(m, "vnetloop-id:\t%u\n", vd->id);
+}
+
 static const struct file_operations vnl_fops = {
 	.owner = THIS_MODULE,
 	.open = vnl_open,
 	.release = vnl_release,
+	.write = vnl_iotlb_write,
 	.unlocked_ioctl = vnl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = vnl_show_fdinfo,
 };
 
 /*

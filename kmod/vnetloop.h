@@ -8,9 +8,11 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/if_ether.h>
 #include <linux/init.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/uidgid.h>
@@ -25,12 +27,30 @@ struct mm_struct;
 struct pid;
 struct task_struct;
 
-/* The kick eventfd, hooked into its wait queue between START and RESET. */
+/* The TX kick eventfd, hooked into its wait queue while the device runs. */
 struct vnl_kick {
-	struct file *file;
 	wait_queue_head_t *wqh;		/* non-NULL while hooked */
 	wait_queue_entry_t wait;
 	poll_table table;
+};
+
+/* One virtqueue as its owner set it up (the vhost vring ioctls). */
+struct vnl_vring {
+	u32 num;			/* 0: not set */
+	u64 desc, avail, used;		/* I/O virtual addresses */
+	u16 base;	/* SET_VRING_BASE, or where the last run stopped */
+	bool enabled;			/* VHOST_VDPA_SET_VRING_ENABLE */
+	struct file *kick;		/* eventfd */
+	struct eventfd_ctx *call;	/* under call_lock; NULL: none */
+};
+
+/*
+ * The IOTLB: I/O virtual ranges the owner mapped to its own addresses,
+ * with their access rights, in the engine's region form.
+ */
+struct vnl_iotlb {
+	unsigned int n;
+	struct vnl_region r[VNL_MEM_MAX_REGIONS];
 };
 
 struct vnl_pcpu_stats {
@@ -45,15 +65,29 @@ enum {
 
 struct vnl_device {
 	u32 id;
-	/* Serialises the configuring ioctls, START/RESET and release. */
+	/* Serialises the ioctls, the IOTLB writes and release. */
 	struct mutex lock;
-	struct mm_struct *mm;		/* owner's mm, mmgrab()ed; set once */
-	struct pid *owner;		/* owner's thread group; set once */
+	/*
+	 * Held by the worker around each drain, and by whoever changes the
+	 * engine's view of memory while it runs (an IOTLB commit).
+	 */
+	struct mutex eng_lock;
+	struct mm_struct *mm;		/* owner's mm, mmgrab()ed */
+	struct pid *owner;		/* owner's thread group */
 	kuid_t uid;			/* opener's euid: who may read it */
+	u8 status;			/* the driver's status bits */
+	u8 mac[ETH_ALEN];
+	u64 features;			/* acked (SET_FEATURES) */
+	u64 backend_features;
+	struct vnl_vring vring[VNETLOOP_NUM_QUEUES];
 	struct vnl_kick kick;
-	struct eventfd_ctx *call;
-	struct task_struct *worker;	/* between START and RESET */
-	/* START hands the worker its starter and waits for it to join. */
+	spinlock_t call_lock;		/* the vrings' call and config_call */
+	struct eventfd_ctx *config_call;
+	struct vnl_iotlb iotlb;
+	struct vnl_iotlb batch;		/* the IOTLB being built in a batch */
+	bool in_batch;
+	struct task_struct *worker;	/* while running */
+	/* Starting hands the worker its starter and waits for it to join. */
 	struct completion worker_ready;
 	struct task_struct *starter;
 	int worker_err;
@@ -66,7 +100,7 @@ struct vnl_device {
 	u8 *bounce;			/* VNL_BOUNCE_SIZE, for the engine */
 	/*
 	 * Touched only by the worker while running, else under lock; its
-	 * interrupt status and NEEDS_RESET are atomics, read at any time.
+	 * NEEDS_RESET is an atomic, read at any time.
 	 */
 	struct vnl_engine eng;
 };
@@ -80,13 +114,19 @@ int __init vnl_misc_init(void);
 void vnl_misc_exit(void);
 u32 vnl_owner_pid(const struct vnl_device *vd);
 
-/* ioctl.c */
+/* vdpa.c */
 long vnl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-void vnl_device_stop(struct vnl_device *vd);
+void vnl_device_teardown(struct vnl_device *vd);
+
+/* iotlb.c */
+ssize_t vnl_iotlb_write(struct file *file, const char __user *buf,
+			size_t count, loff_t *ppos);
+int vnl_iotlb_commit(struct vnl_device *vd);
 
 /* worker.c */
 int vnl_worker_start(struct vnl_device *vd);
 void vnl_worker_stop(struct vnl_device *vd);
+void vnl_worker_queue(struct vnl_device *vd);
 int vnl_kick_hook(struct vnl_device *vd);
 void vnl_kick_unhook(struct vnl_device *vd);
 extern const struct vnl_engine_ops vnl_engine_ops;

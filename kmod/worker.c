@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data plane: the kick eventfd's wait-queue callback queues work, and a
- * per-device kthread runs the engine's drain in the owner's address space,
- * then raises at most one interrupt per drain through the call eventfd.
+ * The data plane: the TX kick eventfd's wait-queue callback queues work,
+ * and a per-device kthread runs the engine's drain in the owner's address
+ * space, then signals the call eventfd of each queue whose driver asked for
+ * an interrupt (one signal per eventfd and drain), and the config call
+ * eventfd when a queue was poisoned (NEEDS_RESET).
  *
  * The worker holds only mm_count (mmgrab at bind); it takes mm_users with
  * mmget_not_zero() while it has work, so it never keeps a dead owner's
@@ -27,18 +29,31 @@
 #include "compat.h"
 #include "vnetloop.h"
 
-static void vnl_worker_queue(struct vnl_device *vd)
+void vnl_worker_queue(struct vnl_device *vd)
 {
 	if (!test_and_set_bit(VNL_WORK_QUEUED, &vd->flags))
 		wake_up_process(vd->worker);
 }
 
-/* The engine's callbacks: counters, the interrupt, poison events. */
-static void vnl_engine_interrupt(void *ctx)
+/* The engine's callbacks: counters, the interrupts, poison events. */
+static void vnl_engine_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	struct vnl_device *vd = ctx;
+	struct eventfd_ctx *rx, *tx;
 
-	vnl_eventfd_signal(vd->call);
+	spin_lock(&vd->call_lock);
+	rx = vqs & BIT(VNETLOOP_QUEUE_RX) ?
+	     vd->vring[VNETLOOP_QUEUE_RX].call : NULL;
+	tx = vqs & BIT(VNETLOOP_QUEUE_TX) ?
+	     vd->vring[VNETLOOP_QUEUE_TX].call : NULL;
+	/* Queues sharing a line (INTx) get one signal: one interrupt. */
+	if (rx)
+		vnl_eventfd_signal(rx);
+	if (tx && tx != rx)
+		vnl_eventfd_signal(tx);
+	if ((isr & VIRTIO_MMIO_INT_CONFIG) && vd->config_call)
+		vnl_eventfd_signal(vd->config_call);
+	spin_unlock(&vd->call_lock);
 }
 
 static void vnl_engine_poisoned(void *ctx, unsigned int q)
@@ -56,11 +71,15 @@ const struct vnl_engine_ops vnl_engine_ops = {
 
 static void vnl_worker_drain(struct vnl_device *vd)
 {
+	/* Killable: the stop path's SIGKILL ends the wait for an IOTLB write. */
+	if (mutex_lock_killable(&vd->eng_lock))
+		return;
 	/* The budget may change over netlink; the engine sees it here only. */
 	vnl_engine_set_budget(&vd->eng, READ_ONCE(vd->budget_packets),
 			      READ_ONCE(vd->budget_bytes));
 	if (vnl_drain(&vd->eng))
 		set_bit(VNL_WORK_QUEUED, &vd->flags);
+	mutex_unlock(&vd->eng_lock);
 }
 
 static int vnl_worker_fn(void *data)
@@ -193,9 +212,9 @@ static void vnl_kick_queue_proc(struct file *file, wait_queue_head_t *wqh,
 }
 
 /*
- * Hook the kick eventfd; the worker must exist. A kick signalled before
- * START is not replayed (its counter stays readable forever, since nobody
- * reads it): only notifies after START run the ring.
+ * Hook the TX kick eventfd; the worker must exist. Its counter is never
+ * read: the start queues one drain instead, which finds whatever a kick
+ * before it announced.
  */
 int vnl_kick_hook(struct vnl_device *vd)
 {
@@ -204,7 +223,7 @@ int vnl_kick_hook(struct vnl_device *vd)
 
 	init_waitqueue_func_entry(&k->wait, vnl_kick_wake);
 	init_poll_funcptr(&k->table, vnl_kick_queue_proc);
-	mask = vfs_poll(k->file, &k->table);
+	mask = vfs_poll(vd->vring[VNETLOOP_QUEUE_TX].kick, &k->table);
 	if (!k->wqh)
 		return -EINVAL;
 	if (mask & EPOLLERR) {

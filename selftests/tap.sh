@@ -47,12 +47,13 @@ skip_all() {
 }
 
 # result STATUS DESCRIPTION [DETAIL]: ok when STATUS is 0, else not ok with
-# the detail after the description.
+# the detail after the description. Returns whether it was ok.
 result() {
 	if [ "$1" -eq 0 ]; then
 		ok "$2"
 	else
 		not_ok "$2${3:+: $3}"
+		return 1
 	fi
 }
 

@@ -1,26 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * vnetloop: the ABI between vnetloop.ko and userspace.
+ * vnetloop: what vnetloop.ko adds to the standard ABIs it speaks.
  *
- * /dev/vnetloop ioctls (one device instance per open file), the generic
- * netlink family "vnetloop", and the counter ids. Directions (tx, rx) are
- * named from the guest's side. Everything here is append-only: ids are never
- * renumbered and struct fields only grow into reserved space.
+ * /dev/vnetloop speaks the vhost-vdpa uAPI (<linux/vhost.h>,
+ * <linux/vhost_types.h>; Documentation/kmod-abi.rst): one open is one
+ * virtio-net device with one queue pair. This header holds the rest: the
+ * queue indices and limits, the feature bits the device offers, the
+ * counter ids and the generic netlink family "vnetloop". Directions (tx,
+ * rx) are named from the guest's side. Everything here is append-only: ids
+ * are never renumbered.
  *
- * The virtio side (feature bits, InterruptStatus and Status bits, the rings)
- * is the kernel's own: <linux/virtio_config.h>, <linux/virtio_mmio.h>,
+ * The virtio side (feature bits, status bits, the rings, the net header
+ * and config) is the kernel's own: <linux/virtio_config.h>,
  * <linux/virtio_ring.h> and <linux/virtio_net.h>.
  */
 #ifndef _UAPI_VNETLOOP_H
 #define _UAPI_VNETLOOP_H
 
 #include <linux/types.h>
-#include <linux/ioctl.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#define VNETLOOP_API_VERSION	1
+#define VNETLOOP_API_VERSION	2
 
 /* Queue indices, as in virtio-net: RX = 0, TX = 1. */
 #define VNETLOOP_QUEUE_RX	0
@@ -28,12 +30,16 @@
 #define VNETLOOP_NUM_QUEUES	2
 #define VNETLOOP_QUEUE_SIZE_MAX	256
 
-#define VNETLOOP_MAX_REGIONS	8
-
-/* The feature bits the device offers (GET_INFO), virtio's bit numbers. */
+/*
+ * The feature bits the device offers (VHOST_GET_FEATURES), virtio's bit
+ * numbers. ACCESS_PLATFORM: ring and buffer addresses are I/O virtual
+ * addresses, translated through the IOTLB the owner writes (as every
+ * vhost-vdpa device; QEMU sets the bit whatever the guest acked).
+ */
 #define VNETLOOP_FEATURES	((1ULL << VIRTIO_NET_F_MAC) | \
 				 (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
-				 (1ULL << VIRTIO_F_VERSION_1))
+				 (1ULL << VIRTIO_F_VERSION_1) | \
+				 (1ULL << VIRTIO_F_ACCESS_PLATFORM))
 
 /*
  * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the thirteen every home
@@ -62,79 +68,6 @@ enum vnetloop_counter {
 };
 
 #define VNETLOOP_NUM_SPEC_COUNTERS	(VNETLOOP_C_INVALID_AVAIL_IDX_COUNT + 1)
-
-/* ---- /dev/vnetloop ioctls ---- */
-
-#define VNETLOOP_IOC_MAGIC	0xB7
-
-/* VNETLOOP_GET_INFO: never binds the owner. */
-struct vnetloop_info {
-	__u32 api_version;
-	__u32 dev_id;
-	__u32 num_counters;
-	__u32 max_regions;
-	__u32 max_queue_size;
-	__u32 reserved0;
-	__u64 features;		/* what the device offers */
-	__u64 reserved[4];
-};
-
-/* One guest-physical range and where the owner mapped it. */
-struct vnetloop_mem_region {
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 flags;		/* must be 0 */
-};
-
-struct vnetloop_mem_table {
-	__u32 nregions;		/* 1..VNETLOOP_MAX_REGIONS */
-	__u32 flags;		/* must be 0 */
-	struct vnetloop_mem_region regions[];
-};
-
-/* Queue layout; all addresses are guest-physical. */
-struct vnetloop_vring {
-	__u32 index;		/* VNETLOOP_QUEUE_RX or VNETLOOP_QUEUE_TX */
-	__u32 num;		/* power of two, 1..VNETLOOP_QUEUE_SIZE_MAX */
-	__u64 desc_addr;
-	__u64 avail_addr;
-	__u64 used_addr;
-	__u32 flags;		/* must be 0 */
-	__u32 reserved0;
-	__u64 reserved[2];
-};
-
-/*
- * kick: signalled when the guest notifies the TX queue (a KVM ioeventfd).
- * call: signalled by the module to raise the interrupt (a KVM irqfd).
- * Both must be eventfds; they are held until RESET or close.
- */
-struct vnetloop_eventfds {
-	__s32 kick_fd;
-	__s32 call_fd;
-	__u32 flags;		/* must be 0 */
-	__u32 reserved0;
-};
-
-/* VNETLOOP_GET_IRQ: InterruptStatus bits and device status bits. */
-struct vnetloop_irq_state {
-	__u32 isr;		/* VIRTIO_MMIO_INT_VRING, VIRTIO_MMIO_INT_CONFIG */
-	__u32 status;		/* VIRTIO_CONFIG_S_NEEDS_RESET */
-	__u32 running;		/* 1 between START and RESET */
-	__u32 reserved0;
-	__u64 reserved[2];
-};
-
-#define VNETLOOP_GET_INFO	_IOR(VNETLOOP_IOC_MAGIC, 0x00, struct vnetloop_info)
-#define VNETLOOP_SET_MEM_TABLE	_IOW(VNETLOOP_IOC_MAGIC, 0x01, struct vnetloop_mem_table)
-#define VNETLOOP_SET_VRING	_IOW(VNETLOOP_IOC_MAGIC, 0x02, struct vnetloop_vring)
-#define VNETLOOP_SET_FEATURES	_IOW(VNETLOOP_IOC_MAGIC, 0x03, __u64)
-#define VNETLOOP_SET_EVENTFDS	_IOW(VNETLOOP_IOC_MAGIC, 0x04, struct vnetloop_eventfds)
-#define VNETLOOP_START		_IO(VNETLOOP_IOC_MAGIC, 0x05)
-#define VNETLOOP_RESET		_IO(VNETLOOP_IOC_MAGIC, 0x06)
-#define VNETLOOP_GET_IRQ	_IOR(VNETLOOP_IOC_MAGIC, 0x07, struct vnetloop_irq_state)
-#define VNETLOOP_ACK_IRQ	_IOW(VNETLOOP_IOC_MAGIC, 0x08, __u32)
 
 /* ---- generic netlink family ---- */
 

@@ -115,4 +115,25 @@
 	EXPECT_TRUE(vqt_needs_reset(t));				\
 } while (0)
 
+/*
+ * One TX chain at head that must be rejected with the deltas want: TX
+ * completion {head, 0}, an interrupt, an RX buffer left posted and
+ * untouched, and no guest byte written outside the TX used ring.
+ */
+#define EXPECT_TX_REJECTED(t, head, want, rx, rx_len) do {		\
+	struct vqt_range used_;						\
+									\
+	ASSERT_EQ(0, vqt_snapshot(t));					\
+	vqt_mark(t);							\
+	EXPECT_DRAIN(t, VIRTIO_MMIO_INT_VRING);				\
+	used_ = vqt_used_range(t, VQT_TX);				\
+	EXPECT_EQ(0ul, vqt_changed_outside(t, &used_, 1));		\
+	EXPECT_DELTAS(t, want);						\
+	EXPECT_EQ(1, vqt_used_idx(t, VQT_TX));				\
+	EXPECT_USED(t, VQT_TX, 0, head, 0);				\
+	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));				\
+	EXPECT_FILL(t, rx, rx_len, VQT_RX_FILL);			\
+	EXPECT_FALSE(vqt_needs_reset(t));			\
+} while (0)
+
 #endif /* ENGINE_TEST_H */

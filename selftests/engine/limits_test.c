@@ -286,6 +286,9 @@ TEST_F(limits, stopped_drain_leaves_no_trace)
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FALSE(vqt_needs_reset(t));
+	/* The chains it took are the driver's again: a resume starts at 0. */
+	EXPECT_EQ(0, vnl_engine_base(&t->eng, VQT_TX));
+	EXPECT_EQ(0, vnl_engine_base(&t->eng, VQT_RX));
 
 	vnl_engine_reset(&t->eng);
 	vqt_alloc_reset(t);

@@ -44,11 +44,11 @@ TEST_F(mem, table_rules)
 	EXPECT_EQ(0x10000ULL, m.r[0].gpa);
 	EXPECT_EQ(0x20000ULL, m.r[1].gpa);
 	EXPECT_EQ(0x30000ULL, m.r[2].gpa);
-	ASSERT_EQ(0, vnl_mem_find(&m, 0x20010, &hva, &room));
+	ASSERT_EQ(0, vnl_mem_find(&m, 0x20010, VNL_READ, &hva, &room));
 	EXPECT_EQ(0x500010ULL, hva);
 	EXPECT_EQ(0xff0ULL, room);
-	EXPECT_EQ(-EFAULT, vnl_mem_find(&m, 0x21000, &hva, &room));
-	EXPECT_EQ(-EFAULT, vnl_mem_find(&m, 0xffff, &hva, &room));
+	EXPECT_EQ(-EFAULT, vnl_mem_find(&m, 0x21000, VNL_READ, &hva, &room));
+	EXPECT_EQ(-EFAULT, vnl_mem_find(&m, 0xffff, VNL_READ, &hva, &room));
 }
 
 /* Neighbours on both sides merge; neighbours in guest space only do not. */
@@ -66,15 +66,15 @@ TEST_F(mem, merge_and_span)
 	ASSERT_EQ(2u, m.n);
 	EXPECT_EQ(0x2000ULL, m.r[0].size);
 	/* One region: a ring may lie across the merged boundary. */
-	EXPECT_EQ(0, vnl_mem_xlate(&m, 0x10ff0, 0x20, &hva));
+	EXPECT_EQ(0, vnl_mem_xlate(&m, 0x10ff0, 0x20, VNL_READ, &hva));
 	EXPECT_EQ(0x500ff0ULL, hva);
 	/* Two regions: no single translation, but every byte is backed. */
-	EXPECT_EQ(-EFAULT, vnl_mem_xlate(&m, 0x11ff0, 0x20, &hva));
-	EXPECT_TRUE(vnl_mem_backed(&m, 0x11ff0, 0x20));
-	EXPECT_TRUE(vnl_mem_backed(&m, 0x10000, 0x3000));
-	EXPECT_FALSE(vnl_mem_backed(&m, 0x10000, 0x3001));
-	EXPECT_FALSE(vnl_mem_backed(&m, 0xfff0, 0x20));
-	EXPECT_EQ(-EFAULT, vnl_mem_xlate(&m, 0x10000, 0, &hva));
+	EXPECT_EQ(-EFAULT, vnl_mem_xlate(&m, 0x11ff0, 0x20, VNL_READ, &hva));
+	EXPECT_TRUE(vnl_mem_backed(&m, 0x11ff0, 0x20, VNL_READ));
+	EXPECT_TRUE(vnl_mem_backed(&m, 0x10000, 0x3000, VNL_READ));
+	EXPECT_FALSE(vnl_mem_backed(&m, 0x10000, 0x3001, VNL_READ));
+	EXPECT_FALSE(vnl_mem_backed(&m, 0xfff0, 0x20, VNL_READ));
+	EXPECT_EQ(-EFAULT, vnl_mem_xlate(&m, 0x10000, 0, VNL_READ, &hva));
 }
 
 /*

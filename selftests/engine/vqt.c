@@ -47,10 +47,12 @@ static void vqt_commit(void *ctx, const u64 *delta)
 		t->c[i] += delta[i];
 }
 
-static void vqt_interrupt(void *ctx)
+static void vqt_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	struct vqt *t = ctx;
 
+	(void)isr;
+	t->irq_vqs = vqs;
 	t->interrupts++;
 }
 

@@ -52,6 +52,7 @@ struct vqt {
 	u64 c[VNETLOOP_NUM_COUNTERS];		/* sums of committed deltas */
 	u64 mark[VNETLOOP_NUM_COUNTERS];	/* c at vqt_mark() */
 	unsigned long commits, interrupts;
+	unsigned int irq_vqs;			/* queues named by the last one */
 	unsigned int poisoned;			/* queues, in the last drain */
 	unsigned long reads, writes;		/* guest accesses seen */
 	u64 data_next;				/* bump allocator (gpa) */

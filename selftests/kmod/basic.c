@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The frame path through vnetloop.ko: loopback with exact bytes and
- * counters, an empty RX queue, invalid and oversize TX chains, bad RX chains,
- * and one interrupt for a drain of several chains.
+ * The device and the frame path through vnetloop.ko: identity and config
+ * space, DRIVER_OK and stop/cont, loopback with exact bytes and counters,
+ * an empty RX queue, invalid and oversize TX chains, bad RX chains, and one
+ * interrupt for a drain of several chains.
  */
 #include <endian.h>
+#include <linux/virtio_ids.h>
 
 #include "tests.h"
 
 #define RX	VNETLOOP_QUEUE_RX
 #define TX	VNETLOOP_QUEUE_TX
 
-/* An address the memory table does not cover. */
+/* An address the IOTLB does not cover. */
 static uint64_t unmapped_gpa(struct vg *g)
 {
 	return vg_gpa(g->mem) + g->mem_size + (1u << 20);
@@ -71,16 +73,18 @@ static void want_delivered(uint64_t *want, uint64_t n, uint64_t bytes)
 }
 
 /*
- * Kick a len-byte frame posted at TX head tx_head into the RX buffer at
- * rx_head: one interrupt, both used entries, the counters of one delivery.
+ * Kick (if asked) a len-byte frame posted at TX head tx_head into the RX
+ * buffer at rx_head: one interrupt, both used entries, the counters of one
+ * delivery.
  */
 static void expect_delivered(struct __test_metadata *_metadata, struct vg *g,
 			     const uint64_t *before, uint16_t tx_head,
-			     uint16_t rx_head, uint32_t len)
+			     uint16_t rx_head, uint32_t len, bool kick)
 {
 	vnl_cnt_t after, want = { 0 };
 
-	ASSERT_EQ(0, vg_kick(g));
+	if (kick)
+		ASSERT_EQ(0, vg_kick(g));
 	vnl_expect_irq(_metadata, g);
 	vnl_expect_used(_metadata, g, TX, tx_head, 0);
 	vnl_expect_used(_metadata, g, RX, rx_head, VNL_NET_HDR_LEN + len);
@@ -109,36 +113,119 @@ static void expect_dropped(struct __test_metadata *_metadata, struct vg *g,
 	memcpy(before, after, sizeof(after));
 }
 
+/* What a device is before anyone owns it, the same for every open. */
 TEST(info)
 {
+	union vg_config cfg = {
+		.c = { .off = 0, .len = sizeof(struct virtio_net_config) },
+	};
+	struct virtio_net_config net;
+	struct vhost_vdpa_iova_range range;
+	uint32_t u32;
+	uint64_t f;
+	uint16_t n;
+	uint8_t s;
 	struct vg a, b;
 
 	ASSERT_EQ(0, vg_open(&a));
 	ASSERT_EQ(0, vg_open(&b));
-	EXPECT_EQ(VNETLOOP_API_VERSION, a.info.api_version);
-	EXPECT_EQ(VNETLOOP_NUM_COUNTERS, a.info.num_counters);
-	EXPECT_EQ(VNETLOOP_MAX_REGIONS, a.info.max_regions);
-	EXPECT_EQ(VNETLOOP_QUEUE_SIZE_MAX, a.info.max_queue_size);
-	EXPECT_EQ(VNETLOOP_FEATURES, a.info.features);
-	/* Each open is its own device. */
-	EXPECT_NE(a.info.dev_id, b.info.dev_id);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_GET_FEATURES, &f));
+	EXPECT_EQ(VNETLOOP_FEATURES, f);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_GET_BACKEND_FEATURES, &f));
+	EXPECT_EQ(VG_BACKEND_FEATURES, f);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_DEVICE_ID, &u32));
+	EXPECT_EQ(VIRTIO_ID_NET, u32);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_VRING_NUM, &n));
+	EXPECT_EQ(VNETLOOP_QUEUE_SIZE_MAX, n);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_VQS_COUNT, &u32));
+	EXPECT_EQ(VNETLOOP_NUM_QUEUES, u32);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_CONFIG_SIZE, &u32));
+	EXPECT_EQ(sizeof(struct virtio_net_config), u32);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_GROUP_NUM, &u32));
+	EXPECT_EQ(1, u32);
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_AS_NUM, &u32));
+	EXPECT_EQ(1, u32);
+	/* QEMU skips sections outside [first, last]: all of it. */
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_IOVA_RANGE, &range));
+	EXPECT_EQ(0, range.first);
+	EXPECT_EQ(UINT64_MAX, range.last);
+	ASSERT_EQ(0, vg_get_status(&a, &s));
+	EXPECT_EQ(0, s);
+	/* The config space: the MAC, one queue pair. */
+	ASSERT_EQ(0, vg_ioctl(&a, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	memcpy(&net, cfg.c.buf, sizeof(net));
+	EXPECT_EQ(0, memcmp(net.mac, a.mac, sizeof(a.mac)));
+	EXPECT_EQ(1, le16toh(net.max_virtqueue_pairs));
+	/* Each open is its own device, with its own id and MAC. */
+	EXPECT_NE(a.dev_id, b.dev_id);
+	EXPECT_NE(0, memcmp(a.mac, b.mac, sizeof(a.mac)));
 	vg_close(&b);
 	vg_close(&a);
 }
 
-/* Chains queued before START wait for the first kick after it. */
+/*
+ * The config space takes a MAC (QEMU writes the -device mac=) and reads it
+ * back; writes past the MAC are ignored; ranges outside it are -EINVAL.
+ */
+TEST(config_mac)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+	union vg_config cfg;
+	struct vg g;
+
+	ASSERT_EQ(0, vg_open(&g));
+	cfg.c = (struct vhost_vdpa_config){ .off = 0, .len = 6 };
+	memcpy(cfg.c.buf, mac, 6);
+	ASSERT_EQ(0, vg_ioctl(&g, VHOST_VDPA_SET_CONFIG, &cfg.c));
+	/* max_virtqueue_pairs is not the driver's to change. */
+	cfg.c = (struct vhost_vdpa_config){ .off = 8, .len = 2 };
+	cfg.c.buf[0] = 7;
+	cfg.c.buf[1] = 0;
+	ASSERT_EQ(0, vg_ioctl(&g, VHOST_VDPA_SET_CONFIG, &cfg.c));
+	memset(cfg.c.buf, 0xee, sizeof(struct virtio_net_config));
+	cfg.c = (struct vhost_vdpa_config){ .off = 0, .len = 10 };
+	ASSERT_EQ(0, vg_ioctl(&g, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	EXPECT_EQ(0, memcmp(cfg.c.buf, mac, 6));
+	EXPECT_EQ(1, cfg.c.buf[8]);
+	EXPECT_EQ(0, cfg.c.buf[9]);
+	/* A part of it, at an offset. */
+	memset(cfg.c.buf, 0xee, sizeof(struct virtio_net_config));
+	cfg.c = (struct vhost_vdpa_config){ .off = 4, .len = 2 };
+	ASSERT_EQ(0, vg_ioctl(&g, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	EXPECT_EQ(0x34, cfg.c.buf[0]);
+	EXPECT_EQ(0x56, cfg.c.buf[1]);
+	EXPECT_EQ(0xee, cfg.c.buf[2]);
+
+	cfg.c = (struct vhost_vdpa_config){ .off = 0, .len = 0 };
+	EXPECT_EQ(-EINVAL, vg_ioctl(&g, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	cfg.c = (struct vhost_vdpa_config){
+		.off = 0, .len = sizeof(struct virtio_net_config) + 1 };
+	EXPECT_EQ(-EINVAL, vg_ioctl(&g, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	EXPECT_EQ(-EINVAL, vg_ioctl(&g, VHOST_VDPA_SET_CONFIG, &cfg.c));
+	cfg.c = (struct vhost_vdpa_config){ .off = 6, .len = UINT32_MAX - 2 };
+	EXPECT_EQ(-EINVAL, vg_ioctl(&g, VHOST_VDPA_GET_CONFIG, &cfg.c));
+	cfg.c = (struct vhost_vdpa_config){
+		.off = sizeof(struct virtio_net_config) + 1, .len = 1 };
+	EXPECT_EQ(-EINVAL, vg_ioctl(&g, VHOST_VDPA_SET_CONFIG, &cfg.c));
+	vg_close(&g);
+}
+
+/*
+ * Chains offered and kicked before DRIVER_OK wait for it, and DRIVER_OK
+ * runs them with no further kick: a guest resumed by QEMU's "cont" may
+ * never kick again.
+ */
 TEST(kick_before_start)
 {
-	vnl_cnt_t before;
+	vnl_cnt_t before, after;
 	uint8_t *rx;
 	struct vg g;
 
 	ASSERT_EQ(0, vg_open(&g));
-	ASSERT_EQ(0, vg_set_mem(&g));
+	ASSERT_EQ(0, vg_negotiate(&g, VG_FEATURES_BASE));
 	ASSERT_EQ(0, vg_set_vring(&g, RX, 64));
 	ASSERT_EQ(0, vg_set_vring(&g, TX, 64));
-	ASSERT_EQ(0, vg_set_features(&g, VG_FEATURES_BASE));
-	ASSERT_EQ(0, vg_set_eventfds(&g));
+	ASSERT_EQ(0, vg_set_mem(&g));
 	vnl_read(_metadata, &g, before);
 	rx = rx_buffer(&g, 0, 2048);
 	ASSERT_NE(NULL, tx_frame(&g, 0, 100, 1));
@@ -148,8 +235,83 @@ TEST(kick_before_start)
 	EXPECT_EQ(0, vg_irq_count(&g));
 
 	ASSERT_EQ(0, vg_start(&g));
-	expect_delivered(_metadata, &g, before, 0, 0, 100);
+	expect_delivered(_metadata, &g, before, 0, 0, 100, false);
 	EXPECT_TRUE(rx_hdr_ok(rx));
+	/* The kick before DRIVER_OK reached nobody; none came after it. */
+	vnl_read(_metadata, &g, after);
+	EXPECT_EQ(0, after[VNETLOOP_C_KICKS] - before[VNETLOOP_C_KICKS]);
+	vg_close(&g);
+}
+
+/*
+ * QEMU's stop and cont: SET_STATUS 0 stops the device, each queue's
+ * position stays readable (VHOST_GET_VRING_BASE), and a new start at that
+ * base (VHOST_SET_VRING_BASE) goes on where the rings are, with chains
+ * the driver offered in between, and no kick.
+ */
+TEST(stop_and_cont)
+{
+	vnl_cnt_t before, after, want = { 0 };
+	uint8_t *rx[8], *tx;
+	struct vg g;
+	uint16_t i;
+
+	vnl_up(_metadata, &g, VG_FEATURES_EVENT_IDX, 8, 8);
+	tx = vg_alloc(&g, VNL_NET_HDR_LEN + 200);
+	ASSERT_NE(NULL, tx);
+	vg_fill(tx, VNL_NET_HDR_LEN + 200, 5);
+	for (i = 0; i < 8; i++) {
+		rx[i] = vg_alloc(&g, 512);
+		ASSERT_NE(NULL, rx[i]);
+	}
+	vnl_read(_metadata, &g, before);
+	/* Five frames, two laps of the ring in all with what follows. */
+	for (i = 0; i < 5; i++) {
+		vg_post(&g, RX, i, rx[i], 512, VRING_DESC_F_WRITE);
+		vg_post(&g, TX, i, tx, VNL_NET_HDR_LEN + 200, 0);
+	}
+	ASSERT_EQ(0, vg_kick(&g));
+	ASSERT_EQ(0, vg_wait_used(&g, RX, 5, VNL_TIMEOUT_MS));
+	ASSERT_EQ(0, vg_wait_used(&g, TX, 5, VNL_TIMEOUT_MS));
+
+	ASSERT_EQ(0, vg_set_status(&g, 0));
+	vnl_expect_status(_metadata, &g, 0);
+	EXPECT_EQ(5, vg_get_vring_base(&g, RX));
+	EXPECT_EQ(5, vg_get_vring_base(&g, TX));
+	/* The driver goes on offering while the device is stopped. */
+	for (i = 5; i < 12; i++) {
+		vg_post(&g, RX, i & 7, rx[i & 7], 512, VRING_DESC_F_WRITE);
+		vg_post(&g, TX, i & 7, tx, VNL_NET_HDR_LEN + 200, 0);
+		if (i == 7) {
+			/* Room again: consume the first five entries. */
+			while (vg_used_pop(&g, RX, &(struct vg_used_elem){ 0 }))
+				;
+			while (vg_used_pop(&g, TX, &(struct vg_used_elem){ 0 }))
+				;
+		}
+	}
+	ASSERT_EQ(0, vg_kick(&g));
+	vg_sleep_ms(vg_settle_ms());
+	EXPECT_EQ(5, vg_used_idx(&g, TX));
+
+	/* Cont: same rings, base 5; no kick. */
+	ASSERT_EQ(0, vg_negotiate(&g, VG_FEATURES_EVENT_IDX));
+	ASSERT_EQ(0, vg_restore_vring(&g, RX, 5));
+	ASSERT_EQ(0, vg_restore_vring(&g, TX, 5));
+	vg_arm(&g);
+	ASSERT_EQ(0, vg_start(&g));
+	ASSERT_EQ(0, vg_wait_used(&g, TX, 7, VNL_TIMEOUT_MS));
+	ASSERT_EQ(0, vg_wait_used(&g, RX, 7, VNL_TIMEOUT_MS));
+	for (i = 5; i < 12; i++) {
+		vnl_expect_used(_metadata, &g, TX, i & 7, 0);
+		vnl_expect_used(_metadata, &g, RX, i & 7,
+				VNL_NET_HDR_LEN + 200);
+	}
+	EXPECT_EQ(12, vg_used_idx(&g, TX));
+	EXPECT_EQ(12, vg_used_idx(&g, RX));
+	EXPECT_EQ(12, vg_get_vring_base(&g, TX));
+	want_delivered(want, 12, 12 * 200);
+	vnl_expect_deltas(_metadata, &g, before, want, after);
 	vg_close(&g);
 }
 
@@ -233,7 +395,6 @@ TEST_F(loop, frame)
 {
 	uint32_t tx_total = 0, rx_total = 0, room, i;
 	vnl_cnt_t before, after, want = { 0 };
-	struct vnetloop_irq_state st;
 	uint8_t *tx, *rx;
 
 	for (i = 0; i < variant->tx.n; i++)
@@ -276,10 +437,9 @@ TEST_F(loop, frame)
 	want[VNETLOOP_C_RX_BYTES] = room;
 	vnl_expect_deltas(_metadata, &self->g, before, want, after);
 
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
-	EXPECT_EQ(0, st.status);
-	EXPECT_EQ(1, st.running);
+	/* Running, no NEEDS_RESET, no configuration interrupt. */
+	vnl_expect_status(_metadata, &self->g, VG_S_RUNNING);
+	EXPECT_EQ(0, vg_config_count(&self->g));
 }
 
 /* Device up, both queues 64 entries; variants for the feature sets. */
@@ -313,7 +473,7 @@ TEST_F(basic, empty_rx)
 	vg_arm(&self->g);
 	rx = rx_buffer(&self->g, 0, 2048);
 	ASSERT_NE(NULL, tx_frame(&self->g, 1, 400, 2));
-	expect_delivered(_metadata, &self->g, self->before, 1, 0, 400);
+	expect_delivered(_metadata, &self->g, self->before, 1, 0, 400, true);
 	EXPECT_TRUE(rx_hdr_ok(rx));
 }
 
@@ -547,7 +707,7 @@ TEST_F(badtx, chain)
 	/* The next valid frame goes through, with exactly one interrupt. */
 	vg_arm(g);
 	ASSERT_NE(NULL, tx_frame(g, 10, 500, 4));
-	expect_delivered(_metadata, g, after, 10, 0, 500);
+	expect_delivered(_metadata, g, after, 10, 0, 500, true);
 }
 
 VNL_TEST_MAIN

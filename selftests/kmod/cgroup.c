@@ -128,7 +128,7 @@ static void owner_main(int cmd, int ack)
 		if (!tx[i] || !rx[i])
 			_exit(21);
 	}
-	msg = g.info.dev_id;
+	msg = g.dev_id;
 	if (write(ack, &msg, sizeof(msg)) != sizeof(msg))
 		_exit(22);
 	while (read(cmd, &msg, sizeof(msg)) == sizeof(msg)) {

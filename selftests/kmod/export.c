@@ -91,9 +91,9 @@ TEST_F(export, netlink)
 	cpus = vnl_possible_cpus();
 	ASSERT_LT(0, cpus);
 
-	ret = vnl_nl_get(self->g.info.dev_id, true, &d);
+	ret = vnl_nl_get(self->g.dev_id, true, &d);
 	ASSERT_EQ(0, ret) TH_LOG("netlink GET: %s", strerror(-ret));
-	EXPECT_EQ(self->g.info.dev_id, d.dev_id);
+	EXPECT_EQ(self->g.dev_id, d.dev_id);
 	EXPECT_TRUE(d.has_owner_pid);
 	EXPECT_EQ((uint32_t)getpid(), d.owner_pid);
 	EXPECT_TRUE(d.has_num_counters);
@@ -128,7 +128,7 @@ TEST_F(export, netlink)
 		EXPECT_EQ(d.total[i], total[i])
 			TH_LOG("%s", vnl_counter_names[i]);
 	}
-	ASSERT_EQ(0, vnl_nl_get(self->g.info.dev_id, false, &d));
+	ASSERT_EQ(0, vnl_nl_get(self->g.dev_id, false, &d));
 	EXPECT_EQ(0, d.ncpu);
 }
 
@@ -146,10 +146,10 @@ TEST_F(export, debugfs_agrees)
 	cpus = vnl_possible_cpus();
 	ASSERT_LT(0, cpus);
 
-	ret = vnl_dbg_read(self->g.info.dev_id, &dbg);
+	ret = vnl_dbg_read(self->g.dev_id, &dbg);
 	ASSERT_EQ(0, ret) TH_LOG("reading debugfs counters of device %u: %s",
-				 self->g.info.dev_id, strerror(-ret));
-	ASSERT_EQ(0, vnl_nl_get(self->g.info.dev_id, true, &nl));
+				 self->g.dev_id, strerror(-ret));
+	ASSERT_EQ(0, vnl_nl_get(self->g.dev_id, true, &nl));
 	EXPECT_TRUE(dbg.header_ok)
 		TH_LOG("header is not \"cpu\" and the counter names in order");
 	EXPECT_EQ(0, dbg.bad_lines);
@@ -187,7 +187,7 @@ TEST_F(export, debugfs_files)
 		SKIP(return, "%s", why);
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), VNL_DEBUGFS_DIR "/%u/%s",
-			 self->g.info.dev_id, files[i]);
+			 self->g.dev_id, files[i]);
 		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path,
 						     strerror(errno));
 		EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -210,9 +210,9 @@ TEST_F(export, dump)
 	size_t n;
 
 	ASSERT_EQ(0, vg_open(&other));
-	second = other.info.dev_id;
+	second = other.dev_id;
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
-	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.info.dev_id));
+	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.dev_id));
 	EXPECT_TRUE(vnl_id_listed(ids, n, second));
 
 	/* Unconfigured: no owner yet, every counter zero. */
@@ -222,7 +222,7 @@ TEST_F(export, dump)
 
 	vg_close(&other);
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
-	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.info.dev_id));
+	EXPECT_TRUE(vnl_id_listed(ids, n, self->g.dev_id));
 	EXPECT_FALSE(vnl_id_listed(ids, n, second));
 	EXPECT_EQ(-ENODEV, vnl_nl_get(second, false, &d));
 }
@@ -235,7 +235,7 @@ TEST_F(export, dump)
  */
 TEST_F(export, unprivileged)
 {
-	uint32_t id = self->g.info.dev_id;
+	uint32_t id = self->g.dev_id;
 	uint32_t ids[64];
 	struct stat st;
 	int status;
@@ -268,11 +268,11 @@ TEST_F(export, unprivileged)
 		/* Its own device it sees. */
 		if (vg_open(&g))
 			_exit(15);
-		if (vnl_nl_get(g.info.dev_id, false, &d) || !d.has_owner_pid ||
+		if (vnl_nl_get(g.dev_id, false, &d) || !d.has_owner_pid ||
 		    d.owner_pid)
 			_exit(16);
 		if (vnl_nl_dump_ids(ids, 64, &n) ||
-		    !vnl_id_listed(ids, n, g.info.dev_id))
+		    !vnl_id_listed(ids, n, g.dev_id))
 			_exit(17);
 		vg_close(&g);
 		_exit(0);
@@ -308,8 +308,8 @@ TEST(owner_pid_gone)
 	if (pid == 0) {
 		close(up[0]);
 		close(down[1]);
-		/* The first configuring ioctl binds this process as owner. */
-		if (vg_set_mem(&g) || write(up[1], &c, 1) != 1)
+		/* VHOST_SET_OWNER binds this process as owner. */
+		if (vg_set_owner(&g) || write(up[1], &c, 1) != 1)
 			_exit(1);
 		if (read(down[0], &c, 1) < 0)
 			_exit(2);
@@ -318,17 +318,18 @@ TEST(owner_pid_gone)
 	close(up[1]);
 	close(down[0]);
 	ASSERT_EQ(1, read(up[0], &c, 1)) TH_LOG("the child could not bind");
-	ASSERT_EQ(0, vnl_nl_get(g.info.dev_id, false, &d));
+	ASSERT_EQ(0, vnl_nl_get(g.dev_id, false, &d));
 	EXPECT_EQ((uint32_t)pid, d.owner_pid);
 	close(down[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	close(up[0]);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ASSERT_EQ(0, vnl_nl_get(g.info.dev_id, false, &d));
+	ASSERT_EQ(0, vnl_nl_get(g.dev_id, false, &d));
 	EXPECT_TRUE(d.has_owner_pid);
 	EXPECT_EQ(0, d.owner_pid);
 	/* Still bound to the dead owner's address space. */
 	EXPECT_EQ(-EPERM, vg_set_mem(&g));
+	EXPECT_EQ(-EBUSY, vg_set_owner(&g));
 	vg_close(&g);
 }
 
@@ -345,7 +346,7 @@ TEST(events)
 	ASSERT_EQ(0, ret) TH_LOG("joining the events group: %s",
 				 strerror(-ret));
 	ASSERT_EQ(0, vg_open(&g));
-	id = g.info.dev_id;
+	id = g.dev_id;
 
 	ASSERT_EQ(0, vnl_events_next(ev, VNL_TIMEOUT_MS, &e));
 	EXPECT_EQ(VNETLOOP_CMD_DEV_CREATED, e.cmd);

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Interrupts: InterruptStatus and its acknowledgement, and
- * notification suppression with and without VIRTIO_RING_F_EVENT_IDX.
+ * Interrupts: each queue's call eventfd (VHOST_SET_VRING_CALL) is
+ * signalled when its driver asked to hear of new used entries, the config
+ * eventfd when a queue is poisoned (with NEEDS_RESET in the status); call
+ * eventfds swapped while running, and notification suppression with and
+ * without VIRTIO_RING_F_EVENT_IDX.
  *
- * The call eventfd adds up every signal, so "no interrupt" is proven by the
- * next interrupt reading exactly 1.
+ * An eventfd adds up every signal, so "no interrupt" is proven by the next
+ * interrupt reading exactly 1.
  */
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "tests.h"
 
 #define RX	VNETLOOP_QUEUE_RX
@@ -13,6 +19,7 @@
 
 FIXTURE(irq) {
 	struct vg g;
+	int call[VNETLOOP_NUM_QUEUES];	/* each queue's own call eventfd */
 	uint8_t *tx;
 	uint8_t *rx;
 	uint16_t next;		/* next TX/RX head */
@@ -20,9 +27,19 @@ FIXTURE(irq) {
 
 VNL_FEATURE_VARIANTS(irq);
 
+/* Running, with an eventfd per queue instead of the shared one. */
 FIXTURE_SETUP(irq)
 {
+	unsigned int q;
+
+	self->call[RX] = -1;
+	self->call[TX] = -1;
 	vnl_up(_metadata, &self->g, variant->features, 64, 64);
+	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+		self->call[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ASSERT_LE(0, self->call[q]);
+		ASSERT_EQ(0, vg_set_call(&self->g, q, self->call[q]));
+	}
 	self->tx = vg_alloc(&self->g, VNL_NET_HDR_LEN + 256);
 	self->rx = vg_alloc(&self->g, 64 * 512);
 	ASSERT_NE(NULL, self->tx);
@@ -33,6 +50,39 @@ FIXTURE_SETUP(irq)
 FIXTURE_TEARDOWN(irq)
 {
 	vg_close(&self->g);
+	if (self->call[RX] >= 0)
+		close(self->call[RX]);
+	if (self->call[TX] >= 0)
+		close(self->call[TX]);
+}
+
+/*
+ * Exactly rx and tx signals on the queues' eventfds, waited for; a queue
+ * expecting none must have none pending, nor may the eventfds no queue
+ * uses now.
+ */
+static void expect_calls(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(irq) *self, int64_t rx, int64_t tx)
+{
+	const int64_t want[VNETLOOP_NUM_QUEUES] = { [RX] = rx, [TX] = tx };
+	int64_t got;
+	unsigned int q, pass;
+
+	/* The expected signals first: the device makes them together. */
+	for (pass = 0; pass < 2; pass++)
+		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+			if ((!want[q]) != pass)
+				continue;
+			got = want[q] ? vg_efd_wait(self->call[q],
+						    VNL_TIMEOUT_MS) :
+					vg_efd_count(self->call[q]);
+			EXPECT_EQ(want[q], got)
+				TH_LOG("queue %u: %" PRId64 " signals, expected %" PRId64,
+				       q, got, want[q]);
+		}
+	EXPECT_EQ(0, vg_irq_count(&self->g))
+		TH_LOG("the eventfd the queues had before was signalled");
+	EXPECT_EQ(0, vg_config_count(&self->g));
 }
 
 /* Offer n RX buffers and n 256-byte frames, without a kick. */
@@ -80,76 +130,87 @@ static void frames_done(struct __test_metadata *_metadata, struct vg *g,
 	}
 }
 
-/* One frame that must bring exactly one interrupt, through to its counters. */
+/*
+ * One frame that must bring exactly rx and tx interrupts on the queues'
+ * eventfds, through to its counters.
+ */
+static void frame_calls(struct __test_metadata *_metadata,
+			FIXTURE_DATA(irq) *self, uint64_t *c, int64_t rx,
+			int64_t tx)
+{
+	ASSERT_EQ(0, send_frame(self));
+	expect_calls(_metadata, self, rx, tx);
+	frames_done(_metadata, &self->g, c, 1);
+}
+
+/* The same when both queues must interrupt once each. */
 static void frame_irq(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(irq) *self, uint64_t *c)
 {
-	ASSERT_EQ(0, send_frame(self));
-	vnl_expect_irq(_metadata, &self->g);
-	frames_done(_metadata, &self->g, c, 1);
+	frame_calls(_metadata, self, c, 1, 1);
 }
 
-TEST_F(irq, isr_vring_and_ack)
+/*
+ * A frame interrupts each queue's eventfd once; reading them clears them,
+ * so the next frame brings exactly one each again. The eventfds may change
+ * while the device runs: TX unbound (-1) gets nothing, and both queues on
+ * one eventfd (one line, INTx) get one signal per drain.
+ */
+TEST_F(irq, call_per_queue)
 {
-	struct vnetloop_irq_state st;
 	vnl_cnt_t c;
 
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(0, st.isr);
-	EXPECT_EQ(0, st.status);
-	EXPECT_EQ(1, st.running);
-
+	vnl_expect_status(_metadata, &self->g, VG_S_RUNNING);
+	expect_calls(_metadata, self, 0, 0);
 	vnl_read(_metadata, &self->g, c);
+	frame_irq(_metadata, self, c);
+	vnl_expect_status(_metadata, &self->g, VG_S_RUNNING);
+	vg_arm(&self->g);
+	frame_irq(_metadata, self, c);
+
+	ASSERT_EQ(0, vg_set_call(&self->g, TX, VHOST_FILE_UNBIND));
+	vg_arm(&self->g);
+	frame_calls(_metadata, self, c, 1, 0);
+	vg_sleep_ms(vg_settle_ms());
+	expect_calls(_metadata, self, 0, 0);
+
+	ASSERT_EQ(0, vg_set_call(&self->g, RX, self->g.call));
+	ASSERT_EQ(0, vg_set_call(&self->g, TX, self->g.call));
+	vg_arm(&self->g);
 	ASSERT_EQ(0, send_frame(self));
 	vnl_expect_irq(_metadata, &self->g);
-	/* VRING is set before the eventfd is signalled. */
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
-	EXPECT_EQ(0, st.status);
 	frames_done(_metadata, &self->g, c, 1);
-
-	/* Acking nothing changes nothing; acking VRING clears it. */
-	ASSERT_EQ(0, vg_ack_irq(&self->g, 0));
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(0, st.isr);
-	/* Unknown bits are refused and clear nothing. */
-	EXPECT_EQ(-EINVAL, vg_ack_irq(&self->g, 0x4));
+	expect_calls(_metadata, self, 0, 0);
 }
 
-/* VRING and CONFIG together; acking one leaves the other. */
-TEST_F(irq, ack_only_acked_bits)
+/*
+ * A poisoned queue: the config eventfd, once, and NEEDS_RESET in the
+ * status, which reading the eventfd does not clear (only a reset does);
+ * no used-buffer interrupt for it, and no second config one for more kicks.
+ */
+TEST_F(irq, vring_and_config)
 {
-	struct vnetloop_irq_state st;
 	vnl_cnt_t c, want = { 0 }, after;
 
 	vnl_read(_metadata, &self->g, c);
 	frame_irq(_metadata, self, c);
 
 	/* Poison TX: avail->idx jumps more than the queue size ahead. */
+	vg_arm(&self->g);
 	vg_avail_set_idx(&self->g, TX, self->g.q[TX].avail_idx + 65);
 	ASSERT_EQ(0, vg_kick(&self->g));
-	vnl_expect_irq(_metadata, &self->g);
+	vnl_expect_config_irq(_metadata, &self->g);
 	want[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT] = 1;
 	vnl_expect_deltas(_metadata, &self->g, c, want, after);
+	vnl_expect_status(_metadata, &self->g,
+			  VG_S_RUNNING | VIRTIO_CONFIG_S_NEEDS_RESET);
+	expect_calls(_metadata, self, 0, 0);
 
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG, st.isr);
-	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
-
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_CONFIG));
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
-	/* NEEDS_RESET is Status, not InterruptStatus: only reset clears it. */
-	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
-
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(0, st.isr);
-	EXPECT_EQ(VIRTIO_CONFIG_S_NEEDS_RESET, st.status);
-	EXPECT_EQ(1, st.running);
+	ASSERT_EQ(0, vg_kick(&self->g));
+	vg_sleep_ms(vg_settle_ms());
+	expect_calls(_metadata, self, 0, 0);
+	vnl_expect_status(_metadata, &self->g,
+			  VG_S_RUNNING | VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
 /*
@@ -158,14 +219,12 @@ TEST_F(irq, ack_only_acked_bits)
  */
 TEST_F(irq, suppressed)
 {
-	struct vnetloop_irq_state st;
 	vnl_cnt_t c;
 	unsigned int q;
 
 	vnl_read(_metadata, &self->g, c);
 	/* The first frame interrupts (with EVENT_IDX: always, once). */
 	frame_irq(_metadata, self, c);
-	ASSERT_EQ(0, vg_ack_irq(&self->g, VIRTIO_MMIO_INT_VRING));
 
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
 		if (variant->features & (1ULL << VIRTIO_RING_F_EVENT_IDX))
@@ -180,21 +239,19 @@ TEST_F(irq, suppressed)
 	ASSERT_EQ(0, send_frame(self));
 	frames_done(_metadata, &self->g, c, 1);
 	vg_sleep_ms(vg_settle_ms());
-	EXPECT_EQ(0, vg_irq_count(&self->g));
-	/* No interrupt, so no VRING either. */
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(0, st.isr);
+	expect_calls(_metadata, self, 0, 0);
 
-	/* Asking again brings exactly one interrupt for the next frame. */
+	/* Asking again brings exactly one interrupt each for the next frame. */
 	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
 		vg_avail_set_flags(&self->g, q, 0);
 	vg_arm(&self->g);
 	frame_irq(_metadata, self, c);
-	ASSERT_EQ(0, vg_get_irq(&self->g, &st));
-	EXPECT_EQ(VIRTIO_MMIO_INT_VRING, st.isr);
 }
 
-/* Suppressing one queue does not hide the other queue's completions. */
+/*
+ * Suppressing one queue silences its eventfd only: the other queue's
+ * completions still interrupt.
+ */
 TEST_F(irq, one_queue_suppressed)
 {
 	vnl_cnt_t c;
@@ -209,7 +266,9 @@ TEST_F(irq, one_queue_suppressed)
 	} else {
 		vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	frame_irq(_metadata, self, c);
+	frame_calls(_metadata, self, c, 1, 0);
+	vg_sleep_ms(vg_settle_ms());
+	expect_calls(_metadata, self, 0, 0);
 }
 
 /*
@@ -241,7 +300,7 @@ TEST_F(irq, used_event)
 	vg_avail_set_flags(&self->g, TX, VRING_AVAIL_F_NO_INTERRUPT);
 	post_frames(self, 4);
 	ASSERT_EQ(0, vg_kick(&self->g));
-	vnl_expect_irq(_metadata, &self->g);
+	expect_calls(_metadata, self, 1, 1);
 	frames_done(_metadata, &self->g, c, 4);
 
 	/* used_event asks for the 5th entry from here: 4 frames are silent. */
@@ -250,7 +309,7 @@ TEST_F(irq, used_event)
 	post_frames(self, 4);
 	ASSERT_EQ(0, vg_kick(&self->g));
 	frames_done(_metadata, &self->g, c, 4);
-	/* The 5th entry crosses used_event: exactly one interrupt in all. */
+	/* The 5th entry crosses used_event: exactly one interrupt each. */
 	frame_irq(_metadata, self, c);
 }
 

@@ -10,7 +10,8 @@
 KST_DIR    := $(B)/selftests/kmod
 KST_KSFT   := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 # Run order: lifecycle last, it checks that nothing was left behind.
-KST_PROGS  := basic regions irq poison export badinput stress stop cgroup kfuzz lifecycle
+KST_PROGS  := basic regions irq poison export badinput stress stop cgroup kfuzz \
+	      iotlb lifecycle
 KST_BINS   := $(KST_PROGS:%=$(KST_DIR)/%)
 KST_LIB    := $(patsubst selftests/kmod/%.c,$(KST_DIR)/%.o,\
 		selftests/kmod/guest.c selftests/kmod/stats_nl.c \

@@ -22,7 +22,7 @@ TEST(open_close)
 	for (i = 0; i < NDEV; i++) {
 		ASSERT_EQ(0, vg_open(&g[i]));
 		for (j = 0; j < i; j++) {
-			ASSERT_NE(g[j].info.dev_id, g[i].info.dev_id);
+			ASSERT_NE(g[j].dev_id, g[i].dev_id);
 		}
 		/* Half of them configured and running. */
 		if (i & 1) {
@@ -32,13 +32,13 @@ TEST(open_close)
 	}
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
 	for (i = 0; i < NDEV; i++) {
-		EXPECT_TRUE(vnl_id_listed(ids, n, g[i].info.dev_id));
+		EXPECT_TRUE(vnl_id_listed(ids, n, g[i].dev_id));
 		if (dbg) {
-			EXPECT_EQ(1, vnl_dbg_dev_exists(g[i].info.dev_id));
+			EXPECT_EQ(1, vnl_dbg_dev_exists(g[i].dev_id));
 		}
 	}
 	for (i = 0; i < NDEV; i++) {
-		uint32_t id = g[i].info.dev_id;
+		uint32_t id = g[i].dev_id;
 
 		vg_close(&g[i]);
 		EXPECT_EQ(-ENODEV, vnl_nl_get(id, false,
@@ -49,7 +49,7 @@ TEST(open_close)
 	}
 	ASSERT_EQ(0, vnl_nl_dump_ids(ids, ARRAY_SIZE(ids), &n));
 	for (i = 0; i < NDEV; i++) {
-		EXPECT_FALSE(vnl_id_listed(ids, n, g[i].info.dev_id));
+		EXPECT_FALSE(vnl_id_listed(ids, n, g[i].dev_id));
 	}
 }
 
@@ -62,7 +62,7 @@ TEST(shared_file)
 	int dupfd;
 
 	ASSERT_EQ(0, vg_open(&g));
-	id = g.info.dev_id;
+	id = g.dev_id;
 	dupfd = dup(g.fd);
 	ASSERT_LE(0, dupfd);
 	vg_close(&g);

@@ -150,7 +150,7 @@ TEST_F(stress, budget)
 	uint16_t i;
 	int ret;
 
-	ret = vnl_nl_set_budget(g->info.dev_id, 4, 0);
+	ret = vnl_nl_set_budget(g->dev_id, 4, 0);
 	if (ret == -EPERM)
 		SKIP(return, "changing the budget needs CAP_NET_ADMIN");
 	ASSERT_EQ(0, ret) TH_LOG("SET_BUDGET: %s", strerror(-ret));
@@ -199,7 +199,7 @@ static void long_chains(struct __test_metadata *_metadata, uint32_t packets,
 	int ret;
 
 	vnl_up(_metadata, &g, VG_FEATURES_EVENT_IDX, QNUM, QNUM);
-	ret = vnl_nl_set_budget(g.info.dev_id, packets, bytes);
+	ret = vnl_nl_set_budget(g.dev_id, packets, bytes);
 	if (ret == -EPERM)
 		SKIP(goto out, "changing the budget needs CAP_NET_ADMIN");
 	ASSERT_EQ(0, ret) TH_LOG("SET_BUDGET: %s", strerror(-ret));

@@ -71,22 +71,47 @@ static inline int vnl_id_listed(const uint32_t *ids, size_t n, uint32_t id)
 	return 0;
 }
 
-/* Open a device and take it to START with both queues of the given sizes. */
+static inline void vnl_read(struct __test_metadata *_metadata, struct vg *g,
+			    uint64_t *c)
+{
+	int ret = vnl_counters(g->dev_id, c);
+
+	ASSERT_EQ(0, ret) TH_LOG("netlink counters of device %u: %s",
+				 g->dev_id, strerror(-ret));
+}
+
+/*
+ * Wait until the device's worker has run runs drains in all: DRIVER_OK
+ * queues one (it finds the rings empty), which must not blur the deltas of
+ * a test that reads the counters right after it.
+ */
+static inline void vnl_wait_runs(struct __test_metadata *_metadata,
+				 struct vg *g, uint64_t runs)
+{
+	vnl_cnt_t c;
+	int waited;
+
+	for (waited = 0;; waited += 2) {
+		vnl_read(_metadata, g, c);
+		if (c[VNETLOOP_C_WORKER_RUNS] >= runs)
+			break;
+		ASSERT_GT(VNL_TIMEOUT_MS, waited)
+			TH_LOG("no drain after DRIVER_OK");
+		vg_sleep_ms(2);
+	}
+}
+
+/*
+ * Open a device and take it to DRIVER_OK with both queues of these sizes;
+ * return once the drain DRIVER_OK queues has run.
+ */
 static inline void vnl_up(struct __test_metadata *_metadata, struct vg *g,
 			  uint64_t features, uint16_t rx_num, uint16_t tx_num)
 {
 	ASSERT_EQ(0, vg_open(g)) TH_LOG("open %s: %s", VG_DEV_PATH,
 					strerror(errno));
 	ASSERT_EQ(0, vg_setup(g, features, rx_num, tx_num));
-}
-
-static inline void vnl_read(struct __test_metadata *_metadata, struct vg *g,
-			    uint64_t *c)
-{
-	int ret = vnl_counters(g->info.dev_id, c);
-
-	ASSERT_EQ(0, ret) TH_LOG("netlink counters of device %u: %s",
-				 g->info.dev_id, strerror(-ret));
+	vnl_wait_runs(_metadata, g, 1);
 }
 
 /*
@@ -144,12 +169,33 @@ static inline void vnl_expect_used(struct __test_metadata *_metadata,
 	EXPECT_EQ(len, e.len) TH_LOG("queue %u used len", q);
 }
 
-/* Exactly one interrupt arrives (and nothing else is pending after it). */
+/*
+ * Exactly one used-buffer interrupt arrives on the call eventfd the queues
+ * share (and nothing else is pending after it).
+ */
 static inline void vnl_expect_irq(struct __test_metadata *_metadata,
 				  struct vg *g)
 {
 	EXPECT_EQ(1, vg_wait_irq(g, VNL_TIMEOUT_MS))
 		TH_LOG("expected exactly one interrupt");
+}
+
+/* Exactly one configuration interrupt arrives (a queue was poisoned). */
+static inline void vnl_expect_config_irq(struct __test_metadata *_metadata,
+					 struct vg *g)
+{
+	EXPECT_EQ(1, vg_efd_wait(g->config, VNL_TIMEOUT_MS))
+		TH_LOG("expected exactly one configuration interrupt");
+}
+
+/* VHOST_VDPA_GET_STATUS reads want. */
+static inline void vnl_expect_status(struct __test_metadata *_metadata,
+				     struct vg *g, uint8_t want)
+{
+	uint8_t s = 0xff;
+
+	ASSERT_EQ(0, vg_get_status(g, &s));
+	EXPECT_EQ(want, s) TH_LOG("status 0x%x, expected 0x%x", s, want);
 }
 
 #endif /* VNL_ST_TESTS_H */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vnl_traffic: drive one /dev/vnetloop device from userspace, so the stats
- * tests have counters to read. It plays the guest driver: one memory region
- * where guest-physical == our address, split rings driven by the shared
- * driver (virtq/), kick = write the kick eventfd, interrupt = poll the call
- * eventfd.
+ * tests have counters to read. It plays the VMM and the guest driver: the
+ * vhost-vdpa sequence QEMU uses, one IOTLB entry where I/O virtual
+ * (guest-physical) == our address, split rings driven by the shared driver
+ * (virtq/), kick = write the kick eventfd, interrupt = poll the call
+ * eventfd both queues share (and the config eventfd for NEEDS_RESET).
  *
  * Prints "dev ID" once the device runs and "done" after the traffic, both on
  * stdout. With -g it waits for SIGUSR1 before sending; with -H it keeps the
@@ -24,8 +25,11 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/vhost_types.h>
 
 #include "include/uapi/vnetloop.h"
+#include "include/vnetloop/devid.h"
 #include "include/vnetloop/frame.h"
 #include "virtq/virtq.h"
 
@@ -41,7 +45,7 @@ struct ring {
 };
 
 static struct {
-	int fd, kick, call;
+	int fd, kick, rx_kick, call, config;
 	uint32_t id;
 	size_t bufsz;
 	struct ring rx, tx;
@@ -102,25 +106,35 @@ static void wait_tx(void)
 	}
 }
 
-static bool needs_reset(void)
+static uint8_t get_status(void)
 {
-	struct vnetloop_irq_state s;
+	uint8_t st;
 
-	if (ioctl(g.fd, VNETLOOP_GET_IRQ, &s))
-		die("VNETLOOP_GET_IRQ");
-	return s.status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (ioctl(g.fd, VHOST_VDPA_GET_STATUS, &st))
+		die("VHOST_VDPA_GET_STATUS");
+	return st;
 }
 
+static bool needs_reset(void)
+{
+	return get_status() & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+/* The config eventfd says a queue was poisoned; the status says which way. */
 static void wait_poisoned(void)
 {
-	struct pollfd p = { .fd = g.call, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = g.config, .events = POLLIN },
+		{ .fd = g.call, .events = POLLIN },
+	};
 	uint64_t n;
 
 	while (!needs_reset()) {
-		if (!poll(&p, 1, 10000))
+		if (!poll(p, 2, 10000))
 			fail("queue not poisoned within 10 s");
-		if (read(g.call, &n, sizeof(n)) < 0 && errno != EAGAIN)
-			die("read call eventfd");
+		for (int i = 0; i < 2; i++)
+			if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				die("read eventfd");
 	}
 }
 
@@ -140,13 +154,55 @@ static void *carve(uint8_t **p, size_t n)
 	return r;
 }
 
+static void xioctl(unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(g.fd, req, arg))
+		die(what);
+}
+
+/* QEMU's add_status: the bits must read back. */
+static void add_status(uint8_t bits)
+{
+	uint8_t st = get_status() | bits;
+
+	xioctl(VHOST_VDPA_SET_STATUS, &st, "VHOST_VDPA_SET_STATUS");
+	if ((get_status() & bits) != bits)
+		fail("status bits did not stick");
+}
+
+static void iotlb(uint8_t type, uint64_t iova, uint64_t size, uint64_t uaddr)
+{
+	struct vhost_msg_v2 m = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.iotlb = {
+			.iova = iova, .size = size, .uaddr = uaddr,
+			.perm = type == VHOST_IOTLB_UPDATE ? VHOST_ACCESS_RW : 0,
+			.type = type,
+		},
+	};
+
+	if (write(g.fd, &m, sizeof(m)) != sizeof(m))
+		die("IOTLB write");
+}
+
+static uint32_t dev_id(void)
+{
+	uint32_t id = 0;
+
+	if (vnl_fd_dev_id(g.fd, &id))
+		fail("no vnetloop-id in the fd's fdinfo");
+	return id;
+}
+
+/* The vhost-vdpa sequence of QEMU 7.2, then DRIVER_OK. */
 static void setup(uint32_t size)
 {
-	struct vnetloop_mem_table *mt;
-	struct vnetloop_eventfds ev = { 0 };
-	struct vnetloop_info info;
 	struct ring *rings[2] = { &g.rx, &g.tx };
-	uint64_t features = 1ULL << VIRTIO_F_VERSION_1;
+	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
+			    (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	uint64_t backend = (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+			   (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	uint64_t offered;
 	size_t len;
 	uint8_t *mem, *p;
 
@@ -170,45 +226,54 @@ static void setup(uint32_t size)
 	g.fd = open("/dev/vnetloop", O_RDWR | O_CLOEXEC);
 	if (g.fd < 0)
 		die("open /dev/vnetloop");
-	if (ioctl(g.fd, VNETLOOP_GET_INFO, &info))
-		die("VNETLOOP_GET_INFO");
-	g.id = info.dev_id;
-
-	/* One region where guest-physical == our address. */
-	mt = calloc(1, sizeof(*mt) + sizeof(mt->regions[0]));
-	if (!mt)
-		die("calloc");
-	mt->nregions = 1;
-	mt->regions[0].guest_phys_addr = (uintptr_t)mem;
-	mt->regions[0].userspace_addr = (uintptr_t)mem;
-	mt->regions[0].memory_size = len;
-	if (ioctl(g.fd, VNETLOOP_SET_MEM_TABLE, mt))
-		die("VNETLOOP_SET_MEM_TABLE");
-	free(mt);
-	if (ioctl(g.fd, VNETLOOP_SET_FEATURES, &features))
-		die("VNETLOOP_SET_FEATURES");
-	for (unsigned int q = 0; q < 2; q++) {
-		struct vnetloop_vring v = {
-			.index = q,
-			.num = QSZ,
-			.desc_addr = (uintptr_t)rings[q]->vq.desc,
-			.avail_addr = (uintptr_t)rings[q]->vq.avail,
-			.used_addr = (uintptr_t)rings[q]->vq.used,
-		};
-
-		if (ioctl(g.fd, VNETLOOP_SET_VRING, &v))
-			die("VNETLOOP_SET_VRING");
-	}
+	g.id = dev_id();
 	g.kick = eventfd(0, EFD_CLOEXEC);
+	g.rx_kick = eventfd(0, EFD_CLOEXEC);
 	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (g.kick < 0 || g.call < 0)
+	g.config = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g.kick < 0 || g.rx_kick < 0 || g.call < 0 || g.config < 0)
 		die("eventfd");
-	ev.kick_fd = g.kick;
-	ev.call_fd = g.call;
-	if (ioctl(g.fd, VNETLOOP_SET_EVENTFDS, &ev))
-		die("VNETLOOP_SET_EVENTFDS");
-	if (ioctl(g.fd, VNETLOOP_START))
-		die("VNETLOOP_START");
+
+	xioctl(VHOST_SET_OWNER, NULL, "VHOST_SET_OWNER");
+	xioctl(VHOST_GET_FEATURES, &offered, "VHOST_GET_FEATURES");
+	if ((offered & features) != features)
+		fail("VERSION_1 or ACCESS_PLATFORM not offered");
+	xioctl(VHOST_SET_BACKEND_FEATURES, &backend,
+	       "VHOST_SET_BACKEND_FEATURES");
+	add_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	xioctl(VHOST_SET_FEATURES, &features, "VHOST_SET_FEATURES");
+	add_status(VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned int q = 0; q < 2; q++) {
+		struct vhost_vring_state num = { .index = q, .num = QSZ };
+		struct vhost_vring_state base = { .index = q, .num = 0 };
+		struct vhost_vring_state en = { .index = q, .num = 1 };
+		struct vhost_vring_addr a = {
+			.index = q,
+			.desc_user_addr = (uintptr_t)rings[q]->vq.desc,
+			.avail_user_addr = (uintptr_t)rings[q]->vq.avail,
+			.used_user_addr = (uintptr_t)rings[q]->vq.used,
+		};
+		struct vhost_vring_file kick = {
+			.index = q,
+			.fd = q == VNETLOOP_QUEUE_TX ? g.kick : g.rx_kick,
+		};
+		struct vhost_vring_file call = { .index = q, .fd = g.call };
+
+		xioctl(VHOST_SET_VRING_NUM, &num, "VHOST_SET_VRING_NUM");
+		xioctl(VHOST_SET_VRING_ADDR, &a, "VHOST_SET_VRING_ADDR");
+		xioctl(VHOST_SET_VRING_BASE, &base, "VHOST_SET_VRING_BASE");
+		xioctl(VHOST_SET_VRING_KICK, &kick, "VHOST_SET_VRING_KICK");
+		xioctl(VHOST_SET_VRING_CALL, &call, "VHOST_SET_VRING_CALL");
+		xioctl(VHOST_VDPA_SET_VRING_ENABLE, &en,
+		       "VHOST_VDPA_SET_VRING_ENABLE");
+	}
+	/* All of it, read-write, at iova = our address. */
+	iotlb(VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0);
+	iotlb(VHOST_IOTLB_UPDATE, (uintptr_t)mem, len, (uintptr_t)mem);
+	iotlb(VHOST_IOTLB_BATCH_END, 0, 0, 0);
+	xioctl(VHOST_VDPA_SET_CONFIG_CALL, &g.config,
+	       "VHOST_VDPA_SET_CONFIG_CALL");
+	add_status(VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 struct plan {

@@ -28,15 +28,34 @@ static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 #define F_V1		(1ULL << VIRTIO_F_VERSION_1)
 #define F_MAC		(1ULL << VIRTIO_NET_F_MAC)
 #define F_EIDX		(1ULL << VIRTIO_RING_F_EVENT_IDX)
+#define F_AP		(1ULL << VIRTIO_F_ACCESS_PLATFORM)
+/* What the transport offers: never ACCESS_PLATFORM. */
+#define OFFERED		(VNETLOOP_FEATURES & ~F_AP)
 
 struct fake_be {
 	struct vnl_backend be;
-	int starts, resets, notifies, acks;
-	int start_ret;
+	int starts, resets, notifies, acks, isr_reads, steps;
+	int start_ret, step_ret, config_ret;
 	uint32_t acked, isr, status;
+	uint32_t step_status[4];	/* what set_status got, in order */
+	uint64_t step_features;		/* ... with FEATURES_OK */
 	uint64_t features;
 	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
+	uint8_t config[8];		/* config_size of it is the device's */
 };
+
+static int fake_set_status(struct vnl_backend *b, uint32_t status,
+			   uint64_t features)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	if (f->steps < 4)
+		f->step_status[f->steps] = status;
+	f->steps++;
+	if (status & VIRTIO_CONFIG_S_FEATURES_OK)
+		f->step_features = features;
+	return f->step_ret;
+}
 
 static int fake_start(struct vnl_backend *b, uint64_t features,
 		      const struct vnl_queue_cfg *q)
@@ -57,22 +76,38 @@ static void fake_reset(struct vnl_backend *b)
 	f->isr = f->status = 0;
 }
 
-static void fake_irq_state(struct vnl_backend *b, uint32_t *isr,
-			   uint32_t *status)
+static uint32_t fake_isr_read(struct vnl_backend *b)
 {
 	struct fake_be *f = (struct fake_be *)b;
 
-	*isr = f->isr;
-	*status = f->status;
+	f->isr_reads++;
+	return f->isr;
 }
 
-static void fake_irq_ack(struct vnl_backend *b, uint32_t bits)
+static void fake_isr_ack(struct vnl_backend *b, uint32_t bits)
 {
 	struct fake_be *f = (struct fake_be *)b;
 
 	f->acks++;
 	f->acked = bits;
 	f->isr &= ~bits;
+}
+
+static uint32_t fake_status(struct vnl_backend *b)
+{
+	return ((struct fake_be *)b)->status;
+}
+
+static int fake_config(struct vnl_backend *b, uint32_t off, void *buf,
+		       uint32_t len)
+{
+	struct fake_be *f = (struct fake_be *)b;
+
+	/* The transport stays inside config_size. */
+	if (off + len > f->be.config_size)
+		return -EINVAL;
+	memcpy(buf, f->config + off, len);
+	return f->config_ret;
 }
 
 static void fake_notify(struct vnl_backend *b)
@@ -94,10 +129,11 @@ static void fake_destroy(struct vnl_backend *b)
 }
 
 static const struct vnl_backend_ops fake_ops = {
-	.name = "fake", .start = fake_start, .reset = fake_reset,
-	.irq_state = fake_irq_state, .irq_ack = fake_irq_ack,
-	.notify = fake_notify, .counters = fake_counters,
-	.destroy = fake_destroy,
+	.name = "fake", .set_status = fake_set_status, .start = fake_start,
+	.reset = fake_reset, .isr_read = fake_isr_read,
+	.isr_ack = fake_isr_ack, .status = fake_status,
+	.config = fake_config, .notify = fake_notify,
+	.counters = fake_counters, .destroy = fake_destroy,
 };
 
 static uint64_t rdw(struct vnl_mmio *m, uint64_t off, uint32_t len)
@@ -182,9 +218,13 @@ FIXTURE_SETUP(mmio)
 	self->f.be.ops = &fake_ops;
 	self->f.be.kick_fd = self->f.be.rx_kick_fd = -1;
 	self->f.be.dev_id = -1;
+	self->f.be.features = VNETLOOP_FEATURES;
+	/* The MAC and the link status word, zero. */
+	self->f.be.config_size = 8;
+	memcpy(self->f.config, test_mac, sizeof(test_mac));
 	self->f.be.call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->f.be.call_fd);
-	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES, test_mac);
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES);
 }
 
 FIXTURE_TEARDOWN(mmio)
@@ -252,11 +292,11 @@ TEST_F(mmio, unknown_and_write_only_registers_read_zero)
 
 TEST_F(mmio, device_feature_windows)
 {
-	EXPECT_EQ((uint32_t)VNETLOOP_FEATURES,
+	EXPECT_EQ((uint32_t)OFFERED,
 		  rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
 	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	EXPECT_EQ(VNETLOOP_FEATURES >> 32,
-		  rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	EXPECT_EQ(OFFERED >> 32, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	/* VERSION_1 only: ACCESS_PLATFORM is not the guest's business. */
 	EXPECT_EQ(1, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
 	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
@@ -266,13 +306,99 @@ TEST_F(mmio, device_feature_windows)
 
 TEST_F(mmio, minimal_feature_set_without_event_idx)
 {
-	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES & ~F_EIDX,
-		      test_mac);
+	vnl_mmio_destroy(&self->m);
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES & ~F_EIDX);
 	EXPECT_EQ(F_MAC, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
 	/* Accepting EVENT_IDX when it is not offered fails the device. */
 	to_features_ok(&self->m, F_V1 | F_MAC | F_EIDX);
 	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL,
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, access_platform_is_never_offered_nor_accepted)
+{
+	/* The device offers it and the VMM asked for it: still not shown. */
+	wr(&self->m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	EXPECT_EQ(1, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	to_features_ok(&self->m, F_V1 | F_AP);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, only_what_the_device_offers_is_offered)
+{
+	vnl_mmio_destroy(&self->m);
+	self->f.be.features = F_V1 | F_MAC | F_AP;
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES);
+	EXPECT_EQ(F_MAC, rd(&self->m, VIRTIO_MMIO_DEVICE_FEATURES));
+	to_features_ok(&self->m, F_V1 | F_MAC | F_EIDX);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+TEST_F(mmio, status_steps_reach_the_backend_with_the_features)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_driver_ok(m);
+	ASSERT_EQ(3, self->f.steps);
+	EXPECT_EQ(ST_ACK, self->f.step_status[0]);
+	EXPECT_EQ(ST_ACK | ST_DRV, self->f.step_status[1]);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK, self->f.step_status[2]);
+	EXPECT_EQ(F_V1 | F_MAC | F_EIDX, self->f.step_features);
+	/* DRIVER_OK is the start, with the rings. */
+	EXPECT_EQ(1, self->f.starts);
+	/* Writes that add nothing reach nothing. */
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	EXPECT_EQ(3, self->f.steps);
+	EXPECT_EQ(1, self->f.starts);
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(1, self->f.resets);
+	EXPECT_EQ(3, self->f.steps);
+}
+
+TEST_F(mmio, a_step_the_device_refuses_fails_the_device)
+{
+	struct vnl_mmio *m = &self->m;
+
+	self->f.step_ret = -EIO;
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	EXPECT_EQ(ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(1, self->f.steps);
+	wr(m, VIRTIO_MMIO_STATUS, ST_FAIL | ST_ACK);
+	EXPECT_EQ(1, self->f.steps);
+	wr(m, VIRTIO_MMIO_STATUS, 0);
+	self->f.step_ret = 0;
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV);
+	set_features(m, F_V1 | F_MAC);
+	/* The device does not take the features. */
+	self->f.step_ret = -EIO;
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FAIL, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(F_V1 | F_MAC, self->f.step_features);
+	setup_queue(m, 1, 64, 0x20000);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	EXPECT_EQ(0, self->f.starts);
+}
+
+TEST_F(mmio, status_reads_leave_interrupt_status_alone)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_driver_ok(m);
+	self->f.isr = VIRTIO_MMIO_INT_VRING;
+	rd(m, VIRTIO_MMIO_STATUS);
+	rd(m, VIRTIO_MMIO_STATUS);
+	EXPECT_EQ(0, self->f.isr_reads);
+	EXPECT_EQ(VIRTIO_MMIO_INT_VRING,
+		  rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	EXPECT_EQ(1, self->f.isr_reads);
+	EXPECT_EQ(0, self->m.isr_empty_reads);
+	self->f.isr = 0;
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
+	EXPECT_EQ(1, self->m.isr_empty_reads);
 }
 
 TEST_F(mmio, status_adds_one_bit_at_a_time_in_order)
@@ -551,8 +677,7 @@ TEST_F(mmio, reset_forgets_everything)
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_STATUS));
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	/* Selector back to the low window. */
-	EXPECT_EQ((uint32_t)VNETLOOP_FEATURES,
-		  rd(m, VIRTIO_MMIO_DEVICE_FEATURES));
+	EXPECT_EQ((uint32_t)OFFERED, rd(m, VIRTIO_MMIO_DEVICE_FEATURES));
 	/* Queues not ready, queue selector back to 0. */
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_READY));
 	wr(m, VIRTIO_MMIO_QUEUE_SEL, 1);
@@ -580,6 +705,23 @@ TEST_F(mmio, config_space_is_the_mac)
 	wrw(m, VIRTIO_MMIO_CONFIG, 4, 0xffffffff);
 	wrw(m, VIRTIO_MMIO_CONFIG + 6, 2, 0xffff);
 	EXPECT_EQ(0x554433221102ULL, rdw(m, VIRTIO_MMIO_CONFIG, 8));
+}
+
+TEST_F(mmio, config_space_comes_from_the_backend)
+{
+	struct vnl_mmio *m = &self->m;
+
+	self->f.config[6] = 0xaa;
+	self->f.config[7] = 0xbb;
+	EXPECT_EQ(0xbbaa, rdw(m, VIRTIO_MMIO_CONFIG + 6, 2));
+	/* A read across the end: the device's bytes, then zeros. */
+	EXPECT_EQ(0xbbaa, rdw(m, VIRTIO_MMIO_CONFIG + 6, 4));
+	self->f.be.config_size = 6;
+	EXPECT_EQ(0, rdw(m, VIRTIO_MMIO_CONFIG + 6, 2));
+	EXPECT_EQ(0x5544, rdw(m, VIRTIO_MMIO_CONFIG + 4, 4));
+	/* A device that fails the read shows zeros. */
+	self->f.config_ret = -EIO;
+	EXPECT_EQ(0, rdw(m, VIRTIO_MMIO_CONFIG, 8));
 }
 
 TEST_HARNESS_MAIN

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `vnetloop run` in the rig (TAP): the built-in guest under nested KVM on all
 # three backends, with vnetloop.ko loaded.
+#  - the backends behind the transport without KVM, kmod's against the
+#    module (backend_kmod_test: selftests/vmm/backend_test.c's kmod variant);
 #  - every scenario on kmod, thread and inline, the same 13 counters across
 #    them, exits where they belong (selftests/vmm/scenarios.sh);
 #  - a VMM killed with SIGKILL during kmod traffic leaves the module clean:
@@ -26,9 +28,17 @@ devices() {
 	"$VNETLOOP" stats --json 2>/dev/null | jq -s "(.[0] // []) | $1"
 }
 
-# The scenarios, as a TAP stream folded into ours.
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
+BACKEND_TEST=${BACKEND_TEST:-$top/build/selftests/vmm/backend_kmod_test}
+if [ -x "$BACKEND_TEST" ]; then
+	"$BACKEND_TEST" >"$out" 2>&1
+	tap_sub backend_kmod_test $? <"$out"
+else
+	not_ok "backend_kmod_test: $BACKEND_TEST is missing"
+fi
+
+# The scenarios, as a TAP stream folded into ours.
 "$top/selftests/vmm/scenarios.sh" -b "kmod thread inline" -n 64 -s 512 \
 	-B 8 >"$out" 2>&1
 tap_sub scenarios $? <"$out"

@@ -4,8 +4,9 @@
 #                             harness from linux-source-6.1, via $(CACHE))
 #   scenarios.sh              the built-in guest's scenarios under real KVM on
 #                             each backend, counters compared across backends
-#   rig-vmm.sh                the rig's run: all three backends, a SIGKILLed
-#                             VMM during kmod traffic
+#   rig-vmm.sh                the rig's run: backend_test with the module,
+#                             all three backends, a SIGKILLed VMM during
+#                             kmod traffic
 # scripts/check.d/30-vmm-host runs the first three on the host.
 VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
@@ -32,9 +33,19 @@ $(VMM_T_DIR)/%.o: selftests/vmm/%.c $(USER_HDRS) $(ENGINE_HDRS) \
 $(VMM_T_BINS): %: %.o $(VMM_T_UOBJS) $(B)/libvnlengine.a
 	$(CC) -o $@ $^ $(NL_LIBS) -lpthread
 
+# The kmod variant of backend_test, for the rig (rig-vmm.sh).
+$(VMM_T_DIR)/backend_kmod_test.o: selftests/vmm/backend_test.c $(USER_HDRS) \
+		$(ENGINE_HDRS) $(VMM_T_DIR)/.ksft
+	$(CC) $(VMM_T_CFLAGS) -DBACKEND_TEST_KMOD -c -o $@ $<
+
+$(VMM_T_DIR)/backend_kmod_test: $(VMM_T_DIR)/backend_kmod_test.o \
+		$(VMM_T_UOBJS) $(B)/libvnlengine.a
+	$(CC) -o $@ $^ $(NL_LIBS) -lpthread
+
 .PHONY: vmm-tests
 vmm-tests: $(VMM_T_BINS) $(B)/vnetloop
 
-all: $(VMM_T_BINS)
+all: $(VMM_T_BINS) $(VMM_T_DIR)/backend_kmod_test
 RIG_TESTS += selftests/vmm/rig-vmm.sh
-RIG_FILES += $(B)/vnetloop selftests/vmm/scenarios.sh selftests/tap.sh
+RIG_FILES += $(B)/vnetloop $(VMM_T_DIR)/backend_kmod_test selftests/vmm/scenarios.sh \
+	     selftests/tap.sh

@@ -620,6 +620,13 @@ static void run_collect(struct run_state *s, struct vm *vm,
 static int run_vm(struct run_opts *o, struct run_state *s)
 {
 	static const uint8_t mac[6] = RUN_MAC;
+	/*
+	 * What the transport offers the guest. Never ACCESS_PLATFORM: the
+	 * guest's addresses are guest-physical (the kmod backend maps them
+	 * 1:1 in the device's IOTLB, and sets the bit itself).
+	 */
+	uint64_t features = VNETLOOP_FEATURES &
+			    ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
 	struct vnl_backend_env env;
 	struct vnl_backend *be = NULL;
 	struct serial serial;
@@ -637,13 +644,17 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 		vm_destroy(&vm);
 		return VM_EXIT_SETUP;
 	}
+	if (!o->event_idx)
+		features &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
 	env = (struct vnl_backend_env) {
 		.vm_fd	    = vm.vm_fd,
 		.mem	    = { .gpa = 0, .size = vm.mem_size,
 				.hva = (uint64_t)(uintptr_t)vm.mem },
-		.notify_gpa = VNL_GPA_MMIO + 0x50,
+		.notify_gpa = VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
 		.gsi	    = VNL_MMIO_GSI,
+		.features   = features,
 	};
+	memcpy(env.mac, mac, sizeof(env.mac));
 	ret = vnl_backend_create(o->backend, &env, &be);
 	/*
 	 * A node made at boot from modules.devname exists whether or not the
@@ -663,9 +674,7 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 		return ret == -ENODEV ? VM_EXIT_NO_BACKEND : VM_EXIT_SETUP;
 	}
 	s->dev_id = be->dev_id;
-	vnl_mmio_init(&dev, be, o->event_idx ? VNETLOOP_FEATURES :
-		      VNETLOOP_FEATURES & ~(1ULL << VIRTIO_RING_F_EVENT_IDX),
-		      mac);
+	vnl_mmio_init(&dev, be, features);
 	serial_init(&serial, o->json ? 2 : 1, run_serial_irq, &vm);
 	if (o->kernel) {
 		serial.tap = linux_guest_console;

@@ -19,15 +19,36 @@ int vnl_backend_create(enum vnl_backend_kind kind,
 		       const struct vnl_backend_env *env,
 		       struct vnl_backend **out)
 {
+	struct vnl_backend *b;
+	uint64_t missing;
+	int ret;
+
 	switch (kind) {
 	case VNL_BACKEND_KMOD:
-		return backend_kmod_create(env, out);
+		ret = backend_kmod_create(env, &b);
+		break;
 	case VNL_BACKEND_THREAD:
-		return backend_thread_create(env, out);
+		ret = backend_thread_create(env, &b);
+		break;
 	case VNL_BACKEND_INLINE:
-		return backend_inline_create(env, out);
+		ret = backend_inline_create(env, &b);
+		break;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (ret)
+		return ret;
+	/* The transport offers the guest only what the device offers. */
+	missing = env->features & ~b->features;
+	if (missing) {
+		fprintf(stderr, "vnetloop: the %s backend's device does not offer feature bits 0x%llx (it offers 0x%llx)\n",
+			b->ops->name, (unsigned long long)missing,
+			(unsigned long long)b->features);
+		b->ops->destroy(b);
+		return -ENOTSUP;
+	}
+	*out = b;
+	return 0;
 }
 
 void vnl_backend_destroy(struct vnl_backend *b)
@@ -87,7 +108,6 @@ int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 	int ret;
 
 	b->kick_fd = b->rx_kick_fd = -1;
-	b->dev_id = -1;
 	b->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->call_fd < 0)
 		return -errno;
@@ -161,11 +181,16 @@ static void vnl_ueng_commit(void *ctx, const u64 *delta)
 		e->counters[i] += delta[i];
 }
 
-/* Under e->lock, so a reset cannot slip in between ISR and interrupt. */
-static void vnl_ueng_interrupt(void *ctx)
+/*
+ * Under e->lock, so a reset cannot slip in between ISR and interrupt.
+ * virtio-mmio has one line: InterruptStatus says why.
+ */
+static void vnl_ueng_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	struct vnl_ueng *e = ctx;
 
+	(void)isr;
+	(void)vqs;
 	vnl_backend_raise(&e->be);
 }
 
@@ -181,7 +206,11 @@ int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
 
 	memset(e, 0, sizeof(*e));
 	e->be.ops = ops;
+	e->be.dev_id = -1;
+	e->be.features = VNETLOOP_FEATURES;
+	e->be.config_size = sizeof(e->config);
 	e->env = *env;
+	memcpy(e->config.mac, env->mac, sizeof(e->config.mac));
 	vnl_engine_init(&e->eng, &vnl_ueng_ops, e, NULL);
 	ret = vnl_engine_set_mem(&e->eng, &env->mem, 1);
 	if (ret)
@@ -231,20 +260,30 @@ void vnl_ueng_reset(struct vnl_backend *b)
 	pthread_mutex_unlock(&e->lock);
 }
 
-void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
-			uint32_t *status)
+uint32_t vnl_ueng_isr_read(struct vnl_backend *b)
 {
-	struct vnl_ueng *e = (struct vnl_ueng *)b;
-
-	*isr = vnl_engine_isr(&e->eng);
-	*status = vnl_engine_status(&e->eng);
+	return vnl_engine_isr(&((struct vnl_ueng *)b)->eng);
 }
 
-void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits)
+void vnl_ueng_isr_ack(struct vnl_backend *b, uint32_t bits)
+{
+	vnl_engine_isr_ack(&((struct vnl_ueng *)b)->eng, bits);
+}
+
+uint32_t vnl_ueng_status(struct vnl_backend *b)
+{
+	return vnl_engine_status(&((struct vnl_ueng *)b)->eng);
+}
+
+int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
+		    uint32_t len)
 {
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
 
-	vnl_engine_isr_ack(&e->eng, bits);
+	if (off > sizeof(e->config) || len > sizeof(e->config) - off)
+		return -EINVAL;
+	memcpy(buf, (const uint8_t *)&e->config + off, len);
+	return 0;
 }
 
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The data plane behind the virtio-mmio transport. The transport (mmio.c)
- * keeps the register file and the status state machine; a backend owns the
- * rings from DRIVER_OK to reset, the interrupt-status bits it raises, the
- * poison state and the counters. Three backends run the same engine:
+ * keeps the register file and the status state machine, and forwards to the
+ * backend what the device must see: the status steps with the features the
+ * driver accepted, the rings at DRIVER_OK, the reset, config space reads.
+ * A backend owns the rings from DRIVER_OK to reset, the interrupt-status
+ * bits it raises, the poison state and the counters. Three backends run the
+ * same engine:
  *
- *   kmod    /dev/vnetloop: the module's worker, kicked by the KVM ioeventfd,
- *           interrupting through the KVM irqfd
+ *   kmod    /dev/vnetloop (vhost-vdpa): the module's worker, kicked by the
+ *           KVM ioeventfd, interrupting through the KVM irqfd
  *   thread  the same eventfds, served by a userspace worker thread
  *   inline  the engine on the vCPU thread, at the QueueNotify MMIO exit
  *
@@ -20,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_net.h>
 
 #include "core/vnl_engine.h"
 
@@ -35,15 +39,35 @@ struct vnl_backend;
 
 struct vnl_backend_ops {
 	const char *name;
+	/*
+	 * Optional: the driver added a status bit before DRIVER_OK
+	 * (ACKNOWLEDGE, DRIVER, FEATURES_OK); status is the new value, and
+	 * with FEATURES_OK features holds what the driver accepted. 0, or
+	 * -errno when the device refuses the step.
+	 */
+	int (*set_status)(struct vnl_backend *b, uint32_t status,
+			  uint64_t features);
 	/* DRIVER_OK: negotiated features and both queues (ready or not). */
 	int (*start)(struct vnl_backend *b, uint64_t features,
 		     const struct vnl_queue_cfg *q);
 	/* Status = 0. */
 	void (*reset)(struct vnl_backend *b);
-	/* InterruptStatus bits and Status bits (NEEDS_RESET) it holds. */
-	void (*irq_state)(struct vnl_backend *b, uint32_t *isr,
-			  uint32_t *status);
-	void (*irq_ack)(struct vnl_backend *b, uint32_t bits);
+	/*
+	 * The InterruptStatus bits (VIRTIO_MMIO_INT_*) to show the driver's
+	 * read of the register: the read itself, which may change what later
+	 * reads show.
+	 */
+	uint32_t (*isr_read)(struct vnl_backend *b);
+	/* InterruptACK of those bits. */
+	void (*isr_ack)(struct vnl_backend *b, uint32_t bits);
+	/* Status bits the device holds (VIRTIO_CONFIG_S_NEEDS_RESET). */
+	uint32_t (*status)(struct vnl_backend *b);
+	/*
+	 * Config space (struct virtio_net_config, little-endian) bytes
+	 * [off, off + len), inside config_size: 0 or -errno.
+	 */
+	int (*config)(struct vnl_backend *b, uint32_t off, void *buf,
+		      uint32_t len);
 	/* A TX QueueNotify that reached userspace (no ioeventfd caught it). */
 	void (*notify)(struct vnl_backend *b);
 	/*
@@ -56,6 +80,8 @@ struct vnl_backend_ops {
 
 struct vnl_backend {
 	const struct vnl_backend_ops *ops;
+	uint64_t features;	/* what the device offers */
+	uint32_t config_size;	/* bytes of config space it has */
 	int call_fd;		/* writing 1 raises the interrupt (irqfd) */
 	int kick_fd;		/* TX QueueNotify ioeventfd, or -1 */
 	int rx_kick_fd;		/* RX QueueNotify ioeventfd, or -1 */
@@ -69,12 +95,18 @@ struct vnl_backend_env {
 	uint64_t notify_gpa;	/* the QueueNotify register */
 	uint32_t gsi;
 	const char *kmod_path;	/* "/dev/vnetloop" */
+	uint8_t mac[6];		/* the device's MAC (config space) */
+	/* What the transport offers the guest: the device must offer it. */
+	uint64_t features;
 };
 
 enum vnl_backend_kind { VNL_BACKEND_KMOD, VNL_BACKEND_THREAD,
 			VNL_BACKEND_INLINE };
 
-/* Returns 0, -ENODEV when the kmod device is absent, or another -errno. */
+/*
+ * Returns 0, -ENODEV when the kmod device is absent, -ENOTSUP when the
+ * device does not offer env->features, or another -errno (printed).
+ */
 int vnl_backend_create(enum vnl_backend_kind kind,
 		       const struct vnl_backend_env *env,
 		       struct vnl_backend **out);
@@ -106,6 +138,7 @@ uint64_t vnl_eventfd_take(int fd);
 struct vnl_ueng {
 	struct vnl_backend be;
 	struct vnl_backend_env env;
+	struct virtio_net_config config;	/* the MAC; zeros after it */
 	pthread_mutex_t lock;	/* serialises the engine */
 	struct vnl_engine eng;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];	/* under lock */
@@ -118,10 +151,27 @@ void vnl_ueng_fini(struct vnl_ueng *e);
 int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
 		   const struct vnl_queue_cfg *q);
 void vnl_ueng_reset(struct vnl_backend *b);
-void vnl_ueng_irq_state(struct vnl_backend *b, uint32_t *isr,
-			uint32_t *status);
-void vnl_ueng_irq_ack(struct vnl_backend *b, uint32_t bits);
+uint32_t vnl_ueng_isr_read(struct vnl_backend *b);
+void vnl_ueng_isr_ack(struct vnl_backend *b, uint32_t bits);
+uint32_t vnl_ueng_status(struct vnl_backend *b);
+int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
+		    uint32_t len);
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+
+/* The ops table of a userspace-engine backend: they differ in two ops. */
+#define VNL_UENG_OPS(backend_name, notify_op, destroy_op) {		\
+	.name		= backend_name,					\
+	.start		= vnl_ueng_start,				\
+	.reset		= vnl_ueng_reset,				\
+	.isr_read	= vnl_ueng_isr_read,				\
+	.isr_ack	= vnl_ueng_isr_ack,				\
+	.status		= vnl_ueng_status,				\
+	.config		= vnl_ueng_config,				\
+	.notify		= notify_op,					\
+	.counters	= vnl_ueng_counters,				\
+	.destroy	= destroy_op,					\
+}
+
 /*
  * With e->lock held: one drain, with its interrupt. True when the budget
  * ran out with work left.

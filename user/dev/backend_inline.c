@@ -30,16 +30,8 @@ static void inline_destroy(struct vnl_backend *b)
 	free(e);
 }
 
-static const struct vnl_backend_ops inline_ops = {
-	.name		= "inline",
-	.start		= vnl_ueng_start,
-	.reset		= vnl_ueng_reset,
-	.irq_state	= vnl_ueng_irq_state,
-	.irq_ack	= vnl_ueng_irq_ack,
-	.notify		= inline_notify,
-	.counters	= vnl_ueng_counters,
-	.destroy	= inline_destroy,
-};
+static const struct vnl_backend_ops inline_ops =
+	VNL_UENG_OPS("inline", inline_notify, inline_destroy);
 
 int backend_inline_create(const struct vnl_backend_env *env,
 			  struct vnl_backend **out)

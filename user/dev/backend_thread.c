@@ -83,16 +83,8 @@ static void thread_destroy(struct vnl_backend *b)
 	free(t);
 }
 
-static const struct vnl_backend_ops thread_ops = {
-	.name		= "thread",
-	.start		= vnl_ueng_start,
-	.reset		= vnl_ueng_reset,
-	.irq_state	= vnl_ueng_irq_state,
-	.irq_ack	= vnl_ueng_irq_ack,
-	.notify		= thread_notify,
-	.counters	= vnl_ueng_counters,
-	.destroy	= thread_destroy,
-};
+static const struct vnl_backend_ops thread_ops =
+	VNL_UENG_OPS("thread", thread_notify, thread_destroy);
 
 int backend_thread_create(const struct vnl_backend_env *env,
 			  struct vnl_backend **out)

@@ -5,13 +5,20 @@
  * - a register access (offset < 0x100) must be 4 bytes wide and aligned:
  *   anything else reads as all 0xff bytes and is ignored on write;
  * - write-only registers read 0, like unknown ones;
+ * - the features offered are what the VMM asks for and the device offers,
+ *   never VIRTIO_F_ACCESS_PLATFORM: the guest's addresses are
+ *   guest-physical, whatever the device makes of them;
  * - the driver may add FAILED at any time; NEEDS_RESET in a Status write is
  *   the device's bit and is ignored, so a driver that echoes it back still
  *   adds exactly one bit;
+ * - each status step before DRIVER_OK goes to the backend (FEATURES_OK
+ *   with the accepted features); a step the device refuses sets FAILED, as
+ *   features it does not offer do;
  * - QueueReady=1 needs a valid QueueNum first; the backend gets only the
  *   queues that are ready at DRIVER_OK;
  * - if the backend refuses the rings at DRIVER_OK, the device sets
- *   NEEDS_RESET and raises a CONFIG interrupt.
+ *   NEEDS_RESET and raises a CONFIG interrupt;
+ * - config space reads come from the backend; writes are ignored.
  */
 #include <stdio.h>
 #include <string.h>
@@ -68,13 +75,13 @@ static void vnl_mmio_clear(struct vnl_mmio *m)
 }
 
 void vnl_mmio_init(struct vnl_mmio *m, struct vnl_backend *be,
-		   uint64_t offered, const uint8_t mac[6])
+		   uint64_t features)
 {
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
 	m->be = be;
-	m->offered = offered;
-	memcpy(m->mac, mac, sizeof(m->mac));
+	m->offered = features & be->features &
+		     ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
 	vnl_mmio_clear(m);
 }
 
@@ -96,7 +103,7 @@ static bool vnl_mmio_started(const struct vnl_mmio *m)
 static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
 {
 	struct vnl_queue_cfg *q = vnl_mmio_queue(m);
-	uint32_t isr = 0, st = 0;
+	uint32_t isr, st = 0;
 
 	switch (off) {
 	case VIRTIO_MMIO_MAGIC_VALUE:
@@ -116,14 +123,14 @@ static uint32_t vnl_mmio_reg_read(struct vnl_mmio *m, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		m->be->ops->irq_state(m->be, &isr, &st);
-		isr = (m->isr | isr) & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+		isr = (m->isr | m->be->ops->isr_read(m->be)) &
+		      (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
 		if (!isr)
 			m->isr_empty_reads++;
 		return isr;
 	case VIRTIO_MMIO_STATUS:
 		if (vnl_mmio_started(m))
-			m->be->ops->irq_state(m->be, &isr, &st);
+			st = m->be->ops->status(m->be);
 		return m->status | (st & VIRTIO_CONFIG_S_NEEDS_RESET);
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return 0;
@@ -137,6 +144,23 @@ static void vnl_mmio_reset(struct vnl_mmio *m)
 	vnl_mmio_clear(m);
 }
 
+/* A status step before DRIVER_OK, if the device takes it; else FAILED. */
+static void vnl_mmio_step(struct vnl_mmio *m, uint32_t add)
+{
+	uint32_t next = (m->status & VNL_STATUS_PHASES) | add;
+	int ret = 0;
+
+	if (m->be->ops->set_status)
+		ret = m->be->ops->set_status(m->be, next, m->drv_features);
+	if (ret) {
+		fprintf(stderr, "vnetloop: the %s backend refused status 0x%02x: %s\n",
+			m->be->ops->name, next, strerror(-ret));
+		m->status |= VIRTIO_CONFIG_S_FAILED;
+		return;
+	}
+	m->status |= add;
+}
+
 static void vnl_mmio_features_ok(struct vnl_mmio *m)
 {
 	uint64_t f = m->drv_features;
@@ -145,7 +169,7 @@ static void vnl_mmio_features_ok(struct vnl_mmio *m)
 		m->status |= VIRTIO_CONFIG_S_FAILED;
 		return;
 	}
-	m->status |= VIRTIO_CONFIG_S_FEATURES_OK;
+	vnl_mmio_step(m, VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 static void vnl_mmio_driver_ok(struct vnl_mmio *m)
@@ -198,7 +222,7 @@ static void vnl_mmio_status_write(struct vnl_mmio *m, uint32_t v)
 	else if (add == VIRTIO_CONFIG_S_DRIVER_OK)
 		vnl_mmio_driver_ok(m);
 	else
-		m->status |= add;
+		vnl_mmio_step(m, add);
 }
 
 static bool vnl_mmio_queue_writable(const struct vnl_mmio *m)
@@ -286,7 +310,7 @@ static void vnl_mmio_reg_write(struct vnl_mmio *m, uint64_t off, uint32_t v)
 		v &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 		m->isr &= ~v;
 		if (v)
-			m->be->ops->irq_ack(m->be, v);
+			m->be->ops->isr_ack(m->be, v);
 		break;
 	case VIRTIO_MMIO_STATUS:
 		vnl_mmio_status_write(m, v);
@@ -302,19 +326,31 @@ static bool vnl_mmio_reg_access(uint64_t off, uint32_t len)
 	return len == 4 && !(off & 3);
 }
 
+/* The device's config space, byte-exact at any width; zeros past it. */
+static void vnl_mmio_config_read(struct vnl_mmio *m, uint64_t off,
+				 uint8_t *d, uint32_t len)
+{
+	uint32_t size = m->be->config_size, n;
+	int ret;
+
+	memset(d, 0, len);
+	if (off >= size)
+		return;
+	n = len < size - off ? len : size - off;
+	pthread_mutex_lock(&m->lock);
+	ret = m->be->ops->config(m->be, off, d, n);
+	pthread_mutex_unlock(&m->lock);
+	if (ret)
+		memset(d, 0, n);
+}
+
 void vnl_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
 	struct vnl_mmio *m = opaque;
-	uint8_t *d = data;
 	uint32_t v;
 
 	if (off >= VIRTIO_MMIO_CONFIG) {
-		/* The MAC, byte-exact at any width; zeros past it. */
-		for (uint32_t i = 0; i < len; i++) {
-			uint64_t c = off - VIRTIO_MMIO_CONFIG + i;
-
-			d[i] = c < sizeof(m->mac) ? m->mac[c] : 0;
-		}
+		vnl_mmio_config_read(m, off - VIRTIO_MMIO_CONFIG, data, len);
 		return;
 	}
 	if (!vnl_mmio_reg_access(off, len)) {

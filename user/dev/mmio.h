@@ -2,7 +2,7 @@
 /*
  * The virtio-mmio (version 2) transport of the loopback NIC: the
  * register file, the status state machine, feature and queue windows, and
- * the config space (the MAC). Registers and bits are the kernel's
+ * the window on the device's config space (the MAC). Registers and bits are the kernel's
  * (<linux/virtio_mmio.h>, <linux/virtio_config.h>); the identity values
  * are shared with the built-in guest (user/abi/layout.h). The data plane
  * sits behind a struct vnl_backend; this file never touches the rings. No
@@ -23,8 +23,7 @@
 struct vnl_mmio {
 	pthread_mutex_t lock;
 	struct vnl_backend *be;
-	uint64_t offered;
-	uint8_t mac[6];
+	uint64_t offered;	/* to the guest: never ACCESS_PLATFORM */
 	uint32_t status;	/* driver-set bits, FAILED, local NEEDS_RESET */
 	uint32_t isr;		/* CONFIG raised by the transport itself */
 	uint32_t dev_features_sel;
@@ -36,8 +35,12 @@ struct vnl_mmio {
 	uint64_t isr_empty_reads;
 };
 
+/*
+ * The transport offers the guest the bits of features that the backend's
+ * device offers, less VIRTIO_F_ACCESS_PLATFORM.
+ */
 void vnl_mmio_init(struct vnl_mmio *m, struct vnl_backend *be,
-		   uint64_t offered, const uint8_t mac[6]);
+		   uint64_t features);
 void vnl_mmio_destroy(struct vnl_mmio *m);
 /* Accesses at offset off of the window; len 1..8. */
 void vnl_mmio_read(void *m, uint64_t off, void *data, uint32_t len);

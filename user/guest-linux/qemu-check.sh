@@ -64,8 +64,9 @@ esac
 # for reboot=k here; -no-reboot turns the reset into qemu exiting. Under TCG
 # the guest sees no KVM signature and would time the I/O APIC timer check
 # against an emulated clock on a busy host, which can fail: skip the check,
-# as a KVM guest does on its own.
-append="console=ttyS0 reboot=t panic=-1 no_timer_check"
+# as a KVM guest does on its own. pci=off: microvm has no PCI (the kernel,
+# which also runs on QEMU's pc machine, has it), as with the project's VMM.
+append="console=ttyS0 reboot=t panic=-1 pci=off no_timer_check"
 append="$append vnl.frames=$frames vnl.size=$size"
 [ "$expect" = fail ] && append="$append vnl.timeout=3"
 [ -z "$extra" ] || append="$append $extra"

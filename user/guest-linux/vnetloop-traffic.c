@@ -3,7 +3,7 @@
  * vnetloop-traffic: runs inside a Linux guest whose NIC is a loopback
  * virtio-net device. It sends N frames addressed to the interface's own MAC
  * over a packet socket, receives them back, checks every byte, and reports
- * the interface's own counters and its interrupt line before and after.
+ * the interface's own counters and its interrupt lines before and after.
  *
  * Exit status: 0 all frames came back intact, 1 traffic failed (loss,
  * corruption, timeout, counters disagree), 2 usage, 3 setup failed.
@@ -61,10 +61,17 @@ struct if_stats {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 };
 
+/*
+ * The NIC's lines in /proc/interrupts: one on virtio-mmio ("virtio0") or
+ * on virtio-pci without MSI-X; with MSI-X, one per vector ("virtio0-config",
+ * "virtio0-input.0", "virtio0-output.0", or "virtio0-virtqueues" shared).
+ */
+#define IRQ_MAX_LINES	4
+
 struct irq_line {
-	bool found;
-	uint64_t count;		/* summed over CPUs */
-	char text[256];
+	unsigned int lines;	/* lines found; text of the first IRQ_MAX_LINES */
+	uint64_t count;		/* summed over CPUs and lines */
+	char text[IRQ_MAX_LINES][256];
 };
 
 struct tally {
@@ -358,20 +365,25 @@ static int stats_read(const struct nic *nic, struct if_stats *s)
 	return 0;
 }
 
-/* True when one of the action names on an interrupt line is exactly dev. */
+/*
+ * True when one of the action names on an interrupt line is dev, or dev
+ * and "-" and a vector's name (virtio-pci's MSI-X vectors).
+ */
 static bool irq_names_dev(const char *line, const char *dev)
 {
 	char copy[512], *tok, *save;
+	size_t len = strlen(dev);
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	for (tok = strtok_r(copy, " \t\n,", &save); tok;
 	     tok = strtok_r(NULL, " \t\n,", &save))
-		if (!strcmp(tok, dev))
+		if (!strncmp(tok, dev, len) &&
+		    (tok[len] == '\0' || tok[len] == '-'))
 			return true;
 	return false;
 }
 
-/* The /proc/interrupts line of the NIC, with its count summed over CPUs. */
+/* The NIC's /proc/interrupts lines, their counts summed over CPUs. */
 static int irq_read(const char *dev, struct irq_line *irq)
 {
 	char *line = NULL, *p, *end;
@@ -392,7 +404,6 @@ static int irq_read(const char *dev, struct irq_line *irq)
 		p = strchr(line, ':');
 		if (!p || !irq_names_dev(p + 1, dev))
 			continue;
-		irq->found = true;
 		for (p++;; p = end) {
 			unsigned long long v = strtoull(p, &end, 10);
 
@@ -402,8 +413,10 @@ static int irq_read(const char *dev, struct irq_line *irq)
 		}
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		snprintf(irq->text, sizeof(irq->text), "%s", line);
-		break;
+		if (irq->lines < IRQ_MAX_LINES)
+			snprintf(irq->text[irq->lines],
+				 sizeof(irq->text[irq->lines]), "%s", line);
+		irq->lines++;
 	}
 	free(line);
 	fclose(f);
@@ -645,16 +658,22 @@ static int stats_settle(const struct nic *nic, const struct if_stats *before,
 	}
 }
 
+/* One output line per interrupt line of the NIC. */
 static void print_irq(const char *when, const struct irq_line *irq,
 		      const char *dev)
 {
+	unsigned int i;
+
 	if (!dev[0])
 		printf(PROG ": irq %s: the interface has no device\n", when);
-	else if (irq->found)
-		printf(PROG ": irq %s: %s\n", when, irq->text);
-	else
+	else if (!irq->lines)
 		printf(PROG ": irq %s: no line for %s in /proc/interrupts\n",
 		       when, dev);
+	for (i = 0; i < irq->lines && i < IRQ_MAX_LINES; i++)
+		printf(PROG ": irq %s: %s\n", when, irq->text[i]);
+	if (irq->lines > IRQ_MAX_LINES)
+		printf(PROG ": irq %s: and %u more lines\n", when,
+		       irq->lines - IRQ_MAX_LINES);
 }
 
 int main(int argc, char **argv)
@@ -772,8 +791,8 @@ int main(int argc, char **argv)
 		pass = false;
 	}
 	if (nic.dev[0] &&
-	    (!irq0.found || !irq1.found || irq1.count == irq0.count)) {
-		printf(PROG ": FAIL: interrupt line of %s did not rise\n", nic.dev);
+	    (!irq0.lines || !irq1.lines || irq1.count == irq0.count)) {
+		printf(PROG ": FAIL: interrupt lines of %s did not rise\n", nic.dev);
 		pass = false;
 	}
 	printf(PROG ": %s\n", pass ? "PASS" : "FAIL");
