@@ -76,6 +76,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
 echo "TAP version 13"
 . "${0%/*}/../tap.sh"
+. "${0%/*}/guest-log.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 command -v jq >/dev/null || skip_all "needs jq"
@@ -102,29 +103,15 @@ counter() {
 	jq -r ".counters.$2 // empty" "$1"
 }
 
-# The kernel symbol at or below a RIP (0x + 16 hex digits), from the guest
-# kernel's System.map: equal-length lowercase hex compares as text.
-symbol() {
-	[ -f "$MAP" ] || { echo "?"; return; }
-	awk -v rip="${1#0x}" '$1 <= rip { s = $3 } $1 > rip { exit }
-		END { print s }' "$MAP"
-}
-
 # A boot stall: the timeout stopped the VM before the guest started /init,
-# and the device had not moved a frame. Seen in about 2 % of boots in the rig
-# (KVM inside qemu's emulated SVM), on the thread backend mostly and once on
-# kmod: the vCPU spun with interrupts off in ktime_get_update_offsets_now(),
-# in the timer interrupt, on a timekeeping sequence count left odd, with the
-# device never kicked: an interrupt delivered while the guest had them off,
-# it seems (Documentation/linux-guest.rst). Such a boot is shown, with where
-# the vCPU was, and retried once; a second stall in a row fails.
-# The same hang also strikes mid-traffic (seen under QEMU as well,
-# selftests/qemu/qemu-vdpa.sh): a run the timeout stopped with the vCPU
-# in ktime_get_update_offsets_now() is retried the same way.
+# and the device had not moved a frame; or the nested KVM's hang (see
+# guest-log.sh), which strikes mid-traffic too: the timeout stopped the run
+# with the vCPU in ktime_get_update_offsets_now(). Such a run is shown, with
+# where the vCPU was, and retried once; a second stall in a row fails.
 stalled() {
 	[ "$(cat "$tmp/$1.rc")" -eq 143 ] || return 1
-	[ "$(symbol "$(jq -r '.vcpu_stopped[0].rip' "$tmp/$1.json" 2>/dev/null)")" = \
-		ktime_get_update_offsets_now ] && return 0
+	hung_in_timekeeping "$(jq -r '.vcpu_stopped[0].rip' "$tmp/$1.json" 2>/dev/null)" &&
+		return 0
 	! grep -q '^vnl-init:' "$tmp/$1.log" &&
 		[ "$(jq -r '.counters.tx_packets + .counters.rx_packets' \
 			"$tmp/$1.json" 2>/dev/null)" = 0 ]
@@ -246,11 +233,7 @@ traffic_checks() {
 		"$t: guest irqs +$delta to $after, each one InterruptStatus read and ACK ($isr, $ack), $((after - empty)) with work of the device's $irqs ($((${irqs:-0} - after + empty)) merged, $empty found nothing)" \
 		"before=$before after=$after delta=$delta interrupts=$irqs isr_reads=$isr acks=$ack empty=$empty"
 
-	badlog=$(grep -nE 'nobody cared|[Ss]purious|unexpected IRQ|No irq handler|virtio.*([Ee]rror|[Ff]ail|[Bb]ad|[Bb]roken)|WARNING:|BUG:|Oops|Call Trace|Kernel panic' \
-		"$log")
-	[ -z "$badlog" ]
-	result $? "$t: guest log clean" \
-		"$(echo "$badlog" | head -n 5 | tr '\n' '|')"
+	guest_log_clean "$t" "$log"
 }
 
 # Setup errors, before any guest runs: exit status 2 for the command line,
