@@ -4,7 +4,7 @@
 # cold (scripts/guest-kernel.sh caches it), so it is built here only when the
 # rig's initramfs needs it.
 RIG_TESTS += selftests/linux/linux-guest.sh
-RIG_FILES += selftests/tap.sh
+RIG_FILES += selftests/tap.sh selftests/linux/guest-log.sh
 RIG_FILES += $(B)/vnetloop $(B)/guest-linux/bzImage $(B)/guest-linux/System.map \
 	     $(B)/guest-linux/initramfs.cpio.gz
 

@@ -11,7 +11,7 @@ QEMU_RIG_DATA  := /usr/share/seabios/bios-256k.bin \
 		  /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin
 
 RIG_TESTS += selftests/qemu/qemu-vdpa.sh
-RIG_FILES += selftests/tap.sh $(B)/vnetloop $(B)/guest-linux/bzImage \
+RIG_FILES += selftests/tap.sh selftests/linux/guest-log.sh $(B)/vnetloop $(B)/guest-linux/bzImage \
 	     $(B)/guest-linux/System.map $(B)/guest-linux/initramfs.cpio.gz \
 	     $(QEMU_RIG_BIN) $(QEMU_RIG_DATA)
 
