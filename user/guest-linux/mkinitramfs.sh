@@ -4,7 +4,13 @@
 # before it mounts devtmpfs. Root owns everything and all times are zero, so
 # the same inputs give the same archive.
 #
-# usage: mkinitramfs.sh OUT.cpio.gz INIT TOOL [BUSYBOX]
+# With -k MODDIR (a kernel's lib/modules/KVER), for a distribution kernel
+# whose virtio drivers are modules: virtio_pci and virtio_net and the
+# modules they depend on (modinfo's "depends") go to /lib/modules, and
+# /etc/modules lists them in an order that loads each after its
+# dependencies (/init loads them with insmod).
+#
+# usage: mkinitramfs.sh [-k MODDIR] OUT.cpio.gz INIT TOOL [BUSYBOX]
 set -eu
 
 die() {
@@ -12,8 +18,17 @@ die() {
 	exit 1
 }
 
+usage="usage: mkinitramfs.sh [-k MODDIR] OUT.cpio.gz INIT TOOL [BUSYBOX]"
+moddir=''
+while getopts k: o; do
+	case $o in
+	k) moddir=$OPTARG ;;
+	*) die "$usage" ;;
+	esac
+done
+shift $((OPTIND - 1))
 if [ $# -lt 3 ] || [ $# -gt 4 ]; then
-	die "usage: mkinitramfs.sh OUT.cpio.gz INIT TOOL [BUSYBOX]"
+	die "$usage"
 fi
 out=$1 init=$2 tool=$3 busybox=${4:-/bin/busybox}
 
@@ -39,6 +54,33 @@ done
 cp "$tool" "$root/bin/vnetloop-traffic"
 cp "$init" "$root/init"
 chmod 0755 "$root/init" "$root/bin/busybox" "$root/bin/vnetloop-traffic"
+
+# module NAME: copy NAME.ko after its dependencies, once, and list it.
+# (sh has no local variables: nothing set before the recursion is used
+# after it.)
+module_ko() {
+	ko=$(find "$moddir/kernel" -name "$1.ko" | head -n 1)
+	[ -n "$ko" ] || die "no $1.ko under $moddir/kernel"
+	echo "$ko"
+}
+module() {
+	grep -qx "$1" "$root/etc/modules" && return 0
+	deps=$(modinfo -F depends "$(module_ko "$1")") ||
+		die "modinfo of $1.ko failed"
+	for dep in $(echo "$deps" | tr ',' ' '); do
+		module "$dep"
+	done
+	cp "$(module_ko "$1")" "$root/lib/modules/$1.ko"
+	echo "$1" >>"$root/etc/modules"
+}
+if [ -n "$moddir" ]; then
+	[ -d "$moddir/kernel" ] || die "$moddir has no kernel/ (a lib/modules/KVER?)"
+	command -v modinfo >/dev/null || die "modinfo missing (install kmod)"
+	mkdir -p "$root/lib/modules" "$root/etc"
+	: >"$root/etc/modules"
+	module virtio_pci
+	module virtio_net
+fi
 find "$root" -exec touch -h -d @0 {} +
 
 # One newc header; fields are 8 hex digits, the name is NUL-terminated and
