@@ -222,15 +222,17 @@ FIXTURE_SETUP(mmio)
 	/* The MAC and the link status word, zero. */
 	self->f.be.config_size = 8;
 	memcpy(self->f.config, test_mac, sizeof(test_mac));
-	self->f.be.call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.call_fd);
+	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->f.be.config_fd);
+	/* One line: every interrupt on the same eventfd. */
+	self->f.be.call_fd[0] = self->f.be.call_fd[1] = self->f.be.config_fd;
 	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES);
 }
 
 FIXTURE_TEARDOWN(mmio)
 {
 	vnl_mmio_destroy(&self->m);
-	close(self->f.be.call_fd);
+	close(self->f.be.config_fd);
 }
 
 TEST_F(mmio, identity_registers)
@@ -598,7 +600,7 @@ TEST_F(mmio, refused_rings_raise_needs_reset_and_config)
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
 	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG,
 		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	EXPECT_EQ(1, take_eventfd(self->f.be.call_fd));
+	EXPECT_EQ(1, take_eventfd(self->f.be.config_fd));
 	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	wr(&self->m, VIRTIO_MMIO_STATUS, 0);

@@ -23,6 +23,7 @@
 #include "user/dev/mmio.h"
 #include "user/vmm/linux_guest.h"
 #include "user/vmm/serial.h"
+#include "user/vmm/wire.h"
 
 #define RUN_MAC		{ 0x02, 0x76, 0x6e, 0x6c, 0x00, 0x01 }
 
@@ -627,12 +628,16 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	 */
 	uint64_t features = VNETLOOP_FEATURES &
 			    ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	const uint64_t notify[VNETLOOP_NUM_QUEUES] = {
+		VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
+		VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
+	};
 	struct vnl_backend_env env;
 	struct vnl_backend *be = NULL;
 	struct serial serial;
 	struct vnl_mmio dev;
 	struct vm vm;
-	int ret;
+	int ret, line;
 
 	ret = vm_create(&vm, (uint64_t)o->mem_mib << 20, o->vcpus);
 	if (!ret)
@@ -646,12 +651,16 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	}
 	if (!o->event_idx)
 		features &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
+	/* virtio-mmio has one line: every interrupt is the pin's. */
+	if (wire_line(&vm, VNL_MMIO_GSI, &line)) {
+		vm_destroy(&vm);
+		return VM_EXIT_SETUP;
+	}
 	env = (struct vnl_backend_env) {
-		.vm_fd	    = vm.vm_fd,
 		.mem	    = { .gpa = 0, .size = vm.mem_size,
 				.hva = (uint64_t)(uintptr_t)vm.mem },
-		.notify_gpa = VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.gsi	    = VNL_MMIO_GSI,
+		.call_fd    = { line, line },
+		.config_fd  = line,
 		.features   = features,
 	};
 	memcpy(env.mac, mac, sizeof(env.mac));
@@ -670,8 +679,15 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	if (ret) {
 		fprintf(stderr, "vnetloop: the %s backend is unavailable: %s\n",
 			run_backend_names[o->backend], strerror(-ret));
+		wire_line_free(&vm, VNL_MMIO_GSI, line);
 		vm_destroy(&vm);
 		return ret == -ENODEV ? VM_EXIT_NO_BACKEND : VM_EXIT_SETUP;
+	}
+	if (wire_kicks(&vm, be, notify, 4, true)) {
+		vnl_backend_destroy(be);
+		wire_line_free(&vm, VNL_MMIO_GSI, line);
+		vm_destroy(&vm);
+		return VM_EXIT_SETUP;
 	}
 	s->dev_id = be->dev_id;
 	vnl_mmio_init(&dev, be, features);
@@ -699,7 +715,9 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 						   s->exit_code, s->why,
 						   sizeof(s->why));
 	s->isr_empty_reads = dev.isr_empty_reads;
+	wire_kicks(&vm, be, notify, 4, false);
 	vnl_backend_destroy(be);
+	wire_line_free(&vm, VNL_MMIO_GSI, line);
 	vnl_mmio_destroy(&dev);
 	serial_destroy(&serial);
 	vm_destroy(&vm);

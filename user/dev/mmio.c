@@ -181,7 +181,7 @@ static void vnl_mmio_driver_ok(struct vnl_mmio *m)
 		m->be->ops->name);
 	m->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	m->isr |= VIRTIO_MMIO_INT_CONFIG;
-	vnl_backend_raise(m->be);
+	vnl_backend_raise(m->be, 0, true);
 }
 
 /* Status moves one bit at a time, in order; anything else is ignored. */
