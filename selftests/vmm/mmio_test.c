@@ -397,10 +397,10 @@ TEST_F(mmio, status_reads_leave_interrupt_status_alone)
 	EXPECT_EQ(VIRTIO_MMIO_INT_VRING,
 		  rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	EXPECT_EQ(1, self->f.isr_reads);
-	EXPECT_EQ(0, self->m.isr_empty_reads);
+	EXPECT_EQ(0, self->m.dev.isr_empty_reads);
 	self->f.isr = 0;
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	EXPECT_EQ(1, self->m.isr_empty_reads);
+	EXPECT_EQ(1, self->m.dev.isr_empty_reads);
 }
 
 TEST_F(mmio, status_adds_one_bit_at_a_time_in_order)

@@ -12,7 +12,7 @@ VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 VMM_T_PROGS := mmio_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
-VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio backend backend_kmod \
+VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio virtio_dev backend backend_kmod \
 		backend_thread backend_inline) $(NL_CLIENT_OBJS)
 
 # What the harness macros expand into: non-static fixture functions, unused

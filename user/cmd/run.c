@@ -714,7 +714,7 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 		s->exit_code = linux_guest_verdict(&s->guest_linux,
 						   s->exit_code, s->why,
 						   sizeof(s->why));
-	s->isr_empty_reads = dev.isr_empty_reads;
+	s->isr_empty_reads = dev.dev.isr_empty_reads;
 	wire_kicks(&vm, be, notify, 4, false);
 	vnl_backend_destroy(be);
 	wire_line_free(&vm, VNL_MMIO_GSI, line);
