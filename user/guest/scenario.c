@@ -292,7 +292,7 @@ static bool start_device(bool fill_rx)
 
 static bool needs_reset(void)
 {
-	u32 st = vdev_read(&dev, VIRTIO_MMIO_STATUS);
+	u32 st = vdev_status(&dev);
 
 	if (st & VIRTIO_CONFIG_S_NEEDS_RESET)
 		result.needs_reset_seen++;
@@ -364,9 +364,8 @@ static bool poison_tx(void)
 	isr_seen = 0;
 	virtq_set_avail_idx(&dev.tx, dev.tx.avail_idx + QSIZE + 1);
 	mb();
-	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
-	result.tx_kicks++;
-	while (!(isr_seen & VIRTIO_MMIO_INT_CONFIG))
+	vdev_kick(&dev, VNETLOOP_QUEUE_TX);
+	while (!(isr_seen & ISR_CONFIG))
 		if (!wait_device("poisoned TX: CONFIG interrupt"))
 			return false;
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned TX queue");
@@ -374,8 +373,7 @@ static bool poison_tx(void)
 	/* Another kick: nothing may happen. */
 	settle();
 	irqs = irq_count;
-	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
-	result.tx_kicks++;
+	vdev_kick(&dev, VNETLOOP_QUEUE_TX);
 	sleep_ticks(5);
 	CHECK(irq_count == irqs, "interrupt after kicking a poisoned queue");
 	return CHECK(needs_reset(), "NEEDS_RESET went away without reset");
@@ -394,7 +392,7 @@ static bool poison_rx(void)
 	vdev_publish(&dev, &dev.tx);
 	if (!drain("poisoned RX"))
 		return false;
-	CHECK(isr_seen & VIRTIO_MMIO_INT_CONFIG,
+	CHECK(isr_seen & ISR_CONFIG,
 	      "no CONFIG interrupt for a poisoned RX queue");
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned RX queue");
 	/* TX goes on; poisoning is signalled once. */
@@ -406,7 +404,7 @@ static bool poison_rx(void)
 	if (!drain("poisoned RX, second frame"))
 		return false;
 	settle();
-	return CHECK(!(isr_seen & VIRTIO_MMIO_INT_CONFIG),
+	return CHECK(!(isr_seen & ISR_CONFIG),
 		     "second CONFIG interrupt");
 }
 
