@@ -131,12 +131,15 @@ static __attribute__((noinline)) void pci_msix_entry(u64 e, u32 vector)
 	mmio_write32(e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
 }
 
-bool pci_msix_on(u32 slot, u32 cap, const u64 bar[PCI_BARS], unsigned int n)
+bool pci_msix_on(u32 slot, u32 cap, const u64 bar[PCI_BARS], unsigned int n,
+		 u64 *table_at, u64 *pba_at)
 {
 	u32 head = pci_cfg_read(slot, cap), flags = head >> 16;
 	u64 table = pci_bar_addr(bar, pci_cfg_read(slot, cap + PCI_MSIX_TABLE));
 	u64 pba = pci_bar_addr(bar, pci_cfg_read(slot, cap + PCI_MSIX_PBA));
 
+	*table_at = table;
+	*pba_at = pba;
 	if (!CHECK((flags & PCI_MSIX_FLAGS_QSIZE) + 1 >= n,
 		   "MSI-X: %u vectors, %u wanted",
 		   (flags & PCI_MSIX_FLAGS_QSIZE) + 1, n) ||

@@ -37,8 +37,10 @@ u32 pci_next_cap(u32 slot, u8 id, u32 after);
 
 /*
  * MSI-X of slot (capability at cap) on: n vectors, vector v sends
- * VEC_MSIX + v to this CPU, all unmasked. False on a failed check.
+ * VEC_MSIX + v to this CPU, all unmasked; where the table and the PBA are.
+ * False on a failed check.
  */
-bool pci_msix_on(u32 slot, u32 cap, const u64 bar[PCI_BARS], unsigned int n);
+bool pci_msix_on(u32 slot, u32 cap, const u64 bar[PCI_BARS], unsigned int n,
+		 u64 *table, u64 *pba);
 
 #endif /* VNL_GUEST_PCI_H */

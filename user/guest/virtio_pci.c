@@ -131,7 +131,8 @@ static bool vpci_probe(struct vdev *d)
 		return true;
 	cap = pci_next_cap(slot, PCI_CAP_ID_MSIX, 0);
 	return CHECK(cap, "no MSI-X capability") &&
-	       pci_msix_on(slot, cap, bar, MSIX_VECTORS);
+	       pci_msix_on(slot, cap, bar, MSIX_VECTORS, &d->msix_table,
+			   &d->msix_pba);
 }
 
 static u32 vpci_status(struct vdev *d)
@@ -238,8 +239,22 @@ static u32 vpci_isr(struct vdev *d)
 	if (!d->msix)
 		return vpci_isr_read(d);
 	seen = __atomic_exchange_n(&irq_msix, 0, __ATOMIC_ACQ_REL);
+	msix_seen |= seen;
 	return (seen & (1U << MSIX_CONFIG) ? ISR_CONFIG : 0) |
 	       (seen & ~(1U << MSIX_CONFIG) ? ISR_VRING : 0);
+}
+
+u32 msix_seen;
+
+void vdev_msix_mask(struct vdev *d, unsigned int index, bool masked)
+{
+	wr32(d->msix_table + (MSIX_CONFIG + 1 + index) * PCI_MSIX_ENTRY_SIZE +
+	     PCI_MSIX_ENTRY_VECTOR_CTRL, masked);
+}
+
+bool vdev_msix_pending(struct vdev *d, unsigned int index)
+{
+	return rd32(d->msix_pba) & (1U << (MSIX_CONFIG + 1 + index));
 }
 
 const struct vdev_transport vdev_pci = {
