@@ -93,10 +93,10 @@ bool vdev_get_used(struct vdev *d, struct virtq *q, u32 *id, u32 *len);
 /* Take a device interrupt: why, and acknowledge it. */
 void vdev_isr(struct vdev *d);
 
-/* virtio-pci with MSI-X: the sources vdev_isr() took (1 config, 2 RX, 4 TX). */
-extern u32 msix_seen;
-/* Mask or unmask the vector of queue index; its pending bit. */
-void vdev_msix_mask(struct vdev *d, unsigned int index, bool masked);
-bool vdev_msix_pending(struct vdev *d, unsigned int index);
+/* virtio-pci with MSI-X: the vectors, configuration changes first. */
+enum { MSIX_VEC_CONFIG, MSIX_VEC_RX, MSIX_VEC_TX, MSIX_VECTORS };
+/* Mask or unmask vector v; its pending bit. */
+void vdev_msix_mask(struct vdev *d, unsigned int v, bool masked);
+bool vdev_msix_pending(struct vdev *d, unsigned int v);
 
 #endif /* VNL_GUEST_VIRTIO_H */

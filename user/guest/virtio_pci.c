@@ -14,8 +14,6 @@
 #include "virtio.h"
 
 #define CC(field)	offsetof(struct virtio_pci_common_cfg, field)
-#define MSIX_VECTORS	3
-#define MSIX_CONFIG	0	/* + 1 + queue index for the queues */
 
 static u8 rd8(u64 a)
 {
@@ -193,7 +191,7 @@ static bool vpci_queue(struct vdev *d, unsigned int index, struct virtq *q)
 
 	/* As Linux: the config vector just before the queues' own. */
 	if (d->msix && index == VNETLOOP_QUEUE_RX &&
-	    !vpci_vector(d, CC(msix_config), MSIX_CONFIG))
+	    !vpci_vector(d, CC(msix_config), MSIX_VEC_CONFIG))
 		return false;
 	wr16(c + CC(queue_select), index);
 	if (!CHECK(rd16(c + CC(queue_enable)) == 0,
@@ -206,7 +204,7 @@ static bool vpci_queue(struct vdev *d, unsigned int index, struct virtq *q)
 	vpci_addr(d, CC(queue_avail_lo), q->avail);
 	vpci_addr(d, CC(queue_used_lo), q->used);
 	if (d->msix && !vpci_vector(d, CC(queue_msix_vector),
-				    MSIX_CONFIG + 1 + index))
+				    MSIX_VEC_RX + index))
 		return false;
 	off = rd16(c + CC(queue_notify_off));
 	d->notify_at[index] = d->notify + (u64)off * d->notify_mult;
@@ -239,22 +237,19 @@ static u32 vpci_isr(struct vdev *d)
 	if (!d->msix)
 		return vpci_isr_read(d);
 	seen = __atomic_exchange_n(&irq_msix, 0, __ATOMIC_ACQ_REL);
-	msix_seen |= seen;
-	return (seen & (1U << MSIX_CONFIG) ? ISR_CONFIG : 0) |
-	       (seen & ~(1U << MSIX_CONFIG) ? ISR_VRING : 0);
+	return (seen & (1U << MSIX_VEC_CONFIG) ? ISR_CONFIG : 0) |
+	       (seen & ~(1U << MSIX_VEC_CONFIG) ? ISR_VRING : 0);
 }
 
-u32 msix_seen;
-
-void vdev_msix_mask(struct vdev *d, unsigned int index, bool masked)
+void vdev_msix_mask(struct vdev *d, unsigned int v, bool masked)
 {
-	wr32(d->msix_table + (MSIX_CONFIG + 1 + index) * PCI_MSIX_ENTRY_SIZE +
+	wr32(d->msix_table + v * PCI_MSIX_ENTRY_SIZE +
 	     PCI_MSIX_ENTRY_VECTOR_CTRL, masked);
 }
 
-bool vdev_msix_pending(struct vdev *d, unsigned int index)
+bool vdev_msix_pending(struct vdev *d, unsigned int v)
 {
-	return rd32(d->msix_pba) & (1U << (MSIX_CONFIG + 1 + index));
+	return rd32(d->msix_pba) & (1U << v);
 }
 
 const struct vdev_transport vdev_pci = {
