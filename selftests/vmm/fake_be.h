@@ -18,7 +18,7 @@ struct fake_be {
 	uint64_t step_features;		/* ... with FEATURES_OK */
 	uint64_t features;
 	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
-	uint8_t config[8];		/* config_size of it is the device's */
+	uint8_t config[8];	/* config_size of it is the device's */
 };
 
 extern const struct vnl_backend_ops fake_ops;

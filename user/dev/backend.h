@@ -94,7 +94,7 @@ struct vnl_backend {
 	/* Writing 1 raises queue q's interrupt (the env's eventfds). */
 	int call_fd[VNETLOOP_NUM_QUEUES];
 	int config_fd;		/* ... the configuration interrupt */
-	int kick_fd;		/* TX kick eventfd (for an ioeventfd), or -1 */
+	int kick_fd;		/* TX kick eventfd (an ioeventfd), or -1 */
 	int rx_kick_fd;		/* RX kick eventfd, or -1 */
 	int dev_id;		/* kmod: the module's device id, else -1 */
 };

@@ -300,8 +300,9 @@ void vnl_pci_cfg_write(struct vnl_pci *p, uint32_t off, const void *data,
 	if ((off < bars + 4 * VNL_PCI_NR_BARS && off + len > bars) ||
 	    ((cmd ^ cfg16(p, PCI_COMMAND)) & PCI_COMMAND_MEMORY))
 		p->ops->bars(p->ctx);
+	msix += PCI_MSIX_FLAGS;
 	if (((cmd ^ cfg16(p, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE) ||
-	    (off < msix + PCI_MSIX_FLAGS + 2 && off + len > msix + PCI_MSIX_FLAGS))
+	    (off < msix + 2 && off + len > msix))
 		vnl_pci_irqs_changed(p);
 	pthread_mutex_unlock(&p->lock);
 }

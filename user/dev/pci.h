@@ -31,7 +31,7 @@
 #include "user/dev/virtio_dev.h"
 
 #define VNL_PCI_VENDOR		0x1af4	/* virtio */
-#define VNL_PCI_DEVICE		(0x1040 + VIRTIO_ID_NET)	/* modern */
+#define VNL_PCI_DEVICE		(0x1040 + VIRTIO_ID_NET) /* modern */
 #define VNL_PCI_REVISION	1	/* modern only */
 #define VNL_PCI_CLASS		0x020000	/* Ethernet controller */
 

@@ -18,7 +18,8 @@
 /* The host bridge: Red Hat's generic PCIe host bridge id. */
 #define VNL_BRIDGE_VENDOR	0x1b36
 #define VNL_BRIDGE_DEVICE	0x0008
-#define VNL_CLASS_BRIDGE_HOST	0x0600	/* <linux/pci_ids.h> is not uapi */
+/* <linux/pci_ids.h>'s PCI_CLASS_BRIDGE_HOST; that header is not uapi. */
+#define VNL_CLASS_BRIDGE_HOST	0x0600
 
 void vnl_pci_bus_init(struct vnl_pci_bus *bus, struct vnl_pci *nic)
 {

@@ -175,7 +175,7 @@ static inline void arch_wait(void)
 extern volatile u64 ticks;		/* timer interrupts */
 extern volatile u64 irq_count;		/* device interrupts */
 extern volatile u32 irq_pending;	/* a device interrupt since cleared */
-extern volatile u32 irq_msix;		/* MSI-X sources seen: config, RX, TX */
+extern volatile u32 irq_msix;		/* MSI-X vectors seen (bit v) */
 extern u32 boot_apic_id;		/* where MSI-X messages go */
 
 /* scenario.c: run params->scenario with memory from heap upwards. */

@@ -51,7 +51,8 @@ static u32 pci_bar_size(u32 slot, unsigned int i)
 	v = pci_cfg_read(slot, reg);
 	pci_cfg_write(slot, reg, old);
 	if (!v || (v & PCI_BASE_ADDRESS_SPACE_IO) ||
-	    (v & PCI_BASE_ADDRESS_MEM_TYPE_MASK) != PCI_BASE_ADDRESS_MEM_TYPE_32)
+	    (v & PCI_BASE_ADDRESS_MEM_TYPE_MASK) !=
+	    PCI_BASE_ADDRESS_MEM_TYPE_32)
 		return 0;
 	return ~(v & PCI_BASE_ADDRESS_MEM_MASK) + 1;
 }
@@ -63,7 +64,8 @@ bool pci_place_bars(u32 slot, u64 *next, u64 end, u64 bar[PCI_BARS])
 
 	pci_cfg_write(slot, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
 	for (unsigned int i = 0; i < PCI_BARS; i++) {
-		u32 size = pci_bar_size(slot, i), reg = PCI_BASE_ADDRESS_0 + 4 * i;
+		u32 reg = PCI_BASE_ADDRESS_0 + 4 * i;
+		u32 size = pci_bar_size(slot, i);
 		u64 at;
 
 		bar[i] = 0;
@@ -155,6 +157,7 @@ bool pci_msix_on(u32 slot, u32 cap, const u64 bar[PCI_BARS], unsigned int n,
 		return false;
 	pci_cfg_write(slot, cap, head | (u32)PCI_MSIX_FLAGS_ENABLE << 16);
 	flags = pci_cfg_read(slot, cap) >> 16;
-	return CHECK((flags & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL)) ==
-		     PCI_MSIX_FLAGS_ENABLE, "MSI-X: control reads 0x%x", flags);
+	return CHECK((flags & PCI_MSIX_FLAGS_ENABLE) &&
+		     !(flags & PCI_MSIX_FLAGS_MASKALL),
+		     "MSI-X: control reads 0x%x", flags);
 }

@@ -51,6 +51,11 @@ static void wr32(u64 a, u32 v)
 	mmio_write32(a, v);
 }
 
+static bool vpci_len_ok(u32 len, u32 need, const char *what)
+{
+	return CHECK(len >= need, "%s config of %u bytes", what, len);
+}
+
 /* Each virtio structure's address, from its capability. */
 static bool vpci_caps(struct vdev *d, const u64 bar[PCI_BARS])
 {
@@ -69,9 +74,8 @@ static bool vpci_caps(struct vdev *d, const u64 bar[PCI_BARS])
 		a = bar[b] + off;
 		switch (head >> 24) {
 		case VIRTIO_PCI_CAP_COMMON_CFG:
-			if (!d->common && CHECK(len >= sizeof(struct
-						virtio_pci_common_cfg),
-						"common config of %u bytes", len))
+			if (!d->common && vpci_len_ok(len, sizeof(struct
+						virtio_pci_common_cfg), "common"))
 				d->common = a;
 			break;
 		case VIRTIO_PCI_CAP_NOTIFY_CFG:
@@ -86,8 +90,7 @@ static bool vpci_caps(struct vdev *d, const u64 bar[PCI_BARS])
 				d->isr_addr = a;
 			break;
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
-			if (!d->devcfg && CHECK(len >= 6,
-						"device config of %u bytes", len))
+			if (!d->devcfg && vpci_len_ok(len, 6, "device"))
 				d->devcfg = a;
 			break;
 		}

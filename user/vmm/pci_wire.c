@@ -121,7 +121,8 @@ static void pw_irqs(void *ctx)
 		}
 	}
 	for (v = 0; v < VNL_PCI_NR_VECTORS; v++)
-		change |= set[v] != w->msi_set[v] || addr[v] != w->msi_addr[v] ||
+		change |= set[v] != w->msi_set[v] ||
+			  addr[v] != w->msi_addr[v] ||
 			  data[v] != w->msi_data[v];
 	for (s = 0; s < VNL_PCI_NR_SRCS; s++)
 		if (w->gsi[s] != gsi[s])
