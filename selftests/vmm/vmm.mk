@@ -8,10 +8,12 @@
 #   rig-vmm.sh                the rig's run: backend_test with the module,
 #                             all three backends, a SIGKILLed VMM during
 #                             kmod traffic
-# scripts/check.d/30-vmm-host runs the first three on the host.
+#   pci_wire_test             the virtio-pci NIC's KVM wiring on a real VM
+#                             (/dev/kvm), no vCPU running
+# scripts/check.d/30-vmm-host runs all but rig-vmm.sh on the host.
 VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
-VMM_T_PROGS := mmio_test pci_test backend_test
+VMM_T_PROGS := mmio_test pci_test pci_wire_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
 VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio virtio_dev pci pci_virtio \
 		pci_msix pci_bus backend backend_kmod \
@@ -36,7 +38,11 @@ $(VMM_T_BINS): %: %.o $(VMM_T_UOBJS) $(B)/libvnlengine.a
 	$(CC) -o $@ $^ $(NL_LIBS) -lpthread
 
 # The transport tests share a recording fake backend.
-$(VMM_T_DIR)/mmio_test $(VMM_T_DIR)/pci_test: $(VMM_T_DIR)/fake_be.o
+$(VMM_T_DIR)/mmio_test $(VMM_T_DIR)/pci_test $(VMM_T_DIR)/pci_wire_test: \
+		$(VMM_T_DIR)/fake_be.o
+# The PCI wiring test runs a real VM.
+$(VMM_T_DIR)/pci_wire_test: $(patsubst %,$(B)/user/vmm/%.o,vm vcpu serial \
+		wire pci_wire)
 
 # The kmod variant of backend_test, for the rig (rig-vmm.sh).
 $(VMM_T_DIR)/backend_kmod_test.o: selftests/vmm/backend_test.c $(USER_HDRS) \
