@@ -184,30 +184,49 @@ static void vnl_common_write(struct vnl_pci *p, unsigned int field,
 		vnl_queue_write(p, field, half, v);
 }
 
-static void vnl_common_io(struct vnl_pci *p, uint64_t off, uint8_t *d,
-			  uint32_t len, bool write, unsigned int *slot)
+/*
+ * An access that is no field at its width reads all ones inside the
+ * structure (a wrong width) and 0 past it (no register); writes vanish.
+ */
+static int vnl_common_field(uint64_t off, uint32_t len, uint32_t *half,
+			    unsigned int *slot)
 {
-	uint32_t half;
-	int field = vnl_field(off, len, &half);
-	uint64_t v = 0;
+	int field = vnl_field(off, len, half);
 
 	*slot = field < 0 ? VNL_PCI_SLOT_OTHER : (unsigned int)field;
+	return field;
+}
+
+static void vnl_common_read_io(struct vnl_pci *p, uint64_t off, uint8_t *d,
+			       uint32_t len, unsigned int *slot)
+{
+	uint32_t half;
+	int field = vnl_common_field(off, len, &half, slot);
+	uint64_t v;
+
 	if (field < 0) {
-		/* Past the structure: unknown registers read 0. */
-		if (!write)
-			memset(d, off >= sizeof(struct virtio_pci_common_cfg) ?
-			       0 : 0xff, len);
-		return;
-	}
-	if (write) {
-		memcpy(&v, d, len);
-		vnl_common_write(p, field, half, v);
+		memset(d, off >= sizeof(struct virtio_pci_common_cfg) ?
+		       0 : 0xff, len);
 		return;
 	}
 	v = vnl_common_read(p, vnl_fields[field].off);
 	if (half == 2)
 		v >>= 32;
 	memcpy(d, &v, len);
+}
+
+static void vnl_common_write_io(struct vnl_pci *p, uint64_t off,
+				const uint8_t *d, uint32_t len,
+				unsigned int *slot)
+{
+	uint32_t half;
+	int field = vnl_common_field(off, len, &half, slot);
+	uint64_t v = 0;
+
+	if (field < 0)
+		return;
+	memcpy(&v, d, len);
+	vnl_common_write(p, field, half, v);
 }
 
 /* Read-to-clear: what this read shows is acknowledged by it. */
@@ -240,7 +259,7 @@ void vnl_pci_virtio_read(struct vnl_pci *p, uint64_t off, uint8_t *d,
 			 uint32_t len, unsigned int *slot)
 {
 	if (off < VNL_PCI_ISR_OFF) {
-		vnl_common_io(p, off, d, len, false, slot);
+		vnl_common_read_io(p, off, d, len, slot);
 	} else if (off < VNL_PCI_DEVCFG_OFF) {
 		*slot = VNL_PCI_SLOT_ISR;
 		vnl_isr_read(p, off - VNL_PCI_ISR_OFF, d, len);
@@ -257,7 +276,7 @@ void vnl_pci_virtio_write(struct vnl_pci *p, uint64_t off, const uint8_t *d,
 			  uint32_t len, unsigned int *slot)
 {
 	if (off < VNL_PCI_ISR_OFF) {
-		vnl_common_io(p, off, (uint8_t *)d, len, true, slot);
+		vnl_common_write_io(p, off, d, len, slot);
 	} else if (off < VNL_PCI_DEVCFG_OFF) {
 		*slot = VNL_PCI_SLOT_ISR;	/* read-only */
 	} else if (off < VNL_PCI_NOTIFY_OFF) {
