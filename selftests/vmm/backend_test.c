@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
 #include "user/dev/mmio.h"
@@ -97,19 +98,26 @@ static void driver_up(struct vnl_mmio *m)
 	wr(m, VIRTIO_MMIO_STATUS, 0xf);
 }
 
-/* Wait for the interrupt eventfd; returns its count (0 on timeout). */
-static uint64_t wait_call(struct vnl_backend *b, int ms)
+/* Wait for an interrupt eventfd; returns its count (0 on timeout). */
+static uint64_t wait_fd(int fd, int ms)
 {
-	struct pollfd p = { .fd = b->call_fd, .events = POLLIN };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	uint64_t v = 0;
 
-	if (poll(&p, 1, ms) == 1 && read(b->call_fd, &v, sizeof(v)) != 8)
+	if (poll(&p, 1, ms) == 1 && read(fd, &v, sizeof(v)) != 8)
 		v = 0;
 	return v;
 }
 
+/* The one line of virtio-mmio: every interrupt's eventfd. */
+static uint64_t wait_call(struct vnl_backend *b, int ms)
+{
+	return wait_fd(b->config_fd, ms);
+}
+
 FIXTURE(be) {
 	uint8_t *mem;
+	int line;
 	struct vnl_backend *b;
 	struct vnl_mmio m;
 };
@@ -135,21 +143,34 @@ FIXTURE_VARIANT_ADD(be, thread) { .kind = VNL_BACKEND_THREAD };
 #define FEATURES	(VNETLOOP_FEATURES & \
 			 ~(1ULL << VIRTIO_F_ACCESS_PLATFORM))
 
-FIXTURE_SETUP(be)
+/* A backend over mem with these interrupt eventfds (rx, tx, config). */
+static int make_backend(enum vnl_backend_kind kind, uint8_t *mem,
+			const int fd[3], struct vnl_backend **b)
 {
 	struct vnl_backend_env env = {
-		.vm_fd = -1, .gsi = 5, .features = FEATURES,
+		.mem = { .gpa = 0, .size = MEM_SIZE, .hva = (uintptr_t)mem },
+		.call_fd = { fd[0], fd[1] },
+		.config_fd = fd[2],
+		.features = FEATURES,
 	};
 
+	memcpy(env.mac, mac, sizeof(mac));
+	return vnl_backend_create(kind, &env, b);
+}
+
+FIXTURE_SETUP(be)
+{
+	self->line = -1;
 	self->mem = calloc(1, MEM_SIZE);
 	ASSERT_NE(NULL, self->mem);
 	if (variant->kind == VNL_BACKEND_KMOD &&
 	    access("/dev/vnetloop", R_OK | W_OK))
 		SKIP(return, NO_KMOD);
-	env.mem = (struct vnl_region) { .gpa = 0, .size = MEM_SIZE,
-					.hva = (uintptr_t)self->mem };
-	memcpy(env.mac, mac, sizeof(mac));
-	ASSERT_EQ(0, vnl_backend_create(variant->kind, &env, &self->b));
+	self->line = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->line);
+	ASSERT_EQ(0, make_backend(variant->kind, self->mem,
+				  (int[3]){ self->line, self->line,
+					    self->line }, &self->b));
 	vnl_mmio_init(&self->m, self->b, FEATURES);
 }
 
@@ -159,6 +180,8 @@ FIXTURE_TEARDOWN(be)
 		vnl_backend_destroy(self->b);
 		vnl_mmio_destroy(&self->m);
 	}
+	if (self->line >= 0)
+		close(self->line);
 	free(self->mem);
 }
 
@@ -316,6 +339,103 @@ TEST_F(be, poisoned_tx_needs_reset_until_reset)
 	/* Counters survive the reset. */
 	counters(self->b, c);
 	EXPECT_EQ(1, c[VNETLOOP_C_INVALID_AVAIL_IDX_COUNT]);
+}
+
+/*
+ * One eventfd per queue and one for configuration changes (PCI with
+ * MSI-X): a drain raises each queue's once, poisoning the config one.
+ */
+FIXTURE(vec) {
+	uint8_t *mem;
+	int fd[3];		/* RX, TX, config */
+	struct vnl_backend *b;
+	struct vnl_mmio m;
+};
+
+FIXTURE_VARIANT(vec) {
+	enum vnl_backend_kind kind;
+};
+
+#ifdef BACKEND_TEST_KMOD
+FIXTURE_VARIANT_ADD(vec, kmod) { .kind = VNL_BACKEND_KMOD };
+#else
+FIXTURE_VARIANT_ADD(vec, inline) { .kind = VNL_BACKEND_INLINE };
+FIXTURE_VARIANT_ADD(vec, thread) { .kind = VNL_BACKEND_THREAD };
+#endif
+
+FIXTURE_SETUP(vec)
+{
+	self->fd[0] = self->fd[1] = self->fd[2] = -1;
+	self->mem = calloc(1, MEM_SIZE);
+	ASSERT_NE(NULL, self->mem);
+	if (variant->kind == VNL_BACKEND_KMOD &&
+	    access("/dev/vnetloop", R_OK | W_OK))
+		SKIP(return, NO_KMOD);
+	for (int i = 0; i < 3; i++) {
+		self->fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ASSERT_LE(0, self->fd[i]);
+	}
+	ASSERT_EQ(0, make_backend(variant->kind, self->mem, self->fd,
+				  &self->b));
+	vnl_mmio_init(&self->m, self->b, FEATURES);
+}
+
+FIXTURE_TEARDOWN(vec)
+{
+	if (self->b) {
+		vnl_backend_destroy(self->b);
+		vnl_mmio_destroy(&self->m);
+	}
+	for (int i = 0; i < 3; i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+	free(self->mem);
+}
+
+TEST_F(vec, each_queue_raises_its_own_eventfd_once_per_drain)
+{
+	if (!self->b)
+		SKIP(return, NO_KMOD);
+	driver_up(&self->m);
+	for (int i = 0; i < 4; i++)
+		add_buf(self->mem, 0, i, HDR + 100, true);
+	for (int i = 0; i < 3; i++)
+		add_buf(self->mem, 1, i, HDR + 50, false);
+	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	EXPECT_EQ(1, wait_fd(self->fd[0], 2000));
+	EXPECT_EQ(1, wait_fd(self->fd[1], 2000));
+	EXPECT_EQ(3, used_idx(self->mem, 0));
+	EXPECT_EQ(3, used_idx(self->mem, 1));
+	/* Nothing for configuration, nothing more for the queues. */
+	EXPECT_EQ(0, wait_fd(self->fd[2], 200));
+	EXPECT_EQ(0, wait_fd(self->fd[0], 0));
+	EXPECT_EQ(0, wait_fd(self->fd[1], 0));
+}
+
+TEST_F(vec, no_rx_buffer_raises_only_the_tx_eventfd)
+{
+	if (!self->b)
+		SKIP(return, NO_KMOD);
+	driver_up(&self->m);
+	add_buf(self->mem, 1, 0, HDR + 50, false);
+	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	EXPECT_EQ(1, wait_fd(self->fd[1], 2000));
+	EXPECT_EQ(0, wait_fd(self->fd[0], 200));
+	EXPECT_EQ(0, wait_fd(self->fd[2], 0));
+}
+
+TEST_F(vec, poison_raises_the_config_eventfd)
+{
+	if (!self->b)
+		SKIP(return, NO_KMOD);
+	driver_up(&self->m);
+	*avail_idx(self->mem, 1) = QNUM + 1;
+	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	EXPECT_EQ(1, wait_fd(self->fd[2], 2000));
+	EXPECT_EQ(0, wait_fd(self->fd[0], 200));
+	EXPECT_EQ(0, wait_fd(self->fd[1], 0));
+	EXPECT_EQ(0xf | VIRTIO_CONFIG_S_NEEDS_RESET,
+		  rd(&self->m, VIRTIO_MMIO_STATUS));
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
+#include "selftests/vmm/fake_be.h"
 #include "user/dev/mmio.h"
 
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -31,110 +32,6 @@ static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 #define F_AP		(1ULL << VIRTIO_F_ACCESS_PLATFORM)
 /* What the transport offers: never ACCESS_PLATFORM. */
 #define OFFERED		(VNETLOOP_FEATURES & ~F_AP)
-
-struct fake_be {
-	struct vnl_backend be;
-	int starts, resets, notifies, acks, isr_reads, steps;
-	int start_ret, step_ret, config_ret;
-	uint32_t acked, isr, status;
-	uint32_t step_status[4];	/* what set_status got, in order */
-	uint64_t step_features;		/* ... with FEATURES_OK */
-	uint64_t features;
-	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
-	uint8_t config[8];		/* config_size of it is the device's */
-};
-
-static int fake_set_status(struct vnl_backend *b, uint32_t status,
-			   uint64_t features)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	if (f->steps < 4)
-		f->step_status[f->steps] = status;
-	f->steps++;
-	if (status & VIRTIO_CONFIG_S_FEATURES_OK)
-		f->step_features = features;
-	return f->step_ret;
-}
-
-static int fake_start(struct vnl_backend *b, uint64_t features,
-		      const struct vnl_queue_cfg *q)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	f->starts++;
-	f->features = features;
-	memcpy(f->q, q, sizeof(f->q));
-	return f->start_ret;
-}
-
-static void fake_reset(struct vnl_backend *b)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	f->resets++;
-	f->isr = f->status = 0;
-}
-
-static uint32_t fake_isr_read(struct vnl_backend *b)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	f->isr_reads++;
-	return f->isr;
-}
-
-static void fake_isr_ack(struct vnl_backend *b, uint32_t bits)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	f->acks++;
-	f->acked = bits;
-	f->isr &= ~bits;
-}
-
-static uint32_t fake_status(struct vnl_backend *b)
-{
-	return ((struct fake_be *)b)->status;
-}
-
-static int fake_config(struct vnl_backend *b, uint32_t off, void *buf,
-		       uint32_t len)
-{
-	struct fake_be *f = (struct fake_be *)b;
-
-	/* The transport stays inside config_size. */
-	if (off + len > f->be.config_size)
-		return -EINVAL;
-	memcpy(buf, f->config + off, len);
-	return f->config_ret;
-}
-
-static void fake_notify(struct vnl_backend *b)
-{
-	((struct fake_be *)b)->notifies++;
-}
-
-static int fake_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
-{
-	(void)b;
-	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
-	*n = VNETLOOP_NUM_SPEC_COUNTERS;
-	return 0;
-}
-
-static void fake_destroy(struct vnl_backend *b)
-{
-	(void)b;
-}
-
-static const struct vnl_backend_ops fake_ops = {
-	.name = "fake", .set_status = fake_set_status, .start = fake_start,
-	.reset = fake_reset, .isr_read = fake_isr_read,
-	.isr_ack = fake_isr_ack, .status = fake_status,
-	.config = fake_config, .notify = fake_notify,
-	.counters = fake_counters, .destroy = fake_destroy,
-};
 
 static uint64_t rdw(struct vnl_mmio *m, uint64_t off, uint32_t len)
 {
@@ -214,23 +111,18 @@ FIXTURE(mmio) {
 
 FIXTURE_SETUP(mmio)
 {
-	memset(&self->f, 0, sizeof(self->f));
-	self->f.be.ops = &fake_ops;
-	self->f.be.kick_fd = self->f.be.rx_kick_fd = -1;
-	self->f.be.dev_id = -1;
-	self->f.be.features = VNETLOOP_FEATURES;
-	/* The MAC and the link status word, zero. */
-	self->f.be.config_size = 8;
-	memcpy(self->f.config, test_mac, sizeof(test_mac));
-	self->f.be.call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.call_fd);
+	fake_be_init(&self->f, test_mac);
+	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->f.be.config_fd);
+	/* One line: every interrupt on the same eventfd. */
+	self->f.be.call_fd[0] = self->f.be.call_fd[1] = self->f.be.config_fd;
 	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES);
 }
 
 FIXTURE_TEARDOWN(mmio)
 {
 	vnl_mmio_destroy(&self->m);
-	close(self->f.be.call_fd);
+	close(self->f.be.config_fd);
 }
 
 TEST_F(mmio, identity_registers)
@@ -395,10 +287,10 @@ TEST_F(mmio, status_reads_leave_interrupt_status_alone)
 	EXPECT_EQ(VIRTIO_MMIO_INT_VRING,
 		  rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	EXPECT_EQ(1, self->f.isr_reads);
-	EXPECT_EQ(0, self->m.isr_empty_reads);
+	EXPECT_EQ(0, self->m.dev.isr_empty_reads);
 	self->f.isr = 0;
 	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	EXPECT_EQ(1, self->m.isr_empty_reads);
+	EXPECT_EQ(1, self->m.dev.isr_empty_reads);
 }
 
 TEST_F(mmio, status_adds_one_bit_at_a_time_in_order)
@@ -598,7 +490,7 @@ TEST_F(mmio, refused_rings_raise_needs_reset_and_config)
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
 	EXPECT_EQ(VIRTIO_MMIO_INT_CONFIG,
 		  rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
-	EXPECT_EQ(1, take_eventfd(self->f.be.call_fd));
+	EXPECT_EQ(1, take_eventfd(self->f.be.config_fd));
 	wr(&self->m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
 	EXPECT_EQ(0, rd(&self->m, VIRTIO_MMIO_INTERRUPT_STATUS));
 	wr(&self->m, VIRTIO_MMIO_STATUS, 0);

@@ -4,8 +4,9 @@
 # three backends, with vnetloop.ko loaded.
 #  - the backends behind the transport without KVM, kmod's against the
 #    module (backend_kmod_test: selftests/vmm/backend_test.c's kmod variant);
-#  - every scenario on kmod, thread and inline, the same 13 counters across
-#    them, exits where they belong (selftests/vmm/scenarios.sh);
+#  - every scenario on kmod, thread and inline, over virtio-mmio and
+#    virtio-pci with MSI-X, the same 13 counters across them, exits where
+#    they belong (selftests/vmm/scenarios.sh; INTx runs on the host only);
 #  - a VMM killed with SIGKILL during kmod traffic leaves the module clean:
 #    its device disappears and the next run works (the rig then checks that
 #    rmmod succeeds and debugfs is empty).
@@ -39,8 +40,8 @@ else
 fi
 
 # The scenarios, as a TAP stream folded into ours.
-"$top/selftests/vmm/scenarios.sh" -b "kmod thread inline" -n 64 -s 512 \
-	-B 8 >"$out" 2>&1
+"$top/selftests/vmm/scenarios.sh" -b "kmod thread inline" -t "mmio pci" \
+	-n 64 -s 512 -B 8 >"$out" 2>&1
 tap_sub scenarios $? <"$out"
 
 # SIGKILL during kmod traffic.

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # The built-in guest's scenarios under real KVM, on each backend (TAP).
 #
-#   scenarios.sh [-b "kmod thread inline"] [-n FRAMES] [-s SIZE] [-B BATCH]
-#                [-x] [-v]
+#   scenarios.sh [-b "kmod thread inline"] [-t "mmio pci pci-intx"]
+#                [-n FRAMES] [-s SIZE] [-B BATCH] [-x] [-v]
 #
-# For every scenario, with and without EVENT_IDX, and every backend:
+# For every scenario, with and without EVENT_IDX, every transport (pci:
+# virtio-pci with MSI-X; pci-intx: the same with the guest on INTx) and
+# every backend:
 #  - the run passes: the guest verified every frame and every check, and the
 #    device's 13 counters equal the guest's own count (vnetloop exits 0);
 #  - exits are where they belong: with kmod and thread no QueueNotify exit
@@ -13,7 +15,7 @@
 #    exit is a register access the guest made itself, so an interrupt costs
 #    exactly its InterruptStatus read and ACK, and a kick costs nothing;
 #  - poison: the guest saw NEEDS_RESET in Status and a CONFIG interrupt;
-# and across backends, the same 13 counters.
+# and across backends and transports, the same 13 counters.
 # -x adds the exit-path checks (exit status per cause) and a 2-vCPU run.
 # Needs /dev/kvm, jq, and build/vnetloop (or $VNETLOOP). Busybox sh is
 # enough: it runs in the rig too.
@@ -21,16 +23,18 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 VNETLOOP=${VNETLOOP:-$top/build/vnetloop}
 backends="thread inline"
+transports="mmio pci pci-intx"
 frames=2000 size=1500 batch=16 exits='' verbose=''
-while getopts "b:n:s:B:xv" o; do
+while getopts "b:t:n:s:B:xv" o; do
 	case $o in
 	b) backends=$OPTARG ;;
+	t) transports=$OPTARG ;;
 	n) frames=$OPTARG ;;
 	s) size=$OPTARG ;;
 	B) batch=$OPTARG ;;
 	x) exits=1 ;;
 	v) verbose=1 ;;
-	*) echo "usage: $0 [-b BACKENDS] [-n N] [-s S] [-B B] [-x] [-v]" >&2
+	*) echo "usage: $0 [-b BACKENDS] [-t TRANSPORTS] [-n N] [-s S] [-B B] [-x] [-v]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -82,10 +86,15 @@ for sc in traffic oversize short-tx poison rx-starve; do
 		flag=
 		[ "$eidx" = off ] && flag=--no-event-idx
 		ref='' refb=''
+		for tr in $transports; do
 		for b in $backends; do
 			j=$tmp/$b.json
-			t="$b $sc EVENT_IDX $eidx"
-			"$VNETLOOP" run --backend "$b" --scenario "$sc" \
+			t="$tr $b $sc EVENT_IDX $eidx"
+			case $tr in
+			pci-intx) trflags="--transport pci --no-msix" ;;
+			*) trflags="--transport $tr" ;;
+			esac
+			"$VNETLOOP" run --backend "$b" $trflags --scenario "$sc" \
 				--frames "$frames" --frame-size "$size" \
 				--batch "$batch" $flag --json >"$j" 2>"$tmp/err"
 			rc=$?
@@ -120,14 +129,15 @@ for sc in traffic oversize short-tx poison rx-starve; do
 			fi
 
 			if [ -z "$ref" ]; then
-				ref=$c refb=$b
+				ref=$c refb="$tr $b"
 			elif [ "$c" = "$ref" ]; then
-				ok "$b $sc EVENT_IDX $eidx: same 13 counters as $refb"
+				ok "$t: same 13 counters as $refb"
 			else
-				not_ok "$b $sc EVENT_IDX $eidx: same 13 counters as $refb"
+				not_ok "$t: same 13 counters as $refb"
 				echo "# $refb: $ref"
-				echo "# $b: $c"
+				echo "# $tr $b: $c"
 			fi
+		done
 		done
 	done
 done
@@ -172,10 +182,14 @@ if [ -n "$exits" ]; then
 	expect_rc 2 "frame size out of range" --frame-size 65558
 	expect_rc 2 "unknown backend" --backend nope
 	expect_rc 2 "--pretty without --json" --pretty
+	expect_rc 2 "unknown transport" --transport isa
+	expect_rc 2 "--no-msix without pci" --no-msix
 	if [ ! -e /dev/vnetloop ]; then
 		expect_rc 4 "kmod backend without /dev/vnetloop" --backend kmod
 	fi
 	expect_rc 0 "two vCPUs" --backend "$first" --vcpus 2 --frames 500
+	expect_rc 0 "two vCPUs over pci" --backend "$first" --transport pci \
+		--vcpus 2 --frames 500
 	# --json --pretty: the same summary, indented; jq reads it.
 	"$VNETLOOP" run --backend "$first" --frames 64 --json --pretty \
 		>"$tmp/pretty.json" 2>"$tmp/err"

@@ -1,18 +1,22 @@
 # Tests of `vnetloop run` (selftests/vmm/):
-#   mmio_test, backend_test   host unit tests of the virtio-mmio transport and
-#                             the userspace backends, no KVM (kselftest
+#   mmio_test, pci_test,      host unit tests of the virtio-mmio and
+#   backend_test              virtio-pci transports and the userspace
+#                             backends, no KVM (kselftest
 #                             harness from linux-source-6.1, via $(CACHE))
 #   scenarios.sh              the built-in guest's scenarios under real KVM on
 #                             each backend, counters compared across backends
 #   rig-vmm.sh                the rig's run: backend_test with the module,
 #                             all three backends, a SIGKILLed VMM during
 #                             kmod traffic
-# scripts/check.d/30-vmm-host runs the first three on the host.
+#   pci_wire_test             the virtio-pci NIC's KVM wiring on a real VM
+#                             (/dev/kvm), no vCPU running
+# scripts/check.d/30-vmm-host runs all but rig-vmm.sh on the host.
 VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
-VMM_T_PROGS := mmio_test backend_test
+VMM_T_PROGS := mmio_test pci_test pci_wire_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
-VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio backend backend_kmod \
+VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio virtio_dev pci pci_virtio \
+		pci_msix pci_bus backend backend_kmod \
 		backend_thread backend_inline) $(NL_CLIENT_OBJS)
 
 # What the harness macros expand into: non-static fixture functions, unused
@@ -27,11 +31,18 @@ $(VMM_T_DIR)/.ksft:
 	@touch $@
 
 $(VMM_T_DIR)/%.o: selftests/vmm/%.c $(USER_HDRS) $(ENGINE_HDRS) \
-		$(VMM_T_DIR)/.ksft
+		selftests/vmm/fake_be.h $(VMM_T_DIR)/.ksft
 	$(CC) $(VMM_T_CFLAGS) -c -o $@ $<
 
 $(VMM_T_BINS): %: %.o $(VMM_T_UOBJS) $(B)/libvnlengine.a
 	$(CC) -o $@ $^ $(NL_LIBS) -lpthread
+
+# The transport tests share a recording fake backend.
+$(VMM_T_DIR)/mmio_test $(VMM_T_DIR)/pci_test $(VMM_T_DIR)/pci_wire_test: \
+		$(VMM_T_DIR)/fake_be.o
+# The PCI wiring test runs a real VM.
+$(VMM_T_DIR)/pci_wire_test: $(patsubst %,$(B)/user/vmm/%.o,vm vcpu serial \
+		wire pci_wire)
 
 # The kmod variant of backend_test, for the rig (rig-vmm.sh).
 $(VMM_T_DIR)/backend_kmod_test.o: selftests/vmm/backend_test.c $(USER_HDRS) \

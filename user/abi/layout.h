@@ -21,10 +21,18 @@
 #define VNL_MAX_VCPUS		32
 #define VNL_GPA_IMAGE		0x100000ULL	/* the guest binary is linked here */
 
-/* The virtio-mmio device and its interrupt. */
+/* The virtio-mmio device and its interrupt (with --transport mmio). */
 #define VNL_GPA_MMIO		0xd0000000ULL
 #define VNL_MMIO_SIZE		0x200
 #define VNL_MMIO_GSI		5
+/*
+ * The PCI transport: the window firmware (the VMM) and the built-in guest
+ * place BARs in, inside the 32-bit MMIO hole above RAM, and the IOAPIC pin
+ * of the NIC's INTx (a PCI pin: none of the ISA IRQs).
+ */
+#define VNL_GPA_PCI_MMIO	0xe0000000ULL
+#define VNL_PCI_MMIO_SIZE	0x10000000ULL
+#define VNL_PCI_INTX_GSI	16
 #define VNL_GPA_IOAPIC		0xfec00000ULL
 #define VNL_GPA_LAPIC		0xfee00000ULL
 

@@ -24,6 +24,10 @@ enum vnl_scenario {
 #define VNL_SCENARIO_NAMES { "traffic", "oversize", "short-tx", "poison", \
 			     "rx-starve", "triple-fault", "reboot" }
 
+enum vnl_transport { VNL_TRANSPORT_MMIO, VNL_TRANSPORT_PCI,
+		     VNL_TRANSPORT_COUNT };
+#define VNL_TRANSPORT_NAMES { "mmio", "pci" }
+
 #define VNL_PARAMS_MAGIC	0x504c4e56	/* "VNLP" */
 struct vnl_guest_params {
 	uint32_t magic;
@@ -34,10 +38,14 @@ struct vnl_guest_params {
 	uint32_t batch;
 	uint32_t event_idx;	/* accept EVENT_IDX if offered */
 	uint32_t vcpus;
-	uint64_t mmio_base;
-	uint32_t gsi;
+	uint64_t mmio_base;	/* virtio-mmio: the device */
+	uint32_t gsi;		/* the IOAPIC pin of its line (or INTx) */
 	uint8_t mac[6];
 	uint8_t pad[2];
+	uint32_t transport;	/* enum vnl_transport */
+	uint32_t msix;		/* PCI: use MSI-X (else INTx) */
+	uint64_t pci_mmio_base;	/* PCI: where the guest may place BARs */
+	uint64_t pci_mmio_size;
 };
 
 #endif /* VNL_ABI_PARAMS_H */

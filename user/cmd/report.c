@@ -10,22 +10,14 @@
 
 #include "user/cmd/print.h"
 #include "user/cmd/run.h"
-#include "user/dev/mmio.h"
+#include "user/vmm/nic.h"
 #include "user/nl/parse.h"
 
 static const char *const io_names[VM_NR_IO_CLASSES] = {
 	[VM_IO_SERIAL] = "serial", [VM_IO_UCALL] = "ucall",
-	[VM_IO_KBD] = "kbd", [VM_IO_OTHER] = "other",
+	[VM_IO_KBD] = "kbd", [VM_IO_OTHER] = "other", [VM_IO_PCI] = "pci",
 };
 
-static const char *slot_name(unsigned int slot)
-{
-	if (slot == VM_MMIO_SLOT_CONFIG)
-		return "config";
-	if (slot == VM_MMIO_SLOT_OTHER)
-		return "other";
-	return vnl_mmio_reg_name(slot);
-}
 
 static double elapsed(const struct run_state *s)
 {
@@ -136,6 +128,8 @@ static void report_head(const struct run_state *s)
 	bool b = !o->kernel;
 
 	print_string("backend", "vnetloop run: backend %s", s->backend_name);
+	print_string("transport", ", transport %s",
+		     run_transport_names[o->transport]);
 	if (o->kernel)
 		print_text(", Linux guest");
 	print_string("scenario", b ? ", scenario %s" : NULL,
@@ -225,7 +219,8 @@ static void report_guest(const struct run_state *s)
 }
 
 /* vCPU exits by reason, port I/O by device, MMIO by register. */
-static void report_exits(const struct vm_exit_stats *e, uint64_t total)
+static void report_exits(const struct vm_exit_stats *e, uint64_t total,
+			 enum vnl_transport t)
 {
 	static const char *const mmio_fmt[] = {
 		"    mmio read  %-16s ", "    mmio write %-16s ",
@@ -253,13 +248,16 @@ static void report_exits(const struct vm_exit_stats *e, uint64_t total)
 	for (int i = 0; i < VM_NR_MMIO_SLOTS; i++) {
 		const uint64_t n[] = { e->mmio_read[i], e->mmio_write[i] };
 		static const char *const keys[] = { "read", "write" };
+		const char *name = nic_slot_name(t, i);
 
 		if (!n[0] && !n[1])
 			continue;
-		open_object(slot_name(i));
+		if (!name)
+			name = "unnamed";
+		open_object(name);
 		for (int k = 0; k < 2; k++) {
 			if (n[k])
-				print_text(mmio_fmt[k], slot_name(i));
+				print_text(mmio_fmt[k], name);
 			print_u64(keys[k], n[k] ? "%" PRIu64 "\n" : NULL, n[k]);
 		}
 		close_object();
@@ -343,7 +341,7 @@ void run_report(const struct run_state *s)
 	cpu_json(s, "device", &s->cpu_dev);
 	cpu_json(s, "vcpu", &s->cpu_vcpu);
 	close_object();
-	report_exits(&s->exits, total_exits(s));
+	report_exits(&s->exits, total_exits(s), s->o->transport);
 	print_u64("isr_empty_reads", NULL, s->isr_empty_reads);
 	print_u64("exits_total", NULL, total_exits(s));
 	report_stopped(s);

@@ -20,8 +20,8 @@
 #include "user/cmd/print.h"
 #include "user/cmd/run.h"
 #include "user/commands.h"
-#include "user/dev/mmio.h"
 #include "user/vmm/linux_guest.h"
+#include "user/vmm/nic.h"
 #include "user/vmm/serial.h"
 
 #define RUN_MAC		{ 0x02, 0x76, 0x6e, 0x6c, 0x00, 0x01 }
@@ -29,6 +29,9 @@
 extern const unsigned char vnl_guest_image[], vnl_guest_image_end[];
 
 const char *const run_scenario_names[VNL_SC_COUNT] = VNL_SCENARIO_NAMES;
+
+const char *const run_transport_names[VNL_TRANSPORT_COUNT] =
+	VNL_TRANSPORT_NAMES;
 
 const char *const run_backend_names[3] = {
 	[VNL_BACKEND_KMOD]	= "kmod",
@@ -46,7 +49,7 @@ static void run_usage(FILE *f)
 	fprintf(f,
 "usage: vnetloop run [OPTIONS]\n"
 "\n"
-"Boot the built-in test guest in a KVM VM with the virtio-mmio loopback NIC.\n"
+"Boot the built-in test guest in a KVM VM with the virtio loopback NIC.\n"
 "The guest drives the NIC as a virtio driver, verifies every frame it gets\n"
 "back, and the device's counters are checked against what the guest expects.\n"
 "\n"
@@ -54,6 +57,9 @@ static void run_usage(FILE *f)
 "                     it exists and the module loads), thread (userspace\n"
 "                     worker on the ioeventfd; the default otherwise) or\n"
 "                     inline (on the vCPU thread)\n"
+"  --transport NAME   mmio (virtio-mmio, the default) or pci (virtio-pci,\n"
+"                     modern, at 00:01.0 with MSI-X)\n"
+"  --no-msix          with pci: the guest leaves MSI-X off and takes INTx\n"
 "  --frames N         frames to send (default 10000)\n"
 "  --frame-size S     bytes per frame after the virtio-net header,\n"
 "                     1..65557 (default 1500)\n"
@@ -92,7 +98,8 @@ static void run_usage(FILE *f)
 }
 
 enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX, O_SCENARIO,
-       O_MEM, O_VCPUS, O_KERNEL, O_INITRD, O_CMDLINE };
+       O_MEM, O_VCPUS, O_KERNEL, O_INITRD, O_CMDLINE, O_TRANSPORT,
+       O_NO_MSIX };
 
 /* A numeric option: where it goes (one of two), its range, its message. */
 struct run_num {
@@ -156,12 +163,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "transport", required_argument, NULL, O_TRANSPORT },
+		{ "no-msix", no_argument, NULL, O_NO_MSIX },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd_setting settings[] = {
 		{ 'j', .flag = &o->json, .value = true },
 		{ 'p', .flag = &o->pretty, .value = true },
 		{ O_NO_EIDX, .flag = &o->event_idx, .value = false },
+		{ O_NO_MSIX, .flag = &o->msix, .value = false },
 		{ O_KERNEL, .arg = &o->kernel },
 		{ O_INITRD, .arg = &o->initrd },
 		{ O_CMDLINE, .arg = &o->cmdline },
@@ -186,7 +196,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	*o = (struct run_opts) {
 		.frames = 10000, .frame_size = 1500, .batch = 16,
 		.event_idx = true, .scenario = VNL_SC_TRAFFIC,
-		.mem_mib = 64, .vcpus = 1,
+		.mem_mib = 64, .vcpus = 1, .transport = VNL_TRANSPORT_MMIO,
+		.msix = true,
 	};
 	optind = 1;
 	opterr = 0;
@@ -201,6 +212,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 						   optarg);
 			o->backend = i;
 			have_backend = true;
+			break;
+		case O_TRANSPORT:
+			i = run_lookup(run_transport_names,
+				       VNL_TRANSPORT_COUNT, optarg);
+			if (i < 0)
+				return usage_error("run", "unknown transport '%s' (mmio or pci)",
+						   optarg);
+			o->transport = i;
 			break;
 		case O_SCENARIO:
 			i = run_lookup(run_scenario_names, VNL_SC_COUNT, optarg);
@@ -228,6 +247,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				   o->initrd ? "--initrd" : "--cmdline");
 	if (o->pretty && !o->json)
 		return usage_error("run", "%s needs --json", "-p/--pretty");
+	if (!o->msix && o->transport != VNL_TRANSPORT_PCI)
+		return usage_error("run", "%s needs --transport pci",
+				   "--no-msix");
 	if (!have_backend) {
 		o->backend = access("/dev/vnetloop", F_OK) ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
@@ -567,8 +589,13 @@ static int run_load_guest(struct vm *vm, const struct run_opts *o)
 		.event_idx = o->event_idx,
 		.vcpus = o->vcpus,
 		.mmio_base = VNL_GPA_MMIO,
-		.gsi = VNL_MMIO_GSI,
+		.gsi = o->transport == VNL_TRANSPORT_PCI ? VNL_PCI_INTX_GSI :
+			VNL_MMIO_GSI,
 		.mac = RUN_MAC,
+		.transport = o->transport,
+		.msix = o->msix,
+		.pci_mmio_base = VNL_GPA_PCI_MMIO,
+		.pci_mmio_size = VNL_PCI_MMIO_SIZE,
 	};
 
 	if (len < sizeof(*h) || h->magic != VNL_IMAGE_MAGIC ||
@@ -630,7 +657,7 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	struct vnl_backend_env env;
 	struct vnl_backend *be = NULL;
 	struct serial serial;
-	struct vnl_mmio dev;
+	struct nic nic;
 	struct vm vm;
 	int ret;
 
@@ -638,7 +665,7 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	if (!ret)
 		ret = o->kernel ? linux_guest_setup(&s->guest_linux, &vm,
 						    o->kernel, o->initrd,
-						    o->cmdline) :
+						    o->cmdline, o->transport) :
 				  run_load_guest(&vm, o);
 	if (ret) {
 		vm_destroy(&vm);
@@ -647,14 +674,16 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	if (!o->event_idx)
 		features &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
 	env = (struct vnl_backend_env) {
-		.vm_fd	    = vm.vm_fd,
 		.mem	    = { .gpa = 0, .size = vm.mem_size,
 				.hva = (uint64_t)(uintptr_t)vm.mem },
-		.notify_gpa = VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.gsi	    = VNL_MMIO_GSI,
 		.features   = features,
 	};
 	memcpy(env.mac, mac, sizeof(env.mac));
+	if (nic_init(&nic, &vm, o->transport, &env)) {
+		nic_fini(&nic);
+		vm_destroy(&vm);
+		return VM_EXIT_SETUP;
+	}
 	ret = vnl_backend_create(o->backend, &env, &be);
 	/*
 	 * A node made at boot from modules.devname exists whether or not the
@@ -670,24 +699,24 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	if (ret) {
 		fprintf(stderr, "vnetloop: the %s backend is unavailable: %s\n",
 			run_backend_names[o->backend], strerror(-ret));
+		nic_fini(&nic);
 		vm_destroy(&vm);
 		return ret == -ENODEV ? VM_EXIT_NO_BACKEND : VM_EXIT_SETUP;
 	}
 	s->dev_id = be->dev_id;
-	vnl_mmio_init(&dev, be, features);
+	if (nic_attach(&nic, be, features)) {
+		nic_detach(&nic);
+		vnl_backend_destroy(be);
+		nic_fini(&nic);
+		vm_destroy(&vm);
+		return VM_EXIT_SETUP;
+	}
 	serial_init(&serial, o->json ? 2 : 1, run_serial_irq, &vm);
 	if (o->kernel) {
 		serial.tap = linux_guest_console;
 		serial.tap_opaque = &s->guest_linux;
 	}
 	vm.serial = &serial;
-	vm.mmio = (struct vm_mmio_dev) {
-		.base	= VNL_GPA_MMIO,
-		.size	= VNL_MMIO_SIZE,
-		.read	= vnl_mmio_read,
-		.write	= vnl_mmio_write,
-		.opaque	= &dev,
-	};
 	vm.ucall = run_ucall;
 	vm.opaque = s;
 
@@ -698,9 +727,10 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 		s->exit_code = linux_guest_verdict(&s->guest_linux,
 						   s->exit_code, s->why,
 						   sizeof(s->why));
-	s->isr_empty_reads = dev.isr_empty_reads;
+	s->isr_empty_reads = nic_isr_empty_reads(&nic);
+	nic_detach(&nic);
 	vnl_backend_destroy(be);
-	vnl_mmio_destroy(&dev);
+	nic_fini(&nic);
 	serial_destroy(&serial);
 	vm_destroy(&vm);
 	return s->exit_code;

@@ -21,6 +21,8 @@ struct run_opts {
 	uint32_t batch;
 	bool event_idx;
 	enum vnl_scenario scenario;
+	enum vnl_transport transport;
+	bool msix;		/* pci: the built-in guest uses MSI-X */
 	uint32_t mem_mib;
 	uint32_t vcpus;
 	bool json;
@@ -74,6 +76,7 @@ struct run_state {
 
 extern const char *const run_scenario_names[VNL_SC_COUNT];
 extern const char *const run_backend_names[3];
+extern const char *const run_transport_names[VNL_TRANSPORT_COUNT];
 
 /* report.c: the summary, in the output mode chosen (print.h). */
 void run_report(const struct run_state *s);

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the backends share: creating one by kind, the eventfds KVM signals
- * (QueueNotify ioeventfds) and listens to (the irqfd), and the userspace
- * home of the ring engine used by the thread and inline backends.
+ * What the backends share: creating one by kind, the kick eventfds KVM
+ * signals (the VMM's ioeventfds), raising the interrupt eventfds KVM listens
+ * to (the VMM's irqfds), and the userspace home of the ring engine used by
+ * the thread and inline backends.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/kvm.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 
 #include "user/dev/backend.h"
 
@@ -57,13 +56,32 @@ void vnl_backend_destroy(struct vnl_backend *b)
 		b->ops->destroy(b);
 }
 
-void vnl_backend_raise(struct vnl_backend *b)
+/* One write to fd, unless it is among the n already written. */
+static void vnl_raise_once(int fd, int *done, unsigned int *n)
 {
 	uint64_t one = 1;
 
-	if (write(b->call_fd, &one, sizeof(one)) != sizeof(one))
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < *n; i++)
+		if (done[i] == fd)
+			return;
+	done[(*n)++] = fd;
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
 		fprintf(stderr, "vnetloop: interrupt eventfd write: %s\n",
 			strerror(errno));
+}
+
+void vnl_backend_raise(struct vnl_backend *b, unsigned int vqs, bool config)
+{
+	int done[VNETLOOP_NUM_QUEUES + 1];
+	unsigned int n = 0;
+
+	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		if (vqs & (1U << q))
+			vnl_raise_once(b->call_fd[q], done, &n);
+	if (config)
+		vnl_raise_once(b->config_fd, done, &n);
 }
 
 uint64_t vnl_eventfd_take(int fd)
@@ -75,27 +93,13 @@ uint64_t vnl_eventfd_take(int fd)
 	return v;
 }
 
-static int vnl_kick_fd(const struct vnl_backend_env *env, uint64_t queue,
-		       int *fd)
+static int vnl_kick_fd(int *fd)
 {
-	struct kvm_ioeventfd io = {
-		.datamatch = queue,
-		.addr	   = env->notify_gpa,
-		.len	   = 4,
-		.flags	   = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
-
 	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (*fd < 0)
-		return -errno;
-	io.fd = *fd;
-	if (env->vm_fd >= 0 && ioctl(env->vm_fd, KVM_IOEVENTFD, &io)) {
+	if (*fd < 0) {
 		int err = errno;
 
-		fprintf(stderr, "vnetloop: KVM_IOEVENTFD for queue %llu: %s\n",
-			(unsigned long long)queue, strerror(err));
-		close(*fd);
-		*fd = -1;
+		fprintf(stderr, "vnetloop: kick eventfd: %s\n", strerror(err));
 		return -err;
 	}
 	return 0;
@@ -104,71 +108,31 @@ static int vnl_kick_fd(const struct vnl_backend_env *env, uint64_t queue,
 int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 		     bool kicks)
 {
-	struct kvm_irqfd irq = { .gsi = env->gsi };
 	int ret;
 
+	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		b->call_fd[q] = env->call_fd[q];
+	b->config_fd = env->config_fd;
 	b->kick_fd = b->rx_kick_fd = -1;
-	b->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (b->call_fd < 0)
-		return -errno;
-	irq.fd = b->call_fd;
-	if (env->vm_fd >= 0 && ioctl(env->vm_fd, KVM_IRQFD, &irq)) {
-		ret = -errno;
-		fprintf(stderr, "vnetloop: KVM_IRQFD on GSI %u: %s\n",
-			env->gsi, strerror(-ret));
-		close(b->call_fd);
-		b->call_fd = -1;
-		return ret;
-	}
 	if (!kicks)
 		return 0;
 	/* RX kicks are no-ops for this device: swallowing them in KVM keeps
 	 * them off the userspace exit path, as TX kicks are. */
-	ret = vnl_kick_fd(env, VNETLOOP_QUEUE_TX, &b->kick_fd);
+	ret = vnl_kick_fd(&b->kick_fd);
 	if (!ret)
-		ret = vnl_kick_fd(env, VNETLOOP_QUEUE_RX, &b->rx_kick_fd);
+		ret = vnl_kick_fd(&b->rx_kick_fd);
 	if (ret)
-		vnl_backend_unwire(b, env);
+		vnl_backend_unwire(b);
 	return ret;
 }
 
-static void vnl_unkick(const struct vnl_backend_env *env, uint64_t queue,
-		       int *fd)
+void vnl_backend_unwire(struct vnl_backend *b)
 {
-	struct kvm_ioeventfd io = {
-		.datamatch = queue,
-		.addr	   = env->notify_gpa,
-		.len	   = 4,
-		.fd	   = *fd,
-		.flags	   = KVM_IOEVENTFD_FLAG_DATAMATCH |
-			     KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-
-	if (*fd < 0)
-		return;
-	if (env->vm_fd >= 0)
-		ioctl(env->vm_fd, KVM_IOEVENTFD, &io);
-	close(*fd);
-	*fd = -1;
-}
-
-void vnl_backend_unwire(struct vnl_backend *b,
-			const struct vnl_backend_env *env)
-{
-	struct kvm_irqfd irq = {
-		.fd    = b->call_fd,
-		.gsi   = env->gsi,
-		.flags = KVM_IRQFD_FLAG_DEASSIGN,
-	};
-
-	vnl_unkick(env, VNETLOOP_QUEUE_TX, &b->kick_fd);
-	vnl_unkick(env, VNETLOOP_QUEUE_RX, &b->rx_kick_fd);
-	if (b->call_fd < 0)
-		return;
-	if (env->vm_fd >= 0)
-		ioctl(env->vm_fd, KVM_IRQFD, &irq);
-	close(b->call_fd);
-	b->call_fd = -1;
+	if (b->kick_fd >= 0)
+		close(b->kick_fd);
+	if (b->rx_kick_fd >= 0)
+		close(b->rx_kick_fd);
+	b->kick_fd = b->rx_kick_fd = -1;
 }
 
 /* ---- the engine over the VMM's mapping ---- */
@@ -182,16 +146,14 @@ static void vnl_ueng_commit(void *ctx, const u64 *delta)
 }
 
 /*
- * Under e->lock, so a reset cannot slip in between ISR and interrupt.
- * virtio-mmio has one line: InterruptStatus says why.
+ * Under e->lock, so a reset cannot slip in between ISR and interrupt. On
+ * one line (virtio-mmio, INTx) InterruptStatus says why.
  */
 static void vnl_ueng_interrupt(void *ctx, u32 isr, unsigned int vqs)
 {
 	struct vnl_ueng *e = ctx;
 
-	(void)isr;
-	(void)vqs;
-	vnl_backend_raise(&e->be);
+	vnl_backend_raise(&e->be, vqs, isr & VIRTIO_MMIO_INT_CONFIG);
 }
 
 static const struct vnl_engine_ops vnl_ueng_ops = {
@@ -224,7 +186,7 @@ int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
 
 void vnl_ueng_fini(struct vnl_ueng *e)
 {
-	vnl_backend_unwire(&e->be, &e->env);
+	vnl_backend_unwire(&e->be);
 	pthread_mutex_destroy(&e->lock);
 }
 

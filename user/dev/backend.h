@@ -11,7 +11,16 @@
  *   kmod    /dev/vnetloop (vhost-vdpa): the module's worker, kicked by the
  *           KVM ioeventfd, interrupting through the KVM irqfd
  *   thread  the same eventfds, served by a userspace worker thread
- *   inline  the engine on the vCPU thread, at the QueueNotify MMIO exit
+ *   inline  the engine on the vCPU thread, at the notify exit
+ *
+ * Interrupts are eventfds the VMM owns and wires to the guest (irqfds on a
+ * pin, or on MSI-X vectors): one per queue and one for configuration
+ * changes (NEEDS_RESET). A transport with one line (virtio-mmio, PCI INTx)
+ * passes the same eventfd for all three; a backend writes each distinct
+ * eventfd at most once per drain. Kicks are eventfds the backend owns (or
+ * -1 when it wants notify exits); the VMM registers them as ioeventfds
+ * wherever the transport puts its notify addresses. Backends never touch
+ * KVM themselves.
  *
  * The transport calls every op under its own lock, so ops never run
  * concurrently with each other; a backend's worker may run concurrently.
@@ -82,18 +91,23 @@ struct vnl_backend {
 	const struct vnl_backend_ops *ops;
 	uint64_t features;	/* what the device offers */
 	uint32_t config_size;	/* bytes of config space it has */
-	int call_fd;		/* writing 1 raises the interrupt (irqfd) */
-	int kick_fd;		/* TX QueueNotify ioeventfd, or -1 */
-	int rx_kick_fd;		/* RX QueueNotify ioeventfd, or -1 */
+	/* Writing 1 raises queue q's interrupt (the env's eventfds). */
+	int call_fd[VNETLOOP_NUM_QUEUES];
+	int config_fd;		/* ... the configuration interrupt */
+	int kick_fd;		/* TX kick eventfd (an ioeventfd), or -1 */
+	int rx_kick_fd;		/* RX kick eventfd, or -1 */
 	int dev_id;		/* kmod: the module's device id, else -1 */
 };
 
-/* What a backend needs from the VM. vm_fd < 0: no KVM (unit tests). */
+/* What a backend needs from the VM. */
 struct vnl_backend_env {
-	int vm_fd;
 	struct vnl_region mem;	/* guest RAM: gpa 0 .. size at hva */
-	uint64_t notify_gpa;	/* the QueueNotify register */
-	uint32_t gsi;
+	/*
+	 * The interrupt eventfds, wired by the VMM and still its own: queue
+	 * q's, and the configuration change's. May all be one eventfd.
+	 */
+	int call_fd[VNETLOOP_NUM_QUEUES];
+	int config_fd;
 	const char *kmod_path;	/* "/dev/vnetloop" */
 	uint8_t mac[6];		/* the device's MAC (config space) */
 	/* What the transport offers the guest: the device must offer it. */
@@ -112,8 +126,12 @@ int vnl_backend_create(enum vnl_backend_kind kind,
 		       struct vnl_backend **out);
 void vnl_backend_destroy(struct vnl_backend *b);
 
-/* Raise the device interrupt: one write to the call eventfd. */
-void vnl_backend_raise(struct vnl_backend *b);
+/*
+ * Raise the interrupts of the queues in the bit mask vqs, and with config
+ * the configuration interrupt: one write to each distinct eventfd among
+ * them, so queues that share a line raise it once.
+ */
+void vnl_backend_raise(struct vnl_backend *b, unsigned int vqs, bool config);
 
 /* backend_kmod.c, backend_thread.c, backend_inline.c */
 int backend_kmod_create(const struct vnl_backend_env *env,
@@ -125,12 +143,14 @@ int backend_inline_create(const struct vnl_backend_env *env,
 
 /* ---- backend.c: the parts the backends share ---- */
 
-/* Create the call eventfd (KVM irqfd on env->gsi) and, if kicks, the TX and
- * RX QueueNotify eventfds (KVM ioeventfds, datamatch 1 and 0). */
+/*
+ * Take the env's interrupt eventfds and, if kicks, create the TX and RX
+ * kick eventfds (the VMM makes them ioeventfds, datamatch 1 and 0).
+ */
 int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 		     bool kicks);
-void vnl_backend_unwire(struct vnl_backend *b,
-			const struct vnl_backend_env *env);
+/* Close the kick eventfds; the interrupt eventfds stay the VMM's. */
+void vnl_backend_unwire(struct vnl_backend *b);
 /* Read and return an eventfd's count; 0 if it was not signalled. */
 uint64_t vnl_eventfd_take(int fd);
 

@@ -10,10 +10,11 @@
  *               transport shows the guest; backend features IOTLB_MSG_V2
  *               (and IOTLB_BATCH); one IOTLB UPDATE mapping guest RAM
  *               (IOVA = guest-physical) to the VMM's mapping of it; the MAC
- *               (VHOST_VDPA_SET_CONFIG); per queue the kick (the KVM
- *               ioeventfd on QueueNotify with the queue as datamatch) and
- *               the call (the one KVM irqfd of the virtio-mmio line); the
- *               config call, an eventfd a watcher thread serves
+ *               (VHOST_VDPA_SET_CONFIG); per queue the kick (an eventfd
+ *               the VMM makes a KVM ioeventfd on the queue's notify
+ *               address) and the call (the queue's interrupt eventfd, the
+ *               VMM's irqfd); the config call, an eventfd a watcher thread
+ *               serves: it raises the configuration interrupt
  *   status      each step the driver takes before DRIVER_OK is
  *               VHOST_VDPA_SET_STATUS, read back; before FEATURES_OK,
  *               VHOST_SET_FEATURES with what the driver accepted plus
@@ -74,7 +75,7 @@ struct kmod_be {
 	int fd;
 	uint64_t backend_features;	/* accepted by the device */
 	uint8_t status;			/* the last status the device took */
-	int config_fd;			/* VHOST_VDPA_SET_CONFIG_CALL */
+	int config_fd;			/* VHOST_VDPA_SET_CONFIG_CALL's */
 	int stop_fd;			/* ends the watcher */
 	pthread_t watcher;
 	bool watching;
@@ -251,7 +252,10 @@ static bool kmod_config_take(struct kmod_be *k)
 	return true;
 }
 
-/* Raise the line for each config call: the module may have raised none. */
+/*
+ * Raise the configuration interrupt for each config call: on one line the
+ * module may have raised none, and the VMM must see it for InterruptStatus.
+ */
 static void *kmod_watch(void *arg)
 {
 	struct kmod_be *k = arg;
@@ -274,7 +278,7 @@ static void *kmod_watch(void *arg)
 			continue;
 		pthread_mutex_lock(&k->lock);
 		if (kmod_config_take(k))
-			vnl_backend_raise(&k->be);
+			vnl_backend_raise(&k->be, 0, true);
 		pthread_mutex_unlock(&k->lock);
 	}
 	return NULL;
@@ -420,7 +424,7 @@ static void kmod_destroy(struct vnl_backend *b)
 		close(k->config_fd);
 	if (k->stop_fd >= 0)
 		close(k->stop_fd);
-	vnl_backend_unwire(b, &k->env);
+	vnl_backend_unwire(b);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
@@ -591,8 +595,9 @@ static int kmod_eventfds(struct kmod_be *k)
 						       k->be.rx_kick_fd };
 		ret = kmod_vring_ioctl(k, VHOST_SET_VRING_KICK, &f,
 				       "VHOST_SET_VRING_KICK", q);
-		/* Both queues on the one line: one signal per drain. */
-		f.fd = k->be.call_fd;
+		/* Queues that share a line share an eventfd: the module
+		 * signals it once per drain. */
+		f.fd = k->be.call_fd[q];
 		if (!ret)
 			ret = kmod_vring_ioctl(k, VHOST_SET_VRING_CALL, &f,
 					       "VHOST_SET_VRING_CALL", q);
@@ -629,7 +634,7 @@ int backend_kmod_create(const struct vnl_backend_env *env,
 	if (!k)
 		return -ENOMEM;
 	k->be.ops = &kmod_ops;
-	k->be.call_fd = k->be.kick_fd = k->be.rx_kick_fd = -1;
+	k->be.kick_fd = k->be.rx_kick_fd = -1;
 	k->be.dev_id = -1;
 	k->env = *env;
 	k->path = env->kmod_path ? env->kmod_path : "/dev/vnetloop";

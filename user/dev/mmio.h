@@ -2,7 +2,8 @@
 /*
  * The virtio-mmio (version 2) transport of the loopback NIC: the
  * register file, the status state machine, feature and queue windows, and
- * the window on the device's config space (the MAC). Registers and bits are the kernel's
+ * the window on the device's config space (the MAC), over the device side
+ * every transport shares (virtio_dev.h). Registers and bits are the kernel's
  * (<linux/virtio_mmio.h>, <linux/virtio_config.h>); the identity values
  * are shared with the built-in guest (user/abi/layout.h). The data plane
  * sits behind a struct vnl_backend; this file never touches the rings. No
@@ -19,20 +20,14 @@
 
 #include "user/abi/layout.h"
 #include "user/dev/backend.h"
+#include "user/dev/virtio_dev.h"
 
 struct vnl_mmio {
 	pthread_mutex_t lock;
-	struct vnl_backend *be;
-	uint64_t offered;	/* to the guest: never ACCESS_PLATFORM */
-	uint32_t status;	/* driver-set bits, FAILED, local NEEDS_RESET */
-	uint32_t isr;		/* CONFIG raised by the transport itself */
+	struct vnl_vdev dev;	/* status, features, queues, ISR */
 	uint32_t dev_features_sel;
 	uint32_t drv_features_sel;
-	uint64_t drv_features;
 	uint32_t queue_sel;
-	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
-	/* InterruptStatus reads that found nothing: interrupts not ours. */
-	uint64_t isr_empty_reads;
 };
 
 /*

@@ -52,6 +52,8 @@ struct idt_ptr {
 volatile u64 ticks;
 volatile u64 irq_count;
 volatile u32 irq_pending;
+volatile u32 irq_msix;
+u32 boot_apic_id;
 static u8 ring0_stack[16384] __attribute__((aligned(16)));
 
 static void lapic_write(u32 reg, u32 v)
@@ -96,6 +98,9 @@ static void idt_fill(void)
 	for (int v = 0; v < 256; v++)
 		idt_set(v, &vector_table[v * VEC_STUB_SIZE], GATE_INTR);
 	idt_set(VEC_DEVICE, irq_device_entry, GATE_INTR);
+	idt_set(VEC_MSIX, irq_msix_config_entry, GATE_INTR);
+	idt_set(VEC_MSIX + 1, irq_msix_rx_entry, GATE_INTR);
+	idt_set(VEC_MSIX + 2, irq_msix_tx_entry, GATE_INTR);
 	idt_set(VEC_TIMER, irq_timer_entry, GATE_INTR);
 	idt_set(VEC_SPURIOUS, irq_spurious_entry, GATE_INTR);
 	idt_set(VEC_UD, ud_entry, GATE_INTR);
@@ -125,6 +130,7 @@ void arch_init(const struct vnl_guest_params *p)
 	outb(0xa1, 0xff);
 	lapic_init(true);
 	apic_id = lapic_read(LAPIC_ID) >> 24;
+	boot_apic_id = apic_id;
 	/* Edge-triggered, active high, fixed delivery to this CPU. */
 	ioapic_write(IOAPIC_REDIR(p->gsi) + 1, apic_id << 24);
 	ioapic_write(IOAPIC_REDIR(p->gsi), VEC_DEVICE);

@@ -90,6 +90,22 @@ irq_device_entry:
 	movl	$1, irq_pending(%rip)
 	jmp	lapic_eoi
 
+/* MSI-X vectors: the bit of the source (config 0, RX 1, TX 2), then as INTx. */
+	.globl	irq_msix_config_entry
+irq_msix_config_entry:
+	lock orl $1, irq_msix(%rip)
+	jmp	irq_device_entry
+
+	.globl	irq_msix_rx_entry
+irq_msix_rx_entry:
+	lock orl $2, irq_msix(%rip)
+	jmp	irq_device_entry
+
+	.globl	irq_msix_tx_entry
+irq_msix_tx_entry:
+	lock orl $4, irq_msix(%rip)
+	jmp	irq_device_entry
+
 	.globl	irq_timer_entry
 irq_timer_entry:
 	incq	ticks(%rip)
@@ -127,6 +143,8 @@ ud_entry:
 	je	sys_outl
 	cmp	$5, %ecx
 	je	sys_triple_fault
+	cmp	$6, %ecx
+	je	sys_inl
 ud_fault:
 	pushq	$0
 	pushq	$6
@@ -149,6 +167,10 @@ sys_inb:
 
 sys_outl:
 	outl	%eax, %dx
+	iretq
+
+sys_inl:
+	inl	%dx, %eax
 	iretq
 
 sys_triple_fault:

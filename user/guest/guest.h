@@ -26,8 +26,9 @@ typedef uint64_t u64;
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((u64)(a) - 1))
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 
-/* Interrupt vectors. */
+/* Interrupt vectors: the NIC's line, its MSI-X vectors, the timer. */
 #define VEC_DEVICE	0x30
+#define VEC_MSIX	0x31	/* + MSI-X vector: config, RX, TX */
 #define VEC_TIMER	0x40
 #define VEC_SPURIOUS	0xff
 
@@ -47,6 +48,7 @@ typedef uint64_t u64;
 #define SYS_INB		3	/* %dx = port; %al = value */
 #define SYS_OUTL	4	/* %dx = port, %eax = value */
 #define SYS_TRIPLE_FAULT 5	/* drop the IDT and fault */
+#define SYS_INL		6	/* %dx = port; %eax = value */
 
 static inline bool in_user(void)
 {
@@ -86,6 +88,18 @@ static inline void outl(u16 port, u32 v)
 		asm volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+static inline u32 inl(u16 port)
+{
+	u32 v;
+
+	if (in_user())
+		asm volatile("ud2" : "=a"(v) : "d"(port), "c"(SYS_INL)
+			     : "memory");
+	else
+		asm volatile("inl %w1, %0" : "=a"(v) : "Nd"(port) : "memory");
+	return v;
+}
+
 static inline void barrier(void)
 {
 	asm volatile("" : : : "memory");
@@ -105,6 +119,26 @@ static inline u32 mmio_read32(u64 addr)
 static inline void mmio_write32(u64 addr, u32 v)
 {
 	*(volatile u32 *)addr = v;
+}
+
+static inline u8 mmio_read8(u64 addr)
+{
+	return *(volatile u8 *)addr;
+}
+
+static inline u16 mmio_read16(u64 addr)
+{
+	return *(volatile u16 *)addr;
+}
+
+static inline void mmio_write8(u64 addr, u8 v)
+{
+	*(volatile u8 *)addr = v;
+}
+
+static inline void mmio_write16(u64 addr, u16 v)
+{
+	*(volatile u16 *)addr = v;
 }
 
 /* lib.c */
@@ -141,6 +175,8 @@ static inline void arch_wait(void)
 extern volatile u64 ticks;		/* timer interrupts */
 extern volatile u64 irq_count;		/* device interrupts */
 extern volatile u32 irq_pending;	/* a device interrupt since cleared */
+extern volatile u32 irq_msix;		/* MSI-X vectors seen (bit v) */
+extern u32 boot_apic_id;		/* where MSI-X messages go */
 
 /* scenario.c: run params->scenario with memory from heap upwards. */
 void scenario_run(u64 heap);
@@ -149,6 +185,9 @@ void scenario_run(u64 heap);
 extern u8 vector_table[];	/* 256 stubs of VEC_STUB_SIZE bytes */
 #define VEC_STUB_SIZE	16
 void irq_device_entry(void);
+void irq_msix_config_entry(void);
+void irq_msix_rx_entry(void);
+void irq_msix_tx_entry(void);
 void irq_timer_entry(void);
 void irq_spurious_entry(void);
 void ud_entry(void);

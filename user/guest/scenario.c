@@ -11,7 +11,9 @@
  *   short-tx   a chain shorter than the header, a TX chain with a
  *              device-writable buffer, a header outside RAM, then traffic
  *   poison     traffic; TX avail idx too far ahead (NEEDS_RESET + CONFIG
- *              interrupt, later kicks ignored); reset and traffic; RX avail
+ *              interrupt, later kicks ignored; with MSI-X, the config
+ *              vector masked first: pending, then sent on unmask); reset
+ *              and traffic; RX avail
  *              idx too far ahead (TX goes on, frames dropped); reset, traffic
  *   rx-starve  N frames with no RX buffer; one buffer for three frames;
  *              then traffic
@@ -292,7 +294,7 @@ static bool start_device(bool fill_rx)
 
 static bool needs_reset(void)
 {
-	u32 st = vdev_read(&dev, VIRTIO_MMIO_STATUS);
+	u32 st = vdev_status(&dev);
 
 	if (st & VIRTIO_CONFIG_S_NEEDS_RESET)
 		result.needs_reset_seen++;
@@ -355,6 +357,23 @@ static void sc_short_tx(void)
 		measured_traffic("short-tx: traffic after");
 }
 
+/*
+ * MSI-X: the CONFIG interrupt of a kick that poisons while the config
+ * vector is masked sets its pending bit and raises nothing.
+ */
+static bool poison_masked(void)
+{
+	u64 start = ticks;
+
+	while (!vdev_msix_pending(&dev, MSIX_VEC_CONFIG) &&
+	       ticks - start < STALL_TICKS)
+		sleep_ticks(1);
+	return CHECK(vdev_msix_pending(&dev, MSIX_VEC_CONFIG),
+		     "no pending bit for the masked config vector") &&
+	       CHECK(!(isr_seen & ISR_CONFIG),
+		     "a CONFIG interrupt through a masked vector");
+}
+
 /* A poisoned queue: CONFIG interrupt, NEEDS_RESET, later kicks ignored. */
 static bool poison_tx(void)
 {
@@ -362,20 +381,28 @@ static bool poison_tx(void)
 
 	settle();
 	isr_seen = 0;
+	if (dev.msix)
+		vdev_msix_mask(&dev, MSIX_VEC_CONFIG, true);
 	virtq_set_avail_idx(&dev.tx, dev.tx.avail_idx + QSIZE + 1);
 	mb();
-	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
-	result.tx_kicks++;
-	while (!(isr_seen & VIRTIO_MMIO_INT_CONFIG))
+	vdev_kick(&dev, VNETLOOP_QUEUE_TX);
+	if (dev.msix) {
+		if (!poison_masked())
+			return false;
+		/* Unmasked: the pending message goes out, once. */
+		vdev_msix_mask(&dev, MSIX_VEC_CONFIG, false);
+	}
+	while (!(isr_seen & ISR_CONFIG))
 		if (!wait_device("poisoned TX: CONFIG interrupt"))
 			return false;
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned TX queue");
+	CHECK(!dev.msix || !vdev_msix_pending(&dev, MSIX_VEC_CONFIG),
+	      "the config vector still pending after its interrupt");
 	expect(VNL_X_INVALID_AVAIL_IDX_COUNT, 1);
 	/* Another kick: nothing may happen. */
 	settle();
 	irqs = irq_count;
-	vdev_write(&dev, VIRTIO_MMIO_QUEUE_NOTIFY, VNETLOOP_QUEUE_TX);
-	result.tx_kicks++;
+	vdev_kick(&dev, VNETLOOP_QUEUE_TX);
 	sleep_ticks(5);
 	CHECK(irq_count == irqs, "interrupt after kicking a poisoned queue");
 	return CHECK(needs_reset(), "NEEDS_RESET went away without reset");
@@ -394,7 +421,7 @@ static bool poison_rx(void)
 	vdev_publish(&dev, &dev.tx);
 	if (!drain("poisoned RX"))
 		return false;
-	CHECK(isr_seen & VIRTIO_MMIO_INT_CONFIG,
+	CHECK(isr_seen & ISR_CONFIG,
 	      "no CONFIG interrupt for a poisoned RX queue");
 	CHECK(needs_reset(), "no NEEDS_RESET for a poisoned RX queue");
 	/* TX goes on; poisoning is signalled once. */
@@ -406,7 +433,7 @@ static bool poison_rx(void)
 	if (!drain("poisoned RX, second frame"))
 		return false;
 	settle();
-	return CHECK(!(isr_seen & VIRTIO_MMIO_INT_CONFIG),
+	return CHECK(!(isr_seen & ISR_CONFIG),
 		     "second CONFIG interrupt");
 }
 

@@ -19,11 +19,14 @@
 /*
  * console=ttyS0: COM1 is the only console. reboot=k: reboot through the
  * keyboard controller, which ends the VM; panic=-1: a panic reboots at
- * once. pci=off: there is no PCI. no_timer_check: do not insist on seeing
- * the timer interrupt through the I/O APIC (kvmclock makes it moot).
+ * once. no_timer_check: do not insist on seeing the timer interrupt
+ * through the I/O APIC (kvmclock makes it moot). With virtio-mmio, pci=off
+ * (there is no PCI) and the device's place; with virtio-pci the kernel
+ * finds the NIC on bus 0 through configuration mechanism #1 and its INTx
+ * in the MP table.
  */
 #define LINUX_GUEST_DEFAULT_CMDLINE \
-	"console=ttyS0 reboot=k panic=-1 pci=off no_timer_check"
+	"console=ttyS0 reboot=k panic=-1 no_timer_check"
 
 #define CPUID_1_ECX_HYPERVISOR	(1U << 31)
 #define PANIC_PREFIX		"Kernel panic - not syncing: "
@@ -68,19 +71,24 @@ static int linux_guest_cpuid(struct vcpu *v)
 
 int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 		      const char *kernel, const char *initrd,
-		      const char *extra)
+		      const char *extra, enum vnl_transport transport)
 {
+	bool pci = transport == VNL_TRANSPORT_PCI;
 	struct bzimage_info info;
+	char dev[96] = "";
 	int n, ret;
 
 	memset(g, 0, sizeof(*g));
 	g->vm = vm;
 	g->kernel = kernel;
 	g->initrd = initrd;
-	n = snprintf(g->cmdline, sizeof(g->cmdline),
-		     "%s virtio_mmio.device=%u@0x%llx:%u%s%s",
-		     LINUX_GUEST_DEFAULT_CMDLINE, VNL_MMIO_SIZE,
-		     (unsigned long long)VNL_GPA_MMIO, VNL_MMIO_GSI,
+	if (!pci)
+		snprintf(dev, sizeof(dev),
+			 " pci=off virtio_mmio.device=%u@0x%llx:%u",
+			 VNL_MMIO_SIZE, (unsigned long long)VNL_GPA_MMIO,
+			 VNL_MMIO_GSI);
+	n = snprintf(g->cmdline, sizeof(g->cmdline), "%s%s%s%s",
+		     LINUX_GUEST_DEFAULT_CMDLINE, dev,
 		     extra && *extra ? " " : "", extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(g->cmdline)) {
 		fprintf(stderr, "vnetloop: --cmdline: the kernel command line would exceed %zu bytes\n",
@@ -92,7 +100,7 @@ int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 		if (ret)
 			return ret;
 	}
-	ret = mptable_write(vm);
+	ret = mptable_write(vm, pci);
 	if (ret < 0)
 		return ret;
 	return bzimage_boot(vm, kernel, initrd, g->cmdline, &info);

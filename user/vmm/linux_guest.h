@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "user/abi/params.h"
 #include "user/vmm/vm.h"
 
 #define LINUX_GUEST_MARKER	"VNETLOOP-GUEST-RESULT: "
@@ -43,7 +44,7 @@ struct linux_guest {
  */
 int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 		      const char *kernel, const char *initrd,
-		      const char *extra);
+		      const char *extra, enum vnl_transport transport);
 
 /* Feed console output (a UART's output hook). */
 void linux_guest_console(void *g, const char *buf, unsigned int len);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "user/abi/layout.h"
+#include "user/dev/pci_bus.h"
 #include "user/vmm/mptable.h"
 
 #define MP_SPEC_REV		4	/* 1.4 */
@@ -21,6 +22,7 @@ enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
 #define MP_CPU_BSP		0x02
 #define MP_IOAPIC_ENABLED	0x01
 #define MP_IRQ_CONFORMS		0x0000	/* polarity and trigger of the bus */
+#define MP_IRQ_EDGE_HIGH	0x0005	/* active high, edge-triggered */
 #define MP_ALL_LAPICS		0xff
 
 /*
@@ -107,6 +109,10 @@ _Static_assert(sizeof(struct mp_bus) == 8 && sizeof(struct mp_ioapic) == 8 &&
 
 #define MP_ISA_IRQS		16
 #define MP_ISA_CASCADE		2	/* the 8259 cascade: no device */
+#define MP_BUS_ISA		0
+#define MP_BUS_PCI		1	/* the first PCI entry: PCI bus 0 */
+/* A PCI interrupt source: the device's slot and pin (0 = INTA#). */
+#define MP_PCI_IRQ(slot, pin)	((slot) << 2 | (pin))
 
 static uint8_t mp_checksum(const void *p, size_t len)
 {
@@ -118,12 +124,13 @@ static uint8_t mp_checksum(const void *p, size_t len)
 	return -sum;
 }
 
-int mptable_write(struct vm *vm)
+int mptable_write(struct vm *vm, bool pci)
 {
 	size_t len = sizeof(struct mp_floating) + sizeof(struct mp_config) +
 		     vm->nvcpus * sizeof(struct mp_cpu) +
-		     sizeof(struct mp_bus) + sizeof(struct mp_ioapic) +
-		     (MP_ISA_IRQS - 1 + 2) * sizeof(struct mp_irq);
+		     (1 + pci) * sizeof(struct mp_bus) +
+		     sizeof(struct mp_ioapic) +
+		     (MP_ISA_IRQS - 1 + 2 + pci) * sizeof(struct mp_irq);
 	uint8_t *base = vm_gpa(vm, MPTABLE_GPA, MPTABLE_MAX_SIZE), *p;
 	uint8_t ioapic_id = vm->nvcpus;
 	struct mp_floating *mpf;
@@ -151,10 +158,17 @@ int mptable_write(struct vm *vm)
 		p += sizeof(*c);
 	}
 	*(struct mp_bus *)p = (struct mp_bus) {
-		.type = MP_BUS, .id = 0, .name = "ISA   ",
+		.type = MP_BUS, .id = MP_BUS_ISA, .name = "ISA   ",
 	};
 	p += sizeof(struct mp_bus);
 	count++;
+	if (pci) {
+		*(struct mp_bus *)p = (struct mp_bus) {
+			.type = MP_BUS, .id = MP_BUS_PCI, .name = "PCI   ",
+		};
+		p += sizeof(struct mp_bus);
+		count++;
+	}
 	*(struct mp_ioapic *)p = (struct mp_ioapic) {
 		.type = MP_IOAPIC, .id = ioapic_id, .ver = MP_IOAPIC_VERSION,
 		.flags = MP_IOAPIC_ENABLED, .addr = VNL_GPA_IOAPIC,
@@ -166,8 +180,19 @@ int mptable_write(struct vm *vm)
 			continue;
 		*(struct mp_irq *)p = (struct mp_irq) {
 			.type = MP_INTSRC, .irq_type = MP_INT,
-			.flags = MP_IRQ_CONFORMS, .src_bus = 0, .src_irq = irq,
+			.flags = MP_IRQ_CONFORMS, .src_bus = MP_BUS_ISA,
+			.src_irq = irq,
 			.dst_apic = ioapic_id, .dst_pin = irq,
+		};
+		p += sizeof(struct mp_irq);
+		count++;
+	}
+	if (pci) {
+		*(struct mp_irq *)p = (struct mp_irq) {
+			.type = MP_INTSRC, .irq_type = MP_INT,
+			.flags = MP_IRQ_EDGE_HIGH, .src_bus = MP_BUS_PCI,
+			.src_irq = MP_PCI_IRQ(VNL_PCI_NIC_SLOT, 0),
+			.dst_apic = ioapic_id, .dst_pin = VNL_PCI_INTX_GSI,
 		};
 		p += sizeof(struct mp_irq);
 		count++;

@@ -8,6 +8,7 @@
 #ifndef VNL_MPTABLE_H
 #define VNL_MPTABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "user/vmm/vm.h"
@@ -22,8 +23,11 @@
  * one ISA bus, the I/O APIC at VNL_GPA_IOAPIC with ID nvcpus, ISA IRQs 0..15
  * but 2 on the I/O APIC pins of the same number (KVM's default GSI routing;
  * ISA: edge-triggered, active high), ExtINT on LINT0 and NMI on LINT1.
+ * With pci, also PCI bus 0 and the NIC's INTA# (00:01.0) on I/O APIC pin
+ * VNL_PCI_INTX_GSI, edge-triggered and active high: the VMM pulses it
+ * through an irqfd, as it does the ISA lines.
  * Returns the bytes written or a negative errno.
  */
-int mptable_write(struct vm *vm);
+int mptable_write(struct vm *vm, bool pci);
 
 #endif /* VNL_MPTABLE_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The vCPU loop: KVM_RUN until the VM stops, dispatching each exit to the
- * UART, the ucall port, the keyboard controller (reset line) or the MMIO
- * device, and counting exits by reason and by register.
+ * UART, the ucall port, the keyboard controller (reset line), the PCI
+ * configuration ports, the MMIO device or the PCI BARs, and counting exits
+ * by reason and by register.
  */
 #include <errno.h>
 #include <signal.h>
@@ -90,6 +91,12 @@ static bool vcpu_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 			*data = serial_in(vm->serial, port - SERIAL_COM1_PORT);
 		return true;
 	}
+	if (vm->pci_pio.io && port >= vm->pci_pio.base &&
+	    port - vm->pci_pio.base < vm->pci_pio.size) {
+		v->stats.io[VM_IO_PCI]++;
+		vm->pci_pio.io(vm->pci_pio.opaque, port, out, data, size);
+		return true;
+	}
 	if (port == VNL_UCALL_PORT && out) {
 		v->stats.io[VM_IO_UCALL]++;
 		return vcpu_ucall(v, data, size);
@@ -128,10 +135,21 @@ static bool vcpu_io(struct vcpu *v)
 static void vcpu_mmio(struct vcpu *v)
 {
 	struct vm_mmio_dev *d = &v->vm->mmio;
+	struct vm_mmio_claim *c = &v->vm->pci_mmio;
 	struct kvm_run *run = v->run;
 	uint64_t addr = run->mmio.phys_addr, off;
 	unsigned int slot;
 
+	if (c->access && c->access(c->opaque, addr, run->mmio.data,
+				   run->mmio.len, run->mmio.is_write, &slot)) {
+		if (slot >= VM_MMIO_SLOT_CONFIG)
+			slot = VM_MMIO_SLOT_OTHER;
+		if (run->mmio.is_write)
+			v->stats.mmio_write[slot]++;
+		else
+			v->stats.mmio_read[slot]++;
+		return;
+	}
 	if (d->size && addr >= d->base && addr - d->base < d->size) {
 		off = addr - d->base;
 		slot = off < 0x100 ? off / 4 : VM_MMIO_SLOT_CONFIG;

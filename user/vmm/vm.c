@@ -309,6 +309,28 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 	return 0;
 }
 
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = addr >> 32,
+		.data	    = data,
+	};
+
+	/* 0: the guest blocked it (its APIC is off); > 0: delivered. */
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return vm_ioctl_err("KVM_SIGNAL_MSI");
+	return 0;
+}
+
+bool vm_has_cap(struct vm *vm, int cap, const char *name, const char *why)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, cap) > 0)
+		return true;
+	fprintf(stderr, "vnetloop: KVM lacks %s (needed for %s)\n", name, why);
+	return false;
+}
+
 /* ---- run and stop ---- */
 
 static void vm_kick_handler(int sig)

@@ -3,7 +3,8 @@
  * A small KVM virtual machine for x86-64: one memory slot at guest-physical
  * 0, the in-kernel irqchip (PIC, IOAPIC, LAPICs) and PIT, vCPU threads that
  * start directly in 64-bit long mode, port I/O for a COM1 UART, the ucall
- * port and the keyboard controller's reset line, and one MMIO device window.
+ * port and the keyboard controller's reset line, one MMIO device window, and
+ * hooks for a PCI bus: its configuration ports and its movable BARs.
  */
 #ifndef VNL_VM_H
 #define VNL_VM_H
@@ -38,7 +39,7 @@ enum vm_exit_code {
 #define VM_MMIO_SLOT_OTHER	65	/* outside every device window */
 #define VM_NR_MMIO_SLOTS	66
 enum vm_io_class { VM_IO_SERIAL, VM_IO_UCALL, VM_IO_KBD, VM_IO_OTHER,
-		   VM_NR_IO_CLASSES };
+		   VM_IO_PCI, VM_NR_IO_CLASSES };
 
 struct vm_exit_stats {
 	uint64_t reason[VM_NR_EXIT_REASONS];	/* KVM_EXIT_*, incl. INTR */
@@ -79,6 +80,25 @@ struct vm_mmio_dev {
 	void *opaque;
 };
 
+/* A range of ports. */
+struct vm_pio_dev {
+	uint16_t base;
+	uint16_t size;
+	void (*io)(void *opaque, uint16_t port, bool out, void *data,
+		   uint32_t size);
+	void *opaque;
+};
+
+/*
+ * Devices whose windows move (PCI BARs): claim an access by address, or
+ * return false; *slot files the exit (below VM_MMIO_SLOT_CONFIG).
+ */
+struct vm_mmio_claim {
+	bool (*access)(void *opaque, uint64_t addr, void *data, uint32_t len,
+		       bool write, unsigned int *slot);
+	void *opaque;
+};
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -89,6 +109,8 @@ struct vm {
 	int run_size;
 	struct serial *serial;
 	struct vm_mmio_dev mmio;
+	struct vm_pio_dev pci_pio;	/* configuration mechanism #1 */
+	struct vm_mmio_claim pci_mmio;	/* the BARs */
 	/* A ucall from the guest; returns false to stop the VM. */
 	bool (*ucall)(struct vm *vm, struct vcpu *v, uint64_t gpa);
 	void *opaque;
@@ -128,6 +150,10 @@ int vm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t len,
 		 uint64_t datamatch, int fd, bool assign);
 int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+/* An MSI now (KVM_SIGNAL_MSI). */
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+/* Whether KVM has capability cap; if not, say what it was needed for. */
+bool vm_has_cap(struct vm *vm, int cap, const char *name, const char *why);
 
 /*
  * Run every vCPU on its own thread until the guest, a fault or a signal
