@@ -58,7 +58,7 @@ DEBUG_RIG_MODULE := $(CURDIR)/$(DEBUG_RIG)/src/vnetloop.ko
 # debug kernel under TCG. Its test and its files (which would build the
 # guest kernel) stay out.
 DEBUG_RIG_TESTS = $(filter-out selftests/linux/%,$(RIG_TESTS))
-DEBUG_RIG_FILES = $(filter-out $(B)/guest-linux/%,$(RIG_FILES))
+DEBUG_RIG_FILES = $(filter-out $(B)/guest-linux/% $(B)/guest-distro/%,$(RIG_FILES))
 
 .PHONY: debug-rig debug-rig-initramfs debug-rig-module debug-kernel
 

@@ -5,8 +5,8 @@
 # Needs MAP, the guest kernel's System.map.
 
 # Lines of a guest console that must not be there: interrupts nobody
-# handled, virtio errors, warnings, oopses, panics.
-guest_bad='nobody cared|[Ss]purious|unexpected IRQ|No irq handler|virtio.*([Ee]rror|[Ff]ail|[Bb]ad|[Bb]roken)|WARNING:|BUG:|Oops|Call Trace|Kernel panic'
+# handled or not routed, virtio errors, warnings, oopses, panics.
+guest_bad='nobody cared|[Ss]purious|unexpected IRQ|No irq handler|can.t find IRQ|virtio.*([Ee]rror|[Ff]ail|[Bb]ad|[Bb]roken)|WARNING:|BUG:|Oops|Call Trace|Kernel panic'
 
 # guest_log_clean NAME LOG: a TAP result, "NAME: guest log clean"; when it
 # is not, the bad lines and every oops or warning in full, as comments.
@@ -113,4 +113,77 @@ guest_counters_ok() {
 	is "$7" "$_rx" && is "$7" "$3" && is "$8" "$_rxb" && is "$8" "$_n"
 	result $? \
 		"$1: device rx_packets $7 == guest RX $_rx == frames $3 (bytes $8 == $_rxb)"
+}
+
+# guest_vectors LOG: each of the NIC's interrupt lines and how much it rose
+# during the run (all CPUs' columns), from the traffic tool's "irq before:"
+# and "irq after:" lines.
+guest_vectors() {
+	awk '/vnetloop-traffic: irq (before|after): / {
+		c = 0
+		for (i = 5; i <= NF && $i ~ /^[0-9]+$/; i++)
+			c += $i
+		if ($3 == "before:")
+			b[$NF] = c
+		else {
+			a[$NF] = c
+			o[++n] = $NF
+		}
+	}
+	END {
+		for (i = 1; i <= n; i++)
+			printf "%s%s +%d", (i > 1 ? ", " : ""), o[i], a[o[i]] - b[o[i]]
+	}' "$1"
+}
+
+# guest_msix_ok NAME LOG IRQS DRAINS KICKS: two TAP results for the NIC on
+# virtio-pci with MSI-X. Its lines in the guest's /proc/interrupts are the
+# three PCI-MSI vectors virtio0-config, -input.0 and -output.0. The device
+# (IRQS interrupts, DRAINS drains) raised at least one interrupt and at most
+# one per drain, each signalling the vector of every queue that asked, and
+# the guest's count rose; it is not held to the device's: the rig's nested
+# KVM may inject one more (seen: 23 on input.0 for 22).
+guest_msix_ok() {
+	_il=$(grep -c 'vnetloop-traffic: irq after: ' "$2")
+	_msi=$(grep -cE 'vnetloop-traffic: irq after: +[0-9]+:( +[0-9]+)+ +PCI-MSI .* virtio0-(config|input\.0|output\.0)$' "$2")
+	[ "$_il" -eq 3 ] && [ "$_msi" -eq 3 ]
+	result $? "$1: the NIC's interrupts are MSI-X vectors ($_msi PCI-MSI lines: config, input.0, output.0)" \
+		"$(grep 'irq after' "$2" | tr '\n' '|')"
+	_l='irq virtio0 count'
+	_delta=$(field "$2" "$_l" delta)
+	[ "${3:-0}" -ge 1 ] && [ "$3" -le "${4:-0}" ] && [ "${_delta:-0}" -ge 1 ]
+	result $? \
+		"$1: interrupts: device $3 (at most one per drain: $4 drains, $5 kicks), guest +$_delta ($(guest_vectors "$2"))" \
+		"$(grep -m1 "$_l" "$2")"
+}
+
+# guest_irqs_on_cpu NAME LOG CPU: a TAP result, the interrupts the NIC's
+# queues (virtio0-input.0 and -output.0, or the one pin line virtio0) took
+# during the run landed on CPU (the guest's /init steered them there,
+# vnl.irqcpu), and there were some: the per-CPU columns of the traffic
+# tool's "irq before:" and "irq after:" lines. x86 moves an interrupt when
+# it next fires, so each line may take its first one on its old CPU.
+guest_irqs_on_cpu() {
+	_d=$(awk -v cpu="$3" '/vnetloop-traffic: irq (before|after): / &&
+		$NF ~ /^virtio0(-input|-output|$)/ {
+		for (i = 5; i <= NF && $i ~ /^[0-9]+$/; i++)
+			v[$3, $NF, i - 5] = $i
+		ncpu = i - 5
+		q[$NF] = 1
+	}
+	END {
+		for (n in q)
+			for (c = 0; c < ncpu; c++) {
+				d = v["after:", n, c] - v["before:", n, c]
+				if (c == cpu)
+					on += d
+				else
+					off += d
+			}
+		printf "%d %d %d %d", on, off, ncpu, length(q)
+	}' "$2")
+	set -- "$1" "$2" "$3" $_d
+	[ "$4" -ge 1 ] && [ "$5" -le "$7" ] && [ "$6" -gt "$3" ]
+	result $? "$1: the queues' interrupts landed on CPU $3 ($4 there, $5 elsewhere, at most one per line before the move: $7)" \
+		"$(grep 'irq after' "$2" | tr '\n' '|')"
 }

@@ -5,15 +5,20 @@
 # whose /init runs vnetloop-traffic over the guest's own virtio_net driver
 # (Documentation/linux-guest.rst). First the setup errors (exit status and
 # message for a bad command line, a missing or unbootable kernel, too little
-# memory). Then for each backend (kmod, thread, inline):
+# memory). Then for each transport (pci, the default for Linux guests, and
+# mmio) and backend (kmod, thread, inline):
 #  - vnetloop exits 0 and the guest printed VNETLOOP-GUEST-RESULT: PASS;
-#  - virtio-mmio registered the device from the command line and virtio_net
-#    bound to it;
+#  - the guest found the device (virtio-pci at 00:01.0, or virtio-mmio from
+#    the command line) and virtio_net bound to it;
 #  - N frames went out and came back, every one verified, once, in order;
 #  - the device's tx_packets/tx_bytes and rx_packets/rx_bytes (the VMM's
 #    counters, `--json`) equal the guest interface's statistics and N;
-#  - the NIC's line in the guest's /proc/interrupts is "IO-APIC 5-edge
-#    virtio0" (the MP table routes ISA IRQ 5 through the I/O APIC);
+#  - pci: the NIC's interrupts are its three MSI-X vectors (config,
+#    input.0, output.0), the device raised at most one interrupt per drain
+#    and the guest's counts rose (guest_msix_ok, guest-log.sh);
+#  - mmio: the NIC's line in the guest's /proc/interrupts is "IO-APIC
+#    5-edge virtio0" (the MP table routes ISA IRQ 5 through the I/O APIC),
+#    and what follows;
 #  - interrupts, per drain: a drain that completes buffers the driver asked
 #    to hear about raises one interrupt, and no drain raises more,
 #    so the device's `interrupts` counter is at least 1 and at most its
@@ -39,11 +44,18 @@
 #    not the device's, so the same checks hold for all three;
 #  - the guest log has no "nobody cared", no spurious or unexpected
 #    interrupt, no virtio error, warning, oops or panic.
-# Then a run without EVENT_IDX (kmod), one whose tool must fail (an
+# Then a run without EVENT_IDX (kmod), one on pci without MSI-X (the INTx,
+# I/O APIC pin 16, with the pin checks above), one whose tool must fail (an
 # interface that does not exist) and one whose kernel panics (no init): both
 # must make vnetloop exit 1.
 #
-#   linux-guest.sh [-b "kmod thread inline"] [-n FRAMES] [-s SIZE] [-v]
+#   linux-guest.sh [-b "kmod thread inline"] [-t "pci mmio"] [-c VCPUS]
+#                  [-q CPU] [-n FRAMES] [-s SIZE] [-v] [-x]
+#
+# -x runs the traffic runs only (for another guest kernel: see
+# distro-guest.sh); -c boots the guest with that many vCPUs; -q has the
+# guest steer the NIC's queue interrupts to that CPU, and checks that they
+# all landed there. GUEST_MEM (MiB, default 64) sizes the guest.
 #
 # Needs root, /dev/kvm, jq, build/vnetloop, the guest kernel (`make
 # guest-kernel`) and initramfs (`make`). Runs in the rig (busybox sh): the
@@ -55,14 +67,19 @@ KERNEL=${KERNEL:-$top/build/guest-linux/bzImage}
 INITRD=${INITRD:-$top/build/guest-linux/initramfs.cpio.gz}
 MAP=${MAP:-$top/build/guest-linux/System.map}
 backends="kmod thread inline"
-frames=256 size=1514 verbose=''
-while getopts "b:n:s:v" o; do
+transports="pci mmio"
+frames=256 size=1514 verbose='' all=1 vcpus=1 irqcpu=''
+while getopts "b:t:n:s:c:q:vx" o; do
 	case $o in
+	q) irqcpu=$OPTARG ;;
 	b) backends=$OPTARG ;;
+	t) transports=$OPTARG ;;
+	c) vcpus=$OPTARG ;;
+	x) all='' ;;
 	n) frames=$OPTARG ;;
 	s) size=$OPTARG ;;
 	v) verbose=1 ;;
-	*) echo "usage: $0 [-b BACKENDS] [-n FRAMES] [-s SIZE] [-v]" >&2
+	*) echo "usage: $0 [-b BACKENDS] [-t TRANSPORTS] [-c VCPUS] [-q CPU] [-n FRAMES] [-s SIZE] [-v] [-x]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -124,6 +141,7 @@ run() {
 	shift 2
 	for try in 1 2; do
 		timeout -s TERM "$RUN_TIMEOUT" "$VNETLOOP" run "$@" --json \
+			--mem "${GUEST_MEM:-64}" --vcpus "$vcpus" \
 			--kernel "$KERNEL" --initrd "$INITRD" \
 			--cmdline "$GUEST_ARGS $args" \
 			>"$tmp/$name.json" 2>"$tmp/$name.raw"
@@ -160,8 +178,11 @@ where() {
 	done
 }
 
+# traffic_checks NAME TRANSPORT [IRQ LINE]: the checks of a run that sent
+# traffic (see the top); with pci and an IRQ LINE, the guest took INTx.
 traffic_checks() {
-	t=$1 log=$tmp/$1.log json=$tmp/$1.json rc=$(cat "$tmp/$1.rc")
+	t=$1 tr=$2 intx=${3:-} log=$tmp/$1.log json=$tmp/$1.json
+	rc=$(cat "$tmp/$1.rc")
 	show "$log"
 	res=$(jq -r '.linux.result // empty' "$json" 2>/dev/null)
 	[ "$rc" -eq 0 ] && [ "$res" = PASS ]
@@ -169,43 +190,70 @@ traffic_checks() {
 		"exit status $rc, result '${res:-?}': $(jq -r .result "$json" 2>/dev/null)"
 	[ "$rc" -eq 0 ] || where "$t"
 
-	reg=$(grep -c 'virtio-mmio: Registering device virtio-mmio.0 at 0xd0000000-0xd00001ff, IRQ 5\.' "$log")
 	drv=$(grep -cE 'vnetloop-traffic: interface [a-z0-9]+ device virtio0 driver virtio_net ' "$log")
+	if [ "$tr" = mmio ]; then
+		where_dev="virtio-mmio.0 at 0xd0000000, IRQ 5"
+		reg=$(grep -c 'virtio-mmio: Registering device virtio-mmio.0 at 0xd0000000-0xd00001ff, IRQ 5\.' "$log")
+	else
+		where_dev="virtio-pci at 0000:00:01.0"
+		reg=$(grep -c '^vnl-init: virtio0 at pci0000:00/0000:00:01.0 transport virtio-pci ' "$log")
+	fi
 	[ "$reg" -eq 1 ] && [ "$drv" -eq 1 ]
-	result $? \
-		"$t: virtio_net probed the device (virtio-mmio.0 at 0xd0000000, IRQ 5)" \
-		"registered $reg, bound $drv"
+	result $? "$t: virtio_net probed the device ($where_dev)" \
+		"found $reg, bound $drv"
 
 	guest_frames_ok "$t" "$log" "$frames" "$size"
 	guest_counters_ok "$t" "$log" "$frames" "$size" \
 		"$(counter "$json" tx_packets)" "$(counter "$json" tx_bytes)" \
 		"$(counter "$json" rx_packets)" "$(counter "$json" rx_bytes)"
 
-	grep -qE 'irq after: +5: +[0-9]+ +IO-APIC +5-edge +virtio0$' "$log"
+	# What each frame cost in exits (the whole run, boot included): the
+	# interrupt's register exits are what MSI-X saves over a pin.
+	jq -r --arg t "$t" --argjson n "$frames" '"# \($t): vCPU exits \(.exits_total), \(.exits_total / $n * 100 | floor / 100) per frame; InterruptStatus reads \(.mmio.InterruptStatus.read // 0), InterruptACK writes \(.mmio.InterruptACK.write // 0), QueueNotify writes \(.mmio.QueueNotify.write // 0)"' \
+		"$json" 2>/dev/null
+	irqs=$(counter "$json" interrupts)
+	runs=$(counter "$json" worker_runs)
+	kicks=$(counter "$json" kicks)
+	if [ "$tr" = pci ] && [ -z "$intx" ]; then
+		guest_msix_ok "$t" "$log" "$irqs" "$runs" "$kicks"
+	else
+		pin_checks "$t" "${intx:-5}"
+	fi
+	[ -z "$irqcpu" ] || guest_irqs_on_cpu "$t" "$log" "$irqcpu"
+
+	guest_log_clean "$t" "$log"
+}
+
+# pin_checks NAME LINE: the interrupt checks of a NIC on a pin interrupt
+# (virtio-mmio on IRQ 5, or virtio-pci's INTx), after traffic_checks set
+# the run's variables.
+pin_checks() {
+	grep -qE "irq after: +$2: +[0-9]+ +IO-APIC +$2-edge +virtio0\$" "$log"
 	result $? \
-		"$t: the NIC's line is IO-APIC 5-edge virtio0" \
+		"$t: the NIC's line is IO-APIC $2-edge virtio0" \
 		"$(grep -m1 'irq after' "$log")"
 
 	line='irq virtio0 count'
 	before=$(field "$log" "$line" before)
 	after=$(field "$log" "$line" after)
 	delta=$(field "$log" "$line" delta)
-	irqs=$(counter "$json" interrupts)
-	runs=$(counter "$json" worker_runs)
-	kicks=$(counter "$json" kicks)
 	[ "${irqs:-0}" -ge 1 ] && [ "$irqs" -le "${runs:-0}" ]
 	result $? \
 		"$t: device interrupts $irqs: at most one per drain ($runs drains, $kicks kicks)"
-	isr=$(jq -r '.mmio.InterruptStatus.read // 0' "$json")
-	ack=$(jq -r '.mmio.InterruptACK.write // 0' "$json")
+	if [ "$tr" = mmio ]; then
+		isr=$(jq -r '.mmio.InterruptStatus.read // 0' "$json")
+		ack=$(jq -r '.mmio.InterruptACK.write // 0' "$json")
+	else
+		# virtio-pci's ISR is read to clear: no acknowledgement.
+		isr=$(jq -r '.mmio.InterruptStatus.read // 0' "$json")
+		ack=$after
+	fi
 	empty=$(jq -r '.isr_empty_reads // 0' "$json")
 	[ "${delta:-0}" -ge 1 ] && is "$after" "$isr" && is "$after" "$ack" &&
 		[ $((after - empty)) -le "${irqs:-0}" ]
 	result $? \
 		"$t: guest irqs +$delta to $after, each one InterruptStatus read and ACK ($isr, $ack), $((after - empty)) with work of the device's $irqs ($((${irqs:-0} - after + empty)) merged, $empty found nothing)" \
 		"before=$before after=$after delta=$delta interrupts=$irqs isr_reads=$isr acks=$ack empty=$empty"
-
-	guest_log_clean "$t" "$log"
 }
 
 # Setup errors, before any guest runs: exit status 2 for the command line,
@@ -221,62 +269,78 @@ expect_err() {
 	result $? "setup error, $name: exit status $got (want $want)" \
 		"$(head -n 3 "$tmp/err.out" | tr '\n' '|')"
 }
-expect_err "--initrd without --kernel" 2 'needs --kernel' --initrd "$INITRD"
-expect_err "--kernel of a missing file" 3 'cannot read the kernel' \
-	--kernel "$tmp/none"
-expect_err "--kernel of a file that is no bzImage" 3 \
-	'not a bootable x86-64 bzImage' --kernel "$INITRD"
-expect_err "--mem too small for the kernel to unpack itself" 3 \
-	'needs RAM up to' --kernel "$KERNEL" --mem 16
-expect_err "--initrd that does not fit above the kernel" 3 \
-	'does not fit between the kernel' --kernel "$KERNEL" --initrd "$INITRD" \
-	--mem 28
+if [ -n "$all" ]; then
+	expect_err "--initrd without --kernel" 2 'needs --kernel' --initrd "$INITRD"
+	expect_err "--kernel of a missing file" 3 'cannot read the kernel' \
+		--kernel "$tmp/none"
+	expect_err "--kernel of a file that is no bzImage" 3 \
+		'not a bootable x86-64 bzImage' --kernel "$INITRD"
+	expect_err "--mem too small for the kernel to unpack itself" 3 \
+		'needs RAM up to' --kernel "$KERNEL" --mem 16
+	expect_err "--initrd that does not fit above the kernel" 3 \
+		'does not fit between the kernel' --kernel "$KERNEL" --initrd "$INITRD" \
+		--mem 28
+fi
 
-args="vnl.frames=$frames vnl.size=$size"
-for b in $backends; do
-	run "$b" "$args" --backend "$b"
-	traffic_checks "$b"
+args="vnl.frames=$frames vnl.size=$size${irqcpu:+ vnl.irqcpu=$irqcpu}"
+for tr in $transports; do
+	for b in $backends; do
+		run "$b-$tr" "$args" --backend "$b" --transport "$tr"
+		traffic_checks "$b-$tr" "$tr"
+	done
 done
 
-# Without EVENT_IDX the driver suppresses interrupts with the avail ring's
-# NO_INTERRUPT flag instead; the same checks hold.
-b=${backends%% *}
-run "$b-no-event-idx" "$args" --backend "$b" --no-event-idx
-traffic_checks "$b-no-event-idx"
+if [ -n "$all" ]; then
+	# Without EVENT_IDX the driver suppresses interrupts with the avail ring's
+	# NO_INTERRUPT flag instead; the same checks hold.
+	b=${backends%% *}
+	tr=${transports%% *}
+	run "$b-$tr-no-event-idx" "$args" --backend "$b" --transport "$tr" \
+		--no-event-idx
+	traffic_checks "$b-$tr-no-event-idx" "$tr"
 
-# The tool cannot find its interface: it must fail, the guest says FAIL and
-# vnetloop exits 1 with that reason.
-run fail "vnl.ifname=vnlnone vnl.frames=4" --backend "$b"
-grep -E 'vnetloop-traffic:|VNETLOOP-GUEST-RESULT' "$tmp/fail.log" | sed 's/^/# /'
-rc=$(cat "$tmp/fail.rc")
-res=$(jq -r '.linux.result // empty' "$tmp/fail.json" 2>/dev/null)
-grc=$(jq -r '.linux.rc // empty' "$tmp/fail.json" 2>/dev/null)
-[ "$rc" -eq 1 ] && [ "$res" = FAIL ] && [ "${grc:-0}" -ne 0 ]
-result $? "a failing guest tool makes vnetloop exit 1 (exit $rc, guest $res rc=$grc)" \
-	"$(jq -r .result "$tmp/fail.json" 2>/dev/null)" || where fail
+	# virtio-pci without MSI-X (pci=nomsi): the guest takes the NIC's INTx,
+	# which the MP table routes to I/O APIC pin 16.
+	case " $transports " in
+	*" pci "*)
+		run "$b-pci-intx" "$args" --backend "$b" --transport pci --no-msix
+		traffic_checks "$b-pci-intx" pci 16 ;;
+	esac
 
-# A guest kernel that panics (no init to run): panic=-1 resets the guest at
-# once, and vnetloop exits 1, quoting the panic.
-run panic "rdinit=/vnl-none init=/vnl-none" --backend "$b"
-grep -E 'Kernel panic|reboot:' "$tmp/panic.log" | sed 's/^/# /'
-rc=$(cat "$tmp/panic.rc")
-why=$(jq -r '.result // empty' "$tmp/panic.json" 2>/dev/null)
-msg=$(jq -r '.linux.panic // empty' "$tmp/panic.json" 2>/dev/null)
-[ "$rc" -eq 1 ] && [ -n "$msg" ] &&
-	[ "$why" = "the guest kernel panicked: $msg" ]
-result $? "a guest kernel panic makes vnetloop exit 1 (exit $rc: $why)" ||
-	where panic
+	# The tool cannot find its interface: it must fail, the guest says FAIL and
+	# vnetloop exits 1 with that reason.
+	run fail "vnl.ifname=vnlnone vnl.frames=4" --backend "$b"
+	grep -E 'vnetloop-traffic:|VNETLOOP-GUEST-RESULT' "$tmp/fail.log" | sed 's/^/# /'
+	rc=$(cat "$tmp/fail.rc")
+	res=$(jq -r '.linux.result // empty' "$tmp/fail.json" 2>/dev/null)
+	grc=$(jq -r '.linux.rc // empty' "$tmp/fail.json" 2>/dev/null)
+	[ "$rc" -eq 1 ] && [ "$res" = FAIL ] && [ "${grc:-0}" -ne 0 ]
+	result $? "a failing guest tool makes vnetloop exit 1 (exit $rc, guest $res rc=$grc)" \
+		"$(jq -r .result "$tmp/fail.json" 2>/dev/null)" || where fail
 
-# A guest that prints its result and then never resets (here: init waits in
-# a shell): the VM ends after the grace time with the guest's verdict.
-run noreset "vnl.frames=4 vnl.shell=1" --backend "$b"
-rc=$(cat "$tmp/noreset.rc")
-why=$(jq -r '.result // empty' "$tmp/noreset.json" 2>/dev/null)
-res=$(jq -r '.linux.result // empty' "$tmp/noreset.json" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ "$res" = PASS ] &&
-	echo "$why" | grep -q 'did not reset within the grace time'
-result $? "a guest that does not reset after its result ends after the grace time (exit $rc: $why)" ||
-	where noreset
+	# A guest kernel that panics (no init to run): panic=-1 resets the guest at
+	# once, and vnetloop exits 1, quoting the panic.
+	run panic "rdinit=/vnl-none init=/vnl-none" --backend "$b"
+	grep -E 'Kernel panic|reboot:' "$tmp/panic.log" | sed 's/^/# /'
+	rc=$(cat "$tmp/panic.rc")
+	why=$(jq -r '.result // empty' "$tmp/panic.json" 2>/dev/null)
+	msg=$(jq -r '.linux.panic // empty' "$tmp/panic.json" 2>/dev/null)
+	[ "$rc" -eq 1 ] && [ -n "$msg" ] &&
+		[ "$why" = "the guest kernel panicked: $msg" ]
+	result $? "a guest kernel panic makes vnetloop exit 1 (exit $rc: $why)" ||
+		where panic
+
+	# A guest that prints its result and then never resets (here: init waits in
+	# a shell): the VM ends after the grace time with the guest's verdict.
+	run noreset "vnl.frames=4 vnl.shell=1" --backend "$b"
+	rc=$(cat "$tmp/noreset.rc")
+	why=$(jq -r '.result // empty' "$tmp/noreset.json" 2>/dev/null)
+	res=$(jq -r '.linux.result // empty' "$tmp/noreset.json" 2>/dev/null)
+	[ "$rc" -eq 0 ] && [ "$res" = PASS ] &&
+		echo "$why" | grep -q 'did not reset within the grace time'
+	result $? "a guest that does not reset after its result ends after the grace time (exit $rc: $why)" ||
+		where noreset
+fi
 
 [ "$spoiled_twice" -eq 0 ]
 result $? "no run spoiled twice in a row by the nested KVM or a boot stall ($spoiled_runs spoiled, each retried once)"

@@ -302,25 +302,6 @@ gone() {
 	done
 }
 
-# Each of the NIC's interrupt lines and how much it rose during the run,
-# from the traffic tool's "irq before:" and "irq after:" lines.
-vectors() {
-	awk '/vnetloop-traffic: irq (before|after): / {
-		c = 0
-		for (i = 5; i <= NF && $i ~ /^[0-9]+$/; i++)
-			c += $i
-		if ($3 == "before:")
-			b[$NF] = c
-		else {
-			a[$NF] = c
-			o[++n] = $NF
-		}
-	}
-	END {
-		for (i = 1; i <= n; i++)
-			printf "%s%s +%d", (i > 1 ? ", " : ""), o[i], a[o[i]] - b[o[i]]
-	}' "$1"
-}
 
 # What must not be in the guest's log.
 
@@ -406,26 +387,8 @@ full() {
 	[ $errs -eq 0 ]
 	result $? "$t: no drops, invalid chains or failed writes on the device"
 
-	il=$(grep -c 'vnetloop-traffic: irq after: ' "$log")
-	msi=$(grep -cE 'vnetloop-traffic: irq after: +[0-9]+: +[0-9]+ +PCI-MSI .* virtio0-' "$log")
-	[ "$il" -ge 1 ] && [ "$msi" -eq "$il" ]
-	result $? "$t: the NIC's interrupts are MSI-X vectors ($msi PCI-MSI lines)" \
-		"$(grep 'irq after' "$log" | tr '\n' '|')"
-
-	# Interrupts: the device raises at most one per drain, signalling the
-	# call eventfd of each queue that asked (rx and tx have a vector each
-	# here). The guest's count is not held to the device's: QEMU and the
-	# rig's nested KVM may inject one more (seen: 23 on input.0 for 22).
-	il='irq virtio0 count'
-	delta=$(field "$log" "$il" delta)
-	irqs=$(counter "$dev" interrupts)
-	runs=$(counter "$dev" worker_runs)
-	kicks=$(counter "$dev" kicks)
-	[ "${irqs:-0}" -ge 1 ] && [ "$irqs" -le "${runs:-0}" ] &&
-		[ "${delta:-0}" -ge 1 ]
-	result $? \
-		"$t: interrupts: device $irqs (at most one per drain: $runs drains, $kicks kicks), guest +$delta ($(vectors "$log"))" \
-		"$(grep -m1 "$il" "$log")"
+	guest_msix_ok "$t" "$log" "$(counter "$dev" interrupts)" \
+		"$(counter "$dev" worker_runs)" "$(counter "$dev" kicks)"
 
 	guest_log_clean "$t" "$log"
 

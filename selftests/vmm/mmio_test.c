@@ -26,9 +26,6 @@ static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 #define ST_DOK		VIRTIO_CONFIG_S_DRIVER_OK
 #define ST_NR		VIRTIO_CONFIG_S_NEEDS_RESET
 #define ST_FAIL		VIRTIO_CONFIG_S_FAILED
-#define F_V1		(1ULL << VIRTIO_F_VERSION_1)
-#define F_MAC		(1ULL << VIRTIO_NET_F_MAC)
-#define F_EIDX		(1ULL << VIRTIO_RING_F_EVENT_IDX)
 #define F_AP		(1ULL << VIRTIO_F_ACCESS_PLATFORM)
 /* What the transport offers: never ACCESS_PLATFORM. */
 #define OFFERED		(VNETLOOP_FEATURES & ~F_AP)
@@ -469,17 +466,7 @@ TEST_F(mmio, driver_ok_hands_over_features_and_rings)
 {
 	to_driver_ok(&self->m);
 	ASSERT_EQ(1, self->f.starts);
-	EXPECT_EQ(F_V1 | F_MAC | F_EIDX, self->f.features);
-	EXPECT_TRUE(self->f.q[0].ready);
-	EXPECT_EQ(256, self->f.q[0].num);
-	EXPECT_EQ(0x10000, self->f.q[0].desc);
-	EXPECT_EQ(0x11000, self->f.q[0].avail);
-	EXPECT_EQ(0x12000, self->f.q[0].used);
-	EXPECT_TRUE(self->f.q[1].ready);
-	EXPECT_EQ(128, self->f.q[1].num);
-	EXPECT_EQ(0x123400000ULL, self->f.q[1].desc);
-	EXPECT_EQ(0x123401000ULL, self->f.q[1].avail);
-	EXPECT_EQ(0x123402000ULL, self->f.q[1].used);
+	EXPECT_RINGS_HANDED_OVER(&self->f);
 }
 
 TEST_F(mmio, refused_rings_raise_needs_reset_and_config)

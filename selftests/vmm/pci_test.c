@@ -26,9 +26,6 @@ static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 #define ST_FOK		VIRTIO_CONFIG_S_FEATURES_OK
 #define ST_DOK		VIRTIO_CONFIG_S_DRIVER_OK
 #define ST_FAIL		VIRTIO_CONFIG_S_FAILED
-#define F_V1		(1ULL << VIRTIO_F_VERSION_1)
-#define F_MAC		(1ULL << VIRTIO_NET_F_MAC)
-#define F_EIDX		(1ULL << VIRTIO_RING_F_EVENT_IDX)
 #define OFFERED		(VNETLOOP_FEATURES & \
 			 ~(1ULL << VIRTIO_F_ACCESS_PLATFORM))
 #define CC(f)		(VNL_PCI_COMMON_OFF + \
@@ -468,17 +465,7 @@ TEST_F(pci, driver_ok_hands_over_the_rings)
 	wr(p, CC(queue_enable), 2, 1);
 	set_status(p, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
 	ASSERT_EQ(1, self->f.starts);
-	EXPECT_EQ(F_V1 | F_MAC | F_EIDX, self->f.features);
-	EXPECT_TRUE(self->f.q[0].ready);
-	EXPECT_EQ(256, self->f.q[0].num);
-	EXPECT_EQ(0x10000, self->f.q[0].desc);
-	EXPECT_EQ(0x11000, self->f.q[0].avail);
-	EXPECT_EQ(0x12000, self->f.q[0].used);
-	EXPECT_TRUE(self->f.q[1].ready);
-	EXPECT_EQ(128, self->f.q[1].num);
-	EXPECT_EQ(0x123400000ULL, self->f.q[1].desc);
-	EXPECT_EQ(0x123401000ULL, self->f.q[1].avail);
-	EXPECT_EQ(0x123402000ULL, self->f.q[1].used);
+	EXPECT_RINGS_HANDED_OVER(&self->f);
 	/* Too late now. */
 	wr(p, CC(queue_size), 2, 16);
 	EXPECT_EQ(256, rd(p, CC(queue_size), 2));

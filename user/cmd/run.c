@@ -57,8 +57,9 @@ static void run_usage(FILE *f)
 "                     it exists and the module loads), thread (userspace\n"
 "                     worker on the ioeventfd; the default otherwise) or\n"
 "                     inline (on the vCPU thread)\n"
-"  --transport NAME   mmio (virtio-mmio, the default) or pci (virtio-pci,\n"
-"                     modern, at 00:01.0 with MSI-X)\n"
+"  --transport NAME   pci (virtio-pci, modern, at 00:01.0 with MSI-X; the\n"
+"                     default with --kernel) or mmio (virtio-mmio; the\n"
+"                     default for the built-in guest)\n"
 "  --no-msix          with pci: the guest leaves MSI-X off and takes INTx\n"
 "  --frames N         frames to send (default 10000)\n"
 "  --frame-size S     bytes per frame after the virtio-net header,\n"
@@ -190,7 +191,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		  "--vcpus: '%s' is not in 1..32" },
 		{ 0 },
 	};
-	bool have_backend = false;
+	bool have_backend = false, have_transport = false;
 	int c, i;
 
 	*o = (struct run_opts) {
@@ -220,6 +221,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				return usage_error("run", "unknown transport '%s' (mmio or pci)",
 						   optarg);
 			o->transport = i;
+			have_transport = true;
 			break;
 		case O_SCENARIO:
 			i = run_lookup(run_scenario_names, VNL_SC_COUNT, optarg);
@@ -247,6 +249,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				   o->initrd ? "--initrd" : "--cmdline");
 	if (o->pretty && !o->json)
 		return usage_error("run", "%s needs --json", "-p/--pretty");
+	/*
+	 * A stock distribution kernel finds the NIC only on PCI (it has no
+	 * virtio-mmio command-line devices); the built-in guest keeps mmio.
+	 */
+	if (!have_transport && o->kernel)
+		o->transport = VNL_TRANSPORT_PCI;
 	if (!o->msix && o->transport != VNL_TRANSPORT_PCI)
 		return usage_error("run", "%s needs --transport pci",
 				   "--no-msix");
@@ -665,7 +673,8 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	if (!ret)
 		ret = o->kernel ? linux_guest_setup(&s->guest_linux, &vm,
 						    o->kernel, o->initrd,
-						    o->cmdline, o->transport) :
+						    o->cmdline, o->transport,
+						    o->msix) :
 				  run_load_guest(&vm, o);
 	if (ret) {
 		vm_destroy(&vm);

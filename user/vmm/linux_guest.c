@@ -23,7 +23,7 @@
  * through the I/O APIC (kvmclock makes it moot). With virtio-mmio, pci=off
  * (there is no PCI) and the device's place; with virtio-pci the kernel
  * finds the NIC on bus 0 through configuration mechanism #1 and its INTx
- * in the MP table.
+ * in the MP table; pci=nomsi keeps it on INTx (--no-msix).
  */
 #define LINUX_GUEST_DEFAULT_CMDLINE \
 	"console=ttyS0 reboot=k panic=-1 no_timer_check"
@@ -71,7 +71,8 @@ static int linux_guest_cpuid(struct vcpu *v)
 
 int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 		      const char *kernel, const char *initrd,
-		      const char *extra, enum vnl_transport transport)
+		      const char *extra, enum vnl_transport transport,
+		      bool msix)
 {
 	bool pci = transport == VNL_TRANSPORT_PCI;
 	struct bzimage_info info;
@@ -87,6 +88,8 @@ int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 			 " pci=off virtio_mmio.device=%u@0x%llx:%u",
 			 VNL_MMIO_SIZE, (unsigned long long)VNL_GPA_MMIO,
 			 VNL_MMIO_GSI);
+	else if (!msix)
+		snprintf(dev, sizeof(dev), " pci=nomsi");
 	n = snprintf(g->cmdline, sizeof(g->cmdline), "%s%s%s%s",
 		     LINUX_GUEST_DEFAULT_CMDLINE, dev,
 		     extra && *extra ? " " : "", extra ? extra : "");

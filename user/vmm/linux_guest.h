@@ -38,13 +38,14 @@ struct linux_guest {
 };
 
 /*
- * Build the command line (the defaults, the NIC, then extra, which may be
- * NULL) and boot kernel and initrd in vm. Returns 0 or a negative errno
+ * Build the command line (the defaults, the NIC and, without msix,
+ * pci=nomsi, then extra, which may be NULL) and boot kernel and initrd in vm. Returns 0 or a negative errno
  * (printed).
  */
 int linux_guest_setup(struct linux_guest *g, struct vm *vm,
 		      const char *kernel, const char *initrd,
-		      const char *extra, enum vnl_transport transport);
+		      const char *extra, enum vnl_transport transport,
+		      bool msix);
 
 /* Feed console output (a UART's output hook). */
 void linux_guest_console(void *g, const char *buf, unsigned int len);

@@ -109,8 +109,13 @@ _Static_assert(sizeof(struct mp_bus) == 8 && sizeof(struct mp_ioapic) == 8 &&
 
 #define MP_ISA_IRQS		16
 #define MP_ISA_CASCADE		2	/* the 8259 cascade: no device */
-#define MP_BUS_ISA		0
-#define MP_BUS_PCI		1	/* the first PCI entry: PCI bus 0 */
+/*
+ * Bus ids. Linux looks a PCI device's bus number up as an MP bus id
+ * (IO_APIC_get_PCI_irq_vector() tests it against its not-PCI bitmap), so
+ * PCI bus 0 must be MP bus 0, as on real boards; ISA then comes second.
+ */
+#define MP_BUS_PCI		0
+#define MP_BUS_ISA(pci)		((pci) ? 1 : 0)
 /* A PCI interrupt source: the device's slot and pin (0 = INTA#). */
 #define MP_PCI_IRQ(slot, pin)	((slot) << 2 | (pin))
 
@@ -157,11 +162,7 @@ int mptable_write(struct vm *vm, bool pci)
 		};
 		p += sizeof(*c);
 	}
-	*(struct mp_bus *)p = (struct mp_bus) {
-		.type = MP_BUS, .id = MP_BUS_ISA, .name = "ISA   ",
-	};
-	p += sizeof(struct mp_bus);
-	count++;
+	/* Bus entries in the order of their ids. */
 	if (pci) {
 		*(struct mp_bus *)p = (struct mp_bus) {
 			.type = MP_BUS, .id = MP_BUS_PCI, .name = "PCI   ",
@@ -169,6 +170,11 @@ int mptable_write(struct vm *vm, bool pci)
 		p += sizeof(struct mp_bus);
 		count++;
 	}
+	*(struct mp_bus *)p = (struct mp_bus) {
+		.type = MP_BUS, .id = MP_BUS_ISA(pci), .name = "ISA   ",
+	};
+	p += sizeof(struct mp_bus);
+	count++;
 	*(struct mp_ioapic *)p = (struct mp_ioapic) {
 		.type = MP_IOAPIC, .id = ioapic_id, .ver = MP_IOAPIC_VERSION,
 		.flags = MP_IOAPIC_ENABLED, .addr = VNL_GPA_IOAPIC,
@@ -180,7 +186,7 @@ int mptable_write(struct vm *vm, bool pci)
 			continue;
 		*(struct mp_irq *)p = (struct mp_irq) {
 			.type = MP_INTSRC, .irq_type = MP_INT,
-			.flags = MP_IRQ_CONFORMS, .src_bus = MP_BUS_ISA,
+			.flags = MP_IRQ_CONFORMS, .src_bus = MP_BUS_ISA(pci),
 			.src_irq = irq,
 			.dst_apic = ioapic_id, .dst_pin = irq,
 		};
