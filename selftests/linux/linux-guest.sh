@@ -219,6 +219,11 @@ traffic_checks() {
 	else
 		pin_checks "$t" "${intx:-5}"
 	fi
+	if [ "$vcpus" -gt 1 ]; then
+		grep -q "smp: Brought up 1 node, $vcpus CPUs" "$log"
+		result $? "$t: the guest brought up its $vcpus vCPUs" \
+			"$(grep -m1 'smp: Brought up' "$log")"
+	fi
 	[ -z "$irqcpu" ] || guest_irqs_on_cpu "$t" "$log" "$irqcpu"
 
 	guest_log_clean "$t" "$log"
@@ -277,9 +282,12 @@ if [ -n "$all" ]; then
 		'not a bootable x86-64 bzImage' --kernel "$INITRD"
 	expect_err "--mem too small for the kernel to unpack itself" 3 \
 		'needs RAM up to' --kernel "$KERNEL" --mem 16
+	# Just the RAM the kernel needs (the message above says how much):
+	# less than a MiB is left, and the initramfs is larger.
+	need=$(sed -n 's/.*needs RAM up to \(0x[0-9a-f]*\).*/\1/p' "$tmp/err.out")
 	expect_err "--initrd that does not fit above the kernel" 3 \
 		'does not fit between the kernel' --kernel "$KERNEL" --initrd "$INITRD" \
-		--mem 28
+		--mem $(((${need:-0} + 0xfffff) >> 20))
 fi
 
 args="vnl.frames=$frames vnl.size=$size${irqcpu:+ vnl.irqcpu=$irqcpu}"
