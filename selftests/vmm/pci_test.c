@@ -696,7 +696,8 @@ TEST_F(pci, msix_misaligned_access_is_no_field)
 			     4));
 		bw(p, VNL_PCI_BAR_MSIX, 2 * PCI_MSIX_ENTRY_SIZE + in, 4, 0);
 	}
-	EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT, br(p, VNL_PCI_BAR_MSIX, ctrl, 4));
+	EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT,
+		  br(p, VNL_PCI_BAR_MSIX, ctrl, 4));
 	EXPECT_EQ(0xfee02000, br(p, VNL_PCI_BAR_MSIX, 2 * 16, 4));
 	EXPECT_EQ(0x42, br(p, VNL_PCI_BAR_MSIX, 2 * 16 + 8, 4));
 	EXPECT_EQ(0, self->v.msis);
