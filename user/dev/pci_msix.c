@@ -112,7 +112,8 @@ static void *vnl_msix_field(struct vnl_pci *p, uint64_t off, uint32_t len,
 	e = &p->msix[off / PCI_MSIX_ENTRY_SIZE];
 	if (len == 8)
 		return in == PCI_MSIX_ENTRY_LOWER_ADDR ? &e->addr : NULL;
-	if (len != 4)
+	/* Between two fields is no field (not Vector Control either). */
+	if (len != 4 || in % 4)
 		return NULL;
 	switch (in) {
 	case PCI_MSIX_ENTRY_LOWER_ADDR:
