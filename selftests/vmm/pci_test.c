@@ -718,6 +718,23 @@ TEST_F(pci, reset_keeps_the_msix_table)
 		  PCI_MSIX_FLAGS_ENABLE);
 }
 
+/* What the old driver left pending does not reach the next one. */
+TEST_F(pci, reset_clears_pending_bits)
+{
+	struct vnl_pci *p = &self->p;
+	uint64_t ctrl = 2 * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
+
+	msix_up(p);
+	bw(p, VNL_PCI_BAR_MSIX, ctrl, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	vnl_pci_signal(p, VNL_PCI_SRC_TX);
+	EXPECT_EQ(1ULL << 2, pba(p));
+	set_status(p, 0);
+	EXPECT_EQ(0, pba(p));
+	EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT, br(p, VNL_PCI_BAR_MSIX, ctrl, 4));
+	bw(p, VNL_PCI_BAR_MSIX, ctrl, 4, 0);
+	EXPECT_EQ(0, self->v.msis);
+}
+
 TEST_F(pci, pci_cfg_window_reaches_bar0)
 {
 	struct vnl_pci *p = &self->p;

@@ -10,7 +10,8 @@
  * - every vector starts masked, as the PCI specification says;
  * - an interrupt for a masked vector (its mask bit, or the function mask)
  *   sets its pending bit; unmasking a pending vector sends its message
- *   once and clears the bit;
+ *   once and clears the bit; a device reset clears every pending bit
+ *   (the table and the masks stay);
  * - without MSI-X every source is INTx, unless PCI_COMMAND_INTX_DISABLE;
  *   a source with VIRTIO_MSI_NO_VECTOR raises nothing.
  */

@@ -44,6 +44,11 @@ void vnl_pci_virtio_clear(struct vnl_pci *p)
 	p->msix_config = VIRTIO_MSI_NO_VECTOR;
 	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
 		p->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
+	/*
+	 * No vector is in use any more: what the old driver left pending
+	 * must not reach the next one when it unmasks.
+	 */
+	p->pba = 0;
 }
 
 /* The field (slot) an access hits at its width, or -1. */
