@@ -23,25 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/check.h"
 #include "user/dev/mmio.h"
 #include "user/dev/pci.h"
 #include "user/dev/pci_bus.h"
-
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "vnl_fuzz_transport: invariant "\
-				"failed: %s (%s:%d)\n", #c, __FILE__,	\
-				__LINE__);				\
-			__builtin_trap();				\
-		}							\
-	} while (0)
-
-#define TRACE(...)							\
-	do {								\
-		if (trace)						\
-			fprintf(stderr, __VA_ARGS__);			\
-	} while (0)
 
 #define MAX_OPS		256
 #define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE

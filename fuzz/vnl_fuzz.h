@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the fuzzer's files share: the limits, the check and trace macros,
- * the state of one input (struct fz: the input, guest memory, the model of
- * the device, one drain as the engine's callbacks saw it) and the functions
- * each file offers the others. main.c says how the files fit together.
+ * What the fuzzer's files share: the limits, the state of one input (struct
+ * fz: the input, guest memory, the model of the device, one drain as the
+ * engine's callbacks saw it) and the functions each file offers the
+ * others; the check and trace macros come from fuzz/check.h. main.c says
+ * how the files fit together.
  */
 #ifndef VNL_FUZZ_H
 #define VNL_FUZZ_H
@@ -13,23 +14,7 @@
 #include <string.h>
 
 #include "core/vnl_engine.h"
-
-/* A broken invariant: say which, and trap so that libFuzzer keeps the input. */
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "vnl_fuzz: invariant failed: %s "\
-				"(%s:%d)\n", #c, __FILE__, __LINE__);	\
-			__builtin_trap();				\
-		}							\
-	} while (0)
-
-/* VNL_FUZZ_TRACE=1: narrate a replayed input. */
-#define TRACE(...)							\
-	do {								\
-		if (trace)						\
-			fprintf(stderr, __VA_ARGS__);			\
-	} while (0)
+#include "fuzz/check.h"
 
 #define MAX_OPS		64
 #define MAX_DRAINS	8

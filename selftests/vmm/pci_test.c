@@ -177,6 +177,15 @@ static void msix_up(struct vnl_pci *p)
 	wr(p, CC(queue_msix_vector), 2, 2);
 }
 
+/* MSI-X on, TX's vector (2) masked, and an interrupt for TX: pending. */
+static void tx_pending(struct vnl_pci *p)
+{
+	msix_up(p);
+	bw(p, VNL_PCI_BAR_MSIX, 2 * PCI_MSIX_ENTRY_SIZE +
+	   PCI_MSIX_ENTRY_VECTOR_CTRL, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	vnl_pci_signal(p, VNL_PCI_SRC_TX);
+}
+
 FIXTURE(pci) {
 	struct fake_be f;
 	struct fake_vmm v;
@@ -684,9 +693,7 @@ TEST_F(pci, msix_misaligned_access_is_no_field)
 	struct vnl_pci *p = &self->p;
 	uint64_t ctrl = 2 * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
 
-	msix_up(p);
-	bw(p, VNL_PCI_BAR_MSIX, ctrl, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	vnl_pci_signal(p, VNL_PCI_SRC_TX);
+	tx_pending(p);
 	EXPECT_EQ(1ULL << 2, pba(p));
 	for (unsigned int in = 1; in < PCI_MSIX_ENTRY_SIZE; in++) {
 		if (!(in % 4))
@@ -724,9 +731,7 @@ TEST_F(pci, reset_clears_pending_bits)
 	struct vnl_pci *p = &self->p;
 	uint64_t ctrl = 2 * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
 
-	msix_up(p);
-	bw(p, VNL_PCI_BAR_MSIX, ctrl, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	vnl_pci_signal(p, VNL_PCI_SRC_TX);
+	tx_pending(p);
 	EXPECT_EQ(1ULL << 2, pba(p));
 	set_status(p, 0);
 	EXPECT_EQ(0, pba(p));
