@@ -81,6 +81,19 @@ judge='
 	 .counters.invalid_avail_idx_count == 2),
 	([.counters | to_entries | .[0:13][] | .value] | tostring)'
 
+# The rig's nested KVM (KVM on qemu's emulated SVM) once refused to
+# re-enter a guest that had been running for a while: KVM_EXIT_FAIL_ENTRY
+# with hardware reason 0xffffffff (VMEXIT_INVALID), a guest state qemu's
+# VMRUN checks rejected, which the VMM never touches after the first
+# entry (Documentation/linux-guest.rst, "The rig's nested KVM"). Such a
+# run, after at least one exit, is shown and run again once; a second one
+# in a row fails. A VMM that set up a bad state fails the first entry,
+# with no exit before it, and is not retried.
+nested_fault() {
+	[ "$(jq -r '(.result | startswith("vCPU 0: KVM_EXIT_FAIL_ENTRY, hardware reason 0xffffffff")) and (.exits_total // 0) > 0' "$1" 2>/dev/null)" = true ]
+}
+spoiled=0 spoiled_twice=0
+
 for sc in traffic oversize short-tx poison rx-starve; do
 	for eidx in on off; do
 		flag=
@@ -94,10 +107,17 @@ for sc in traffic oversize short-tx poison rx-starve; do
 			pci-intx) trflags="--transport pci --no-msix" ;;
 			*) trflags="--transport $tr" ;;
 			esac
-			"$VNETLOOP" run --backend "$b" $trflags --scenario "$sc" \
-				--frames "$frames" --frame-size "$size" \
-				--batch "$batch" $flag --json >"$j" 2>"$tmp/err"
-			rc=$?
+			for try in 1 2; do
+				"$VNETLOOP" run --backend "$b" $trflags \
+					--scenario "$sc" --frames "$frames" \
+					--frame-size "$size" --batch "$batch" \
+					$flag --json >"$j" 2>"$tmp/err"
+				rc=$?
+				nested_fault "$j" || break
+				echo "# $t: spoiled (try $try): $(jq -r .result "$j")"
+				spoiled=$((spoiled + 1))
+				[ "$try" -eq 1 ] || spoiled_twice=$((spoiled_twice + 1))
+			done
 			[ -n "$verbose" ] && comment "$tmp/err"
 			if [ "$rc" -ne 0 ]; then
 				not_ok "$t: vnetloop run exited $rc"
@@ -141,6 +161,9 @@ for sc in traffic oversize short-tx poison rx-starve; do
 		done
 	done
 done
+
+[ "$spoiled_twice" -eq 0 ]
+result $? "no run refused re-entry twice in a row ($spoiled spoiled by the nested KVM, each run again once)"
 
 # The exit status says why the VM ended.
 expect_rc() { # WANT DESCRIPTION ARGS...
