@@ -280,6 +280,17 @@ boot() {
 	return 1
 }
 
+# ended NAME: after quit or SIGKILL, QEMU reaped (t_reaped), whether its
+# device went (gone_rc), and its console read (with -v, shown).
+ended() {
+	reap "$QUIT_TIMEOUT"
+	t_reaped=$(now_cs)
+	gone "$qpid_done"
+	gone_rc=$?
+	console "$1"
+	[ -z "$verbose" ] || quote '#   | ' "$tmp/$1.log"
+}
+
 # gone PID: 0 when the device PID created (the module's dev_created event
 # names it) is no longer listed and the module said it was destroyed, with
 # PID as its owner (within GONE_TIMEOUT seconds). Devices other tests may
@@ -341,12 +352,7 @@ full() {
 	fi
 	t_quit=$(now_cs)
 	hmp "$t" quit
-	reap "$QUIT_TIMEOUT"
-	t_reaped=$(now_cs)
-	gone "$qpid_done"
-	gone_rc=$?
-	console "$t"
-	[ -n "$verbose" ] && quote '#   | ' "$log"
+	ended "$t"
 	show "$log"
 
 	res=$(sed -n 's/^VNETLOOP-GUEST-RESULT: \([A-Z]*\) rc=.*/\1/p' "$log")
@@ -430,12 +436,7 @@ kill_run() {
 		fi
 		echo "# $t: SIGKILL $(secs $((t_kill - t_start)))s after QEMU's start; the device then: $(dev_line "$dev")"
 	fi
-	reap "$QUIT_TIMEOUT"
-	t_reaped=$(now_cs)
-	gone "$qpid_done"
-	gone_rc=$?
-	console "$t"
-	[ -n "$verbose" ] && quote '#   | ' "$tmp/$t.log"
+	ended "$t"
 	res=$(grep -c 'VNETLOOP-GUEST-RESULT' "$tmp/$t.log")
 	[ -n "$killed" ] && [ "$qrc" -eq 137 ] && [ "$res" -eq 0 ]
 	result $? "$t: QEMU SIGKILLed mid-traffic (exit status $qrc, the guest had no result yet)" \
@@ -489,11 +490,7 @@ pause_run() {
 		fi
 	fi
 	hmp "$t" quit
-	reap "$QUIT_TIMEOUT"
-	gone "$qpid_done"
-	gone_rc=$?
-	console "$t"
-	[ -n "$verbose" ] && quote '#   | ' "$log"
+	ended "$t"
 	show "$log"
 	for d in d1 d2 d3 d4; do
 		eval "v=\$$d"
