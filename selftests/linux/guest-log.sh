@@ -4,6 +4,19 @@
 # selftests/qemu/qemu-vdpa.sh under QEMU). POSIX sh: the rig runs busybox.
 # Needs MAP, the guest kernel's System.map.
 
+# console_log RAW LOG: the serial console as lines. The kernel's printk
+# and a program's write share the port, so a kernel message can land in the
+# middle of a program's line ("...virtio0-output.0[    2.16] clocksource:
+# ..."); it goes onto a line of its own, so the program's line parses.
+console_log() {
+	tr -d '\r' <"$1" | awk '{
+		while (match($0, /.\[ *[0-9]+\.[0-9]+\] /)) {
+			print substr($0, 1, RSTART)
+			$0 = substr($0, RSTART + 1)
+		}
+		print }' >"$2"
+}
+
 # Lines of a guest console that must not be there: interrupts nobody
 # handled or not routed, virtio errors, warnings, oopses, panics.
 guest_bad='nobody cared|[Ss]purious|unexpected IRQ|No irq handler|can.t find IRQ|virtio.*([Ee]rror|[Ff]ail|[Bb]ad|[Bb]roken)|WARNING:|BUG:|Oops|Call Trace|Kernel panic'

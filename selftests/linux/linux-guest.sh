@@ -147,7 +147,7 @@ run() {
 			>"$tmp/$name.json" 2>"$tmp/$name.raw"
 		echo $? >"$tmp/$name.rc"
 		# The guest's tty ends its lines with CR LF.
-		tr -d '\r' <"$tmp/$name.raw" >"$tmp/$name.log"
+		console_log "$tmp/$name.raw" "$tmp/$name.log"
 		if [ -n "$verbose" ]; then
 			sed 's/^/# /' "$tmp/$name.log"
 			sed 's/^/# /' "$tmp/$name.json"

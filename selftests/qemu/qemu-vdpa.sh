@@ -191,7 +191,7 @@ quote() {
 
 # console NAME: the guest's console so far, without the tty's CRs.
 console() {
-	tr -d '\r' <"$tmp/$1.raw" >"$tmp/$1.log"
+	console_log "$tmp/$1.raw" "$tmp/$1.log"
 }
 
 # where NAME: the vCPU's RIP and its symbol, from the monitor.
