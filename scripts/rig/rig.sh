@@ -29,7 +29,8 @@
 # RIG_ERMS=off (boot with clearcpuid=erms: the kernel's memcpy and
 # copy_*_user then avoid rep movsb, which TCG emulates one byte at a time),
 # RIG_NO_MODULE=1 (accept an initramfs without vnetloop.ko; only for
-# debugging the rig itself), QEMU.
+# debugging the rig itself), QEMU (the emulator; the default is the rig's
+# own build, scripts/rig/qemu-build.sh, built here once when missing).
 #
 # Exits non-zero on any failure: a failed or unfinished test, a timeout, a
 # failed rmmod, debugfs entries left behind, a kernel log line that shows a
@@ -46,7 +47,7 @@ mode=tests
 cmds=
 timeout_s=${RIG_TIMEOUT:-900}
 test_timeout=${RIG_TEST_TIMEOUT:-300}
-qemu_bin=${QEMU:-qemu-system-x86_64}
+qemu_bin=${QEMU:-}
 erms=${RIG_ERMS:-on}
 kernel_root=${RIG_KERNEL_ROOT:-}
 require_debug=${RIG_REQUIRE_DEBUG:-}
@@ -99,6 +100,11 @@ on | off) ;;
 *) die "RIG_ERMS=$erms: on (the default) or off (boot with clearcpuid=erms)" ;;
 esac
 [ -f "$initrd" ] || die "$initrd missing: run 'make rig-initramfs' first"
+if [ -z "$qemu_bin" ]; then
+	# The stock build breaks the nested KVM the tests run in; the rig's
+	# own carries the fix (scripts/rig/qemu/).
+	qemu_bin=$(scripts/rig/qemu-build.sh) || die "cannot build the rig's QEMU (scripts/rig/qemu-build.sh)"
+fi
 command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found: install qemu-system-x86 (scripts/deps.sh)"
 command -v cpio >/dev/null || die "cpio not found (scripts/deps.sh)"
 if [ -n "$kernel_root" ]; then
@@ -225,6 +231,7 @@ comment() {
 
 [ "$mode" = tests ] && echo "TAP version 13"
 comment "$erms_note"
+comment "rig: $qemu_bin ($(cat "${qemu_bin%/*}/VERSION" 2>/dev/null || echo "as installed"))"
 
 booted='' boot_ms='' loaded='' nomodule='' req_fail='' tests_done='' run_rc=''
 rmmod_res='' debugfs_res='' ended='' in_dmesg=''

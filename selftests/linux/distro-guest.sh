@@ -6,9 +6,8 @@
 # are modules, loaded by /init from the initramfs), on virtio-pci with
 # MSI-X (the stock kernel has no virtio-mmio command-line devices), on
 # every backend, with 2 vCPUs and the NIC's queue interrupts steered to CPU
-# 1: each run checks that they all landed there. Not in `make check`: the
-# rig's nested KVM hangs an SMP kernel in about a third of its boots
-# (Documentation/linux-guest.rst, "The rig's nested KVM"). Run it with
+# 1: each run checks that they all landed there. In `make check` (the
+# rig's RIG_TESTS); by hand:
 #   scripts/rig/rig.sh --run 'sh selftests/linux/distro-guest.sh'
 #
 #   distro-guest.sh [linux-guest.sh options]
