@@ -29,8 +29,9 @@ die() {
 }
 
 # The source version: the binary's may carry a rebuild suffix (+b3).
-version=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null) &&
-	[ -n "$version" ] ||
+version=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null) ||
+	version=
+[ -n "$version" ] ||
 	die "qemu-system-x86 is not installed (scripts/deps.sh installs it)"
 key=$({
 	echo "qemu $version"
