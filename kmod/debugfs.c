@@ -58,6 +58,22 @@ static void vnl_seq_queue(struct seq_file *m, const char *name,
 		   s.last_avail, s.used_idx);
 }
 
+static void vnl_seq_pairs(struct seq_file *m, struct vnl_device *vd)
+{
+	char name[8];
+	unsigned int i;
+
+	seq_printf(m, "pairs %u max %u\n", READ_ONCE(vd->active_pairs),
+		   vd->max_pairs);
+	for (i = 1; i < vd->max_pairs; i++) {
+		snprintf(name, sizeof(name), "rx%u", i);
+		vnl_seq_queue(m, name, &vd->pairs[i].eng, VNETLOOP_QUEUE_RX);
+		snprintf(name, sizeof(name), "tx%u", i);
+		vnl_seq_queue(m, name, &vd->pairs[i].eng, VNETLOOP_QUEUE_TX);
+	}
+	vnl_seq_queue(m, "ctrl", &vd->pairs[0].eng, VNETLOOP_QUEUE_CTRL);
+}
+
 /*
  * Configuration cannot change while vd->lock is held, but the worker keeps
  * running: ring positions and poison flags are a racy snapshot of a live
@@ -74,13 +90,18 @@ static int vnl_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "id %u\n", vd->id);
 	seq_printf(m, "owner_pid %u\n", vnl_owner_pid(vd));
 	seq_printf(m, "running %u\n", vd->running);
-	seq_printf(m, "features 0x%llx\n", vnl_engine_features(&vd->eng));
-	seq_printf(m, "status 0x%x\n", vd->status | vnl_engine_status(&vd->eng));
+	seq_printf(m, "features 0x%llx\n",
+		   vnl_engine_features(&vd->pairs[0].eng));
+	seq_printf(m, "status 0x%x\n",
+		   vd->status | vnl_device_engine_status(vd));
 	seq_printf(m, "iotlb %u\n", vd->iotlb.n);
 	seq_printf(m, "budget_packets %u\n", READ_ONCE(vd->budget_packets));
 	seq_printf(m, "budget_bytes %u\n", READ_ONCE(vd->budget_bytes));
-	vnl_seq_queue(m, "rx", &vd->eng, VNETLOOP_QUEUE_RX);
-	vnl_seq_queue(m, "tx", &vd->eng, VNETLOOP_QUEUE_TX);
+	vnl_seq_queue(m, "rx", &vd->pairs[0].eng, VNETLOOP_QUEUE_RX);
+	vnl_seq_queue(m, "tx", &vd->pairs[0].eng, VNETLOOP_QUEUE_TX);
+	/* A multiqueue device's other pairs and control queue, after. */
+	if (vd->max_pairs > 1)
+		vnl_seq_pairs(m, vd);
 	mutex_unlock(&vd->lock);
 	return 0;
 }
