@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs: vnetloop/<id>/counters and vnetloop/<id>/state, read-only.
+ * debugfs: vnetloop/<id>/counters, queues and state, read-only.
  * The formats are documented in Documentation/debugfs.rst and are stable.
  */
 #include <linux/debugfs.h>
@@ -46,6 +46,38 @@ static int vnl_counters_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vnl_counters);
+
+/* Each queue pair's counters, summed over the CPUs; then their total. */
+static int vnl_queues_show(struct seq_file *m, void *unused)
+{
+	struct vnl_device *vd = m->private;
+	u64 v[VNETLOOP_NUM_COUNTERS], sum[VNETLOOP_NUM_COUNTERS];
+	u64 total[VNETLOOP_NUM_COUNTERS] = {};
+	char label[16];
+	unsigned int p, i;
+	int cpu;
+
+	seq_puts(m, "pair");
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+		seq_printf(m, " %s", vnl_counter_names[i]);
+	seq_putc(m, '\n');
+
+	for (p = 0; p < vd->max_pairs; p++) {
+		memset(sum, 0, sizeof(sum));
+		for_each_possible_cpu(cpu) {
+			vnl_stats_read_pair_cpu(&vd->pairs[p], cpu, v);
+			for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+				sum[i] += v[i];
+		}
+		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+			total[i] += sum[i];
+		snprintf(label, sizeof(label), "%u", p);
+		vnl_seq_counters(m, label, sum);
+	}
+	vnl_seq_counters(m, "total", total);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vnl_queues);
 
 static void vnl_seq_queue(struct seq_file *m, const char *name,
 			  const struct vnl_engine *eng, unsigned int q)
@@ -127,6 +159,7 @@ void vnl_debugfs_add(struct vnl_device *vd)
 	vd->dbg = debugfs_create_dir(name, vnl_dbg_root);
 	debugfs_create_file("counters", 0444, vd->dbg, vd,
 			    &vnl_counters_fops);
+	debugfs_create_file("queues", 0444, vd->dbg, vd, &vnl_queues_fops);
 	debugfs_create_file("state", 0444, vd->dbg, vd, &vnl_state_fops);
 }
 

@@ -116,20 +116,26 @@ enum vnetloop_attr {
 	VNETLOOP_A_BUDGET_PACKETS,	/* u32 */
 	VNETLOOP_A_BUDGET_BYTES,	/* u32 */
 	VNETLOOP_A_NUM_COUNTERS,	/* u32 */
+	VNETLOOP_A_PER_QUEUE,		/* flag in a GET request */
+	VNETLOOP_A_QUEUE_STATS,		/* nest, repeated: PAIR + counters */
+	VNETLOOP_A_QUEUE_PAIRS,		/* u32: the device's queue pairs */
 
 	__VNETLOOP_A_MAX,
 	VNETLOOP_A_MAX = __VNETLOOP_A_MAX - 1
 };
 
 /*
- * Inside VNETLOOP_A_STATS and VNETLOOP_A_CPU_STATS: counter id c is the u64
- * attribute VNETLOOP_STATS_A_COUNTER(c); VNETLOOP_STATS_A_CPU (u32) names the
- * CPU of a VNETLOOP_A_CPU_STATS nest.
+ * Inside VNETLOOP_A_STATS, VNETLOOP_A_CPU_STATS and VNETLOOP_A_QUEUE_STATS:
+ * counter id c is the u64 attribute VNETLOOP_STATS_A_COUNTER(c);
+ * VNETLOOP_STATS_A_CPU (u32) names the CPU of a VNETLOOP_A_CPU_STATS nest,
+ * VNETLOOP_STATS_A_PAIR (u32) the queue pair of a VNETLOOP_A_QUEUE_STATS one
+ * (API version 3 moved the counters up by one for it).
  */
 enum vnetloop_stats_attr {
 	VNETLOOP_STATS_A_UNSPEC,
 	VNETLOOP_STATS_A_PAD,
 	VNETLOOP_STATS_A_CPU,
+	VNETLOOP_STATS_A_PAIR,
 	VNETLOOP_STATS_A_COUNTER_BASE,	/* + counter id */
 };
 

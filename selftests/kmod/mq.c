@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tests.h"
+#include "user/nl/nl.h"
 
 #define PARAM		"/sys/module/vnetloop/parameters/max_queue_pairs"
 #define PAIRS		4
@@ -270,6 +271,46 @@ static int mq_workers(uint32_t id)
 	return n;
 }
 
+/*
+ * Each pair's tx_packets over netlink (CMD_GET with PER_QUEUE) into nl[],
+ * and from debugfs vnetloop/<id>/queues into fs[]; the pairs netlink
+ * reports, or -errno.
+ */
+static int mq_pair_tx(uint32_t id, uint64_t *nl_tx, uint64_t *fs_tx)
+{
+	char path[96], line[1024];
+	struct vnl_dev_stats d;
+	struct vnl_nl nl;
+	unsigned int i, pair;
+	FILE *f;
+	int ret;
+
+	vnl_nl_init(&nl, stderr);
+	ret = vnl_nl_get_dev_once(&nl, id, VNL_NL_PER_QUEUE, &d);
+	if (ret)
+		return ret;
+	for (i = 0; i < d.nqueues && i < PAIRS; i++)
+		nl_tx[d.queues[i].key % PAIRS] =
+			d.queues[i].c[VNETLOOP_C_TX_PACKETS];
+	ret = d.has_queue_pairs && d.nqueues == d.queue_pairs ?
+	      (int)d.nqueues : -EBADMSG;
+	vnl_dev_stats_free(&d);
+
+	snprintf(path, sizeof(path), VNL_DEBUGFS_DIR "/%u/queues", id);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* "pair tx_packets ..." then "<pair> <tx_packets> ..." and "total". */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long tx;
+
+		if (sscanf(line, "%u %llu", &pair, &tx) == 2 && pair < PAIRS)
+			fs_tx[pair] = tx;
+	}
+	fclose(f);
+	return ret;
+}
+
 FIXTURE(mq) {
 	struct mq m;
 	int old_param;
@@ -387,6 +428,17 @@ TEST_F(mq, pairs_loop_back_on_their_own)
 	EXPECT_EQ(1 + 3 * PAIRS, c[VNETLOOP_C_RX_PACKETS]);
 	EXPECT_EQ(1, c[VNETLOOP_C_CTRL_MQ_SET]);
 	EXPECT_EQ(0, c[VNETLOOP_C_CTRL_CHAIN_INVALID]);
+
+	/* Per queue pair, netlink and debugfs: 3 frames each, 4 on pair 2. */
+	{
+		uint64_t nl_tx[PAIRS] = {}, fs_tx[PAIRS] = {};
+
+		ASSERT_EQ(PAIRS, mq_pair_tx(m->g.dev_id, nl_tx, fs_tx));
+		for (p = 0; p < PAIRS; p++) {
+			EXPECT_EQ(p == 2 ? 4 : 3, nl_tx[p]) TH_LOG("pair %u", p);
+			EXPECT_EQ(nl_tx[p], fs_tx[p]) TH_LOG("pair %u", p);
+		}
+	}
 }
 
 /* Out of range, malformed and unknown commands change nothing. */
