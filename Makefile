@@ -15,7 +15,7 @@ PREFIX	?= /usr/local
 
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -I.
-ENGINE_SRCS := core/vnl_engine.c core/vnl_mem.c
+ENGINE_SRCS := core/vnl_engine.c core/vnl_ctrl.c core/vnl_mem.c
 # The netlink client (user/nl/, built by user/user.mk), which the module
 # selftests and the VMM tests link too: named here, before the fragments.
 NL_CLIENT_OBJS := $(B)/user/nl/parse.o $(B)/user/nl/transport.o

@@ -11,7 +11,7 @@
  * (core/vnl_compat.h); frame bytes are copied once, from the TX buffer
  * straight into the RX buffer.
  */
-#include "vnl_engine.h"
+#include "vnl_engine_int.h"
 
 #define VNL_RX	VNETLOOP_QUEUE_RX
 #define VNL_TX	VNETLOOP_QUEUE_TX
@@ -24,17 +24,6 @@ struct vnl_cursor {
 	u32 i;		/* descriptor */
 	u32 off;	/* bytes into it */
 };
-
-static inline void vnl_count(struct vnl_engine *e, enum vnetloop_counter c,
-			     u64 v)
-{
-	e->delta[c] += v;
-}
-
-static inline bool vnl_has(const struct vnl_engine *e, unsigned int bit)
-{
-	return e->features & (1ULL << bit);
-}
 
 #define VNL_HDR_OFF(field)	offsetof(struct virtio_net_hdr_v1, field)
 
@@ -149,7 +138,7 @@ int vnl_engine_set_mem(struct vnl_engine *e, const struct vnl_region *r,
 	ret = vnl_mem_set(&e->mem, r, n);
 	if (ret)
 		return ret;
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+	for (q = 0; q < VNETLOOP_ENGINE_QUEUES; q++)
 		vnl_vq_map(e, &e->vq[q]);
 	return 0;
 }
@@ -159,8 +148,11 @@ int vnl_engine_set_vring(struct vnl_engine *e, unsigned int q, u32 num,
 {
 	struct vnl_vq *vq;
 
-	if (q >= VNETLOOP_NUM_QUEUES || !vnl_is_pow2(num) ||
+	if (q >= VNETLOOP_ENGINE_QUEUES || !vnl_is_pow2(num) ||
 	    num > VNETLOOP_QUEUE_SIZE_MAX)
+		return -EINVAL;
+	/* The control queue exists once the home set its pairs. */
+	if (q == VNETLOOP_QUEUE_CTRL && !e->max_pairs)
 		return -EINVAL;
 	/* virtio 1.2, 2.7: the alignment each ring part requires. */
 	if ((desc & (VRING_DESC_ALIGN_SIZE - 1)) ||
@@ -194,9 +186,22 @@ void vnl_engine_set_base(struct vnl_engine *e, unsigned int q, u16 base)
 	vq->signalled_valid = false;
 }
 
+void vnl_engine_set_max_pairs(struct vnl_engine *e, u16 max)
+{
+	e->max_pairs = max;
+}
+
 int vnl_engine_set_features(struct vnl_engine *e, u64 features)
 {
-	if (features & ~(u64)VNETLOOP_FEATURES)
+	u64 ok = VNETLOOP_FEATURES;
+
+	if (e->max_pairs)
+		ok |= VNETLOOP_FEATURES_MQ;
+	if (features & ~ok)
+		return -EINVAL;
+	/* virtio 1.2, 5.1.3.1: MQ requires CTRL_VQ. */
+	if ((features & (1ULL << VIRTIO_NET_F_MQ)) &&
+	    !(features & (1ULL << VIRTIO_NET_F_CTRL_VQ)))
 		return -EINVAL;
 	e->features = features;
 	return 0;
@@ -230,138 +235,6 @@ void vnl_engine_queue_state(const struct vnl_engine *e, unsigned int q,
 	s->poisoned = vnl_read_racy(vq->poisoned);
 	s->last_avail = vnl_read_racy(vq->last_avail);
 	s->used_idx = vnl_read_racy(vq->used_idx);
-}
-
-/* Poisoning is counted and signalled once per transition. */
-static void vnl_poison(struct vnl_engine *e, unsigned int q,
-		       unsigned int *poisoned)
-{
-	struct vnl_vq *vq = &e->vq[q];
-
-	if (vq->poisoned)
-		return;
-	vq->poisoned = true;
-	vnl_count(e, VNETLOOP_C_INVALID_AVAIL_IDX_COUNT, 1);
-	*poisoned |= 1U << q;
-}
-
-/* Read a 16-bit field of a ring; false if it faulted. */
-static bool vnl_read16(__virtio16 __user *p, u16 *v)
-{
-	__virtio16 raw;
-
-	if (!vnl_access_begin(p, sizeof(*p)))
-		return false;
-	vnl_get(raw, p, fault);
-	vnl_access_end();
-	*v = vnl16_to_cpu(raw);
-	return true;
-fault:
-	vnl_access_end();
-	return false;
-}
-
-/*
- * Re-read avail->idx. Returns the number of pending entries, or -1 after
- * poisoning the queue (idx unreadable or more than num ahead of us).
- */
-static int vnl_avail_refresh(struct vnl_engine *e, unsigned int q,
-			     unsigned int *poisoned)
-{
-	struct vnl_vq *vq = &e->vq[q];
-	u16 idx;
-
-	if (!vq->avail_p || !vnl_read16(&vq->avail_p->idx, &idx) ||
-	    (u16)(idx - vq->last_avail) > vq->num) {
-		vnl_poison(e, q, poisoned);
-		return -1;
-	}
-	vq->avail_idx = idx;
-	/* Ring entries are read only after the index that covers them. */
-	vnl_rmb();
-	return (u16)(idx - vq->last_avail);
-}
-
-/* The next available head; the caller knows one is pending. */
-static int vnl_pop(struct vnl_engine *e, unsigned int q, u16 *head,
-		   unsigned int *poisoned)
-{
-	struct vnl_vq *vq = &e->vq[q];
-
-	/* A new region table may have left the ring unbacked since. */
-	if (!vq->avail_p ||
-	    !vnl_read16(&vq->avail_p->ring[vq->last_avail & (vq->num - 1)],
-			head)) {
-		vnl_poison(e, q, poisoned);
-		return -1;
-	}
-	vq->last_avail++;
-	return 0;
-}
-
-/*
- * Walk the chain at head into c. Every descriptor must have the direction
- * the queue expects; at most num descriptors, so loops end. One access
- * section covers the whole table.
- */
-static __always_inline int vnl_walk(struct vnl_vq *vq, u16 head,
-				    bool writable, struct vnl_chain *c)
-{
-	struct vring_desc __user *t = vq->desc_p;
-	/*
-	 * Through a pointer: n < num <= the array's size, but a bounds
-	 * sanitizer (sid's kernels) would check c->seg[n] by calling out of
-	 * the user access section.
-	 */
-	struct vnl_seg *seg = c->seg;
-	__virtio64 raddr;
-	__virtio32 rlen;
-	__virtio16 rflags, rnext;
-	u64 sum = 0, addr;
-	u32 n = 0, len;
-	u16 i = head, flags;
-
-	c->nseg = 0;
-	if (!t || !vnl_access_begin(t, (u64)vq->num * sizeof(*t)))
-		return -EFAULT;
-	for (;;) {
-		if (i >= vq->num || n >= vq->num)
-			goto bad;
-		i = vnl_index_nospec(i, vq->num);
-		vnl_get(raddr, &t[i].addr, fault);
-		vnl_get(rlen, &t[i].len, fault);
-		vnl_get(rflags, &t[i].flags, fault);
-		vnl_get(rnext, &t[i].next, fault);
-		addr = vnl64_to_cpu(raddr);
-		len = vnl32_to_cpu(rlen);
-		flags = vnl16_to_cpu(rflags);
-		/* INDIRECT_DESC is never offered, so never negotiated. */
-		if (flags & VRING_DESC_F_INDIRECT)
-			goto bad;
-		if (!!(flags & VRING_DESC_F_WRITE) != writable)
-			goto bad;
-		if (len && addr + len - 1 < addr)
-			goto bad;
-		seg[n].addr = addr;
-		seg[n].len = len;
-		n++;
-		sum += len;
-		if (!(flags & VRING_DESC_F_NEXT))
-			break;
-		i = vnl16_to_cpu(rnext);
-	}
-	vnl_access_end();
-	c->nseg = n;
-	c->total = sum;
-	return 0;
-fault:
-	vnl_access_end();
-	c->nseg = n;
-	return -EFAULT;
-bad:
-	vnl_access_end();
-	c->nseg = n;
-	return -EINVAL;
 }
 
 static void vnl_cursor_init(struct vnl_cursor *cur, const struct vnl_chain *c,
@@ -472,27 +345,6 @@ static int vnl_copy_frame(struct vnl_engine *e, u32 len)
 	return 0;
 }
 
-/* Fill the next used slot; used->idx is published once per drain. */
-static __always_inline int vnl_add_used(struct vnl_vq *vq, u32 id, u32 len)
-{
-	struct vring_used_elem __user *p;
-
-	if (id >= vq->num || !vq->used_p)
-		return -EFAULT;
-	p = &vq->used_p->ring[vq->used_idx & (vq->num - 1)];
-	if (!vnl_access_begin(p, sizeof(*p)))
-		return -EFAULT;
-	vnl_put(cpu_to_vnl32(id), &p->id, fault);
-	vnl_put(cpu_to_vnl32(len), &p->len, fault);
-	vnl_access_end();
-	vq->used_idx++;
-	vq->added++;
-	return 0;
-fault:
-	vnl_access_end();
-	return -EFAULT;
-}
-
 /*
  * Zero every byte of the RX header that can be written, one at a time: a
  * byte that is not backed or faults is skipped, not the end, so no frame
@@ -555,7 +407,7 @@ static int vnl_rx_deliver(struct vnl_engine *e, u32 len,
 		vnl_count(e, VNETLOOP_C_TX_DROPPED_RX_POISONED, 1);
 		return 0;
 	}
-	ret = vnl_walk(rx, head, true, &e->rx);
+	ret = vnl_walk(rx, head, VNL_WALK_WRITE, &e->rx);
 	e->descs += e->rx.nseg;
 	if (ret || e->rx.total < VNL_NET_HDR_LEN) {
 		vnl_count(e, VNETLOOP_C_RX_CHAIN_INVALID, 1);
@@ -596,7 +448,7 @@ static enum vnl_tx_verdict vnl_tx_check(struct vnl_engine *e, u16 head,
 	u32 i;
 	int ret;
 
-	ret = vnl_walk(&e->vq[VNL_TX], head, false, c);
+	ret = vnl_walk(&e->vq[VNL_TX], head, VNL_WALK_READ, c);
 	e->descs += c->nseg;
 	if (ret || c->total < VNL_NET_HDR_LEN)
 		return VNL_TX_INVALID;
@@ -763,69 +615,18 @@ static void vnl_publish(struct vnl_engine *e, unsigned int q)
 			     VNETLOOP_C_TX_ADD_USED_FAILURES },
 	};
 	struct vnl_vq *vq = &e->vq[q];
-	__virtio16 __user *p;
 
 	if (!vq->added)
 		return;
-	p = &vq->used_p->idx;
-	/* The entries are visible before the index that publishes them. */
-	vnl_wmb();
-	if (!vnl_access_begin(p, sizeof(*p)))
-		goto fail;
-	vnl_put(cpu_to_vnl16(vq->used_idx), p, fault);
-	vnl_access_end();
-	vq->published = vq->used_idx;
-	vnl_count(e, c[q][0], vq->pend_packets);
-	vnl_count(e, c[q][1], vq->pend_bytes);
-	return;
-fault:
-	vnl_access_end();
-fail:
+	if (!vnl_used_publish(vq)) {
+		vnl_count(e, c[q][0], vq->pend_packets);
+		vnl_count(e, c[q][1], vq->pend_bytes);
+		return;
+	}
 	/* Unpublished either way; only the guest's faults are counted. */
 	if (!vnl_stop_pending())
 		vnl_count(e, c[q][2], vq->added);
-	vq->used_idx = vq->published;
 	vq->added = 0;
-}
-
-/*
- * Did the guest ask to hear about this queue's new used entries? The
- * caller has ordered our used->idx stores before these reads.
- */
-static bool vnl_want_interrupt(struct vnl_engine *e, struct vnl_vq *vq)
-{
-	u16 old = vq->signalled_used, new = vq->used_idx, v;
-	bool valid = vq->signalled_valid;
-
-	if (!vq->ready || !vq->added)
-		return false;
-	vq->signalled_used = new;
-	vq->signalled_valid = true;
-	/* A hint that cannot be read asks for the interrupt. */
-	if (!vq->avail_p)
-		return true;
-	if (vnl_has(e, VIRTIO_RING_F_EVENT_IDX)) {
-		/* A full 16-bit lap makes old == new: the hint is moot. */
-		if (!valid || vq->added > 0xffff ||
-		    !vnl_read16(&vq->avail_p->ring[vq->num], &v))
-			return true;
-		return vring_need_event(v, new, old);
-	}
-	if (!vnl_read16(&vq->avail_p->flags, &v))
-		return true;
-	return !(v & VRING_AVAIL_F_NO_INTERRUPT);
-}
-
-/* If avail_event cannot be written the guest kicks as it likes: harmless. */
-static void vnl_set_avail_event(struct vnl_vq *vq, u16 v)
-{
-	__virtio16 __user *p = vq->avail_event_p;
-
-	if (!p || !vnl_access_begin(p, sizeof(*p)))
-		return;
-	vnl_put(cpu_to_vnl16(v), p, out);
-out:
-	vnl_access_end();
 }
 
 /*
@@ -841,33 +642,6 @@ static int vnl_tx_rearm(struct vnl_engine *e, unsigned int *poisoned)
 	vnl_set_avail_event(tx, tx->last_avail);
 	vnl_mb();
 	return vnl_avail_refresh(e, VNL_TX, poisoned);
-}
-
-/*
- * The drain's consequences, in the order readers rely on: counters first,
- * then NEEDS_RESET and InterruptStatus, then the one interrupt.
- */
-static void vnl_drain_finish(struct vnl_engine *e, u32 isr, unsigned int vqs,
-			     unsigned int poisoned, bool more)
-{
-	unsigned int q;
-
-	if (poisoned)
-		isr |= VIRTIO_MMIO_INT_CONFIG;
-	if (isr)
-		vnl_count(e, VNETLOOP_C_INTERRUPTS, 1);
-	if (more)
-		vnl_count(e, VNETLOOP_C_BUDGET_REQUEUES, 1);
-	e->ops->commit(e->ctx, e->delta);
-	if (poisoned)
-		vnl_atomic_or(VIRTIO_CONFIG_S_NEEDS_RESET, &e->status);
-	if (isr) {
-		vnl_atomic_or(isr, &e->isr);
-		e->ops->interrupt(e->ctx, isr, vqs);
-	}
-	for (q = 0; q < VNETLOOP_NUM_QUEUES && e->ops->poisoned; q++)
-		if (poisoned & (1U << q))
-			e->ops->poisoned(e->ctx, q);
 }
 
 bool vnl_drain(struct vnl_engine *e)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The loopback ring engine: one split-virtqueue pair (RX = 0, TX = 1) and the
- * drain that moves every TX frame into the next RX buffer.
+ * drain that moves every TX frame into the next RX buffer; optionally the
+ * device's control queue (VNETLOOP_QUEUE_CTRL = 2) and its drain.
  *
  * The engine knows nothing of where it runs. Guest memory is reached through
  * the memory model (core/vnl_mem.h): rings are translated once per
@@ -34,6 +35,12 @@ struct vnl_engine_ops {
 	void (*interrupt)(void *ctx, u32 isr, unsigned int vqs);
 	/* Queue q was poisoned (optional; after the interrupt). */
 	void (*poisoned)(void *ctx, unsigned int q);
+	/*
+	 * The driver asked for pairs active queue pairs, 1 <= pairs <= the
+	 * maximum (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; optional: without it the
+	 * command acks VIRTIO_NET_ERR). 0: done, acked OK; else acked ERR.
+	 */
+	int (*set_pairs)(void *ctx, u16 pairs);
 };
 
 struct vnl_vq {
@@ -67,9 +74,13 @@ struct vnl_seg {
 	u32 len;
 };
 
-/* A walked chain: its descriptors and their total length. */
+/*
+ * A walked chain: its descriptors and their total length; on the control
+ * queue, the first nread are device-readable, the rest writable.
+ */
 struct vnl_chain {
 	u32 nseg;
+	u32 nread;
 	u64 total;
 	struct vnl_seg seg[VNETLOOP_QUEUE_SIZE_MAX];
 };
@@ -85,9 +96,10 @@ struct vnl_chain {
 #define VNL_DRAIN_DESCS_MAX	4096
 
 struct vnl_engine {
-	struct vnl_vq vq[VNETLOOP_NUM_QUEUES];
+	struct vnl_vq vq[VNETLOOP_ENGINE_QUEUES];	/* RX, TX, control */
 	struct vnl_mem mem;
 	u64 features;		/* negotiated */
+	u16 max_pairs;		/* 0: no control queue */
 	bool live;		/* DRIVER_OK seen, not reset since */
 	vnl_atomic_t isr;	/* VIRTIO_MMIO_INT_* */
 	vnl_atomic_t status;	/* VIRTIO_CONFIG_S_NEEDS_RESET */
@@ -124,7 +136,18 @@ static inline u16 vnl_engine_base(const struct vnl_engine *e, unsigned int q)
 	return e->vq[q].last_avail;
 }
 
-/* Only offered bits (VNETLOOP_FEATURES) are accepted: -EINVAL otherwise. */
+/*
+ * The device's maximum queue pairs, for VQ_PAIRS_SET; max >= 1 enables the
+ * control queue (set_vring of VNETLOOP_QUEUE_CTRL) and the features in
+ * VNETLOOP_FEATURES_MQ; 0 (the default) disables them. Set before the
+ * features; a reset keeps it, as it keeps the region table.
+ */
+void vnl_engine_set_max_pairs(struct vnl_engine *e, u16 max);
+/*
+ * Only offered bits (VNETLOOP_FEATURES, and VNETLOOP_FEATURES_MQ once the
+ * maximum pairs are set; MQ only with CTRL_VQ) are accepted: -EINVAL
+ * otherwise.
+ */
 int vnl_engine_set_features(struct vnl_engine *e, u64 features);
 /* DRIVER_OK. */
 void vnl_engine_start(struct vnl_engine *e);
@@ -143,7 +166,7 @@ static inline bool vnl_engine_live(const struct vnl_engine *e)
 static inline bool vnl_engine_queue_ready(const struct vnl_engine *e,
 					  unsigned int q)
 {
-	return q < VNETLOOP_NUM_QUEUES && e->vq[q].ready;
+	return q < VNETLOOP_ENGINE_QUEUES && e->vq[q].ready;
 }
 
 /* Status bits the device adds: VIRTIO_CONFIG_S_NEEDS_RESET. */
@@ -199,5 +222,18 @@ static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
  * cannot be undone for that queue: its chains stay taken.
  */
 bool vnl_drain(struct vnl_engine *e);
+
+/*
+ * One drain of the control queue (core/vnl_ctrl.c; SPEC 4a): every pending
+ * command is carried out and acked, then the same consequences as
+ * vnl_drain() (ISR, at most one ops->interrupt with bit VNETLOOP_QUEUE_CTRL,
+ * NEEDS_RESET, counters committed; no worker_runs: the home's run counts
+ * once). Does nothing unless the engine is live, the control queue ready
+ * and VIRTIO_NET_F_CTRL_VQ negotiated. Returns true when it stopped at
+ * VNL_DRAIN_DESCS_MAX with commands left: call again. A stop
+ * (vnl_stop_pending()) takes the queue's position back as vnl_drain()
+ * does; a set_pairs already made is not undone.
+ */
+bool vnl_ctrl_drain(struct vnl_engine *e);
 
 #endif /* VNL_ENGINE_H */

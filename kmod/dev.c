@@ -33,20 +33,67 @@ u32 vnl_owner_pid(const struct vnl_device *vd)
 	return pid_nr(pid);
 }
 
+/*
+ * Queue pairs of the devices opened from now on: 1 is the plain device;
+ * more offers VIRTIO_NET_F_MQ and VIRTIO_NET_F_CTRL_VQ, as a vDPA device's
+ * max_vqp does (vdpa dev add). Writable at run time; each device keeps
+ * the value it was opened with.
+ */
+static unsigned int max_queue_pairs = 1;
+
+static int vnl_param_set_pairs(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VNL_MAX_PAIRS);
+}
+
+static const struct kernel_param_ops vnl_param_pairs_ops = {
+	.set = vnl_param_set_pairs,
+	.get = param_get_uint,
+};
+module_param_cb(max_queue_pairs, &vnl_param_pairs_ops, &max_queue_pairs,
+		0644);
+MODULE_PARM_DESC(max_queue_pairs,
+		 "queue pairs of each new device, 1.." __stringify(VNL_MAX_PAIRS) " (default 1: no multiqueue)");
+
 static void vnl_device_free(struct vnl_device *vd)
 {
+	unsigned int i;
+
 	if (vd->mm)
 		mmdrop(vd->mm);
 	put_pid(vd->owner);
-	vnl_stats_free(vd);
-	kfree(vd->bounce);
-	mutex_destroy(&vd->eng_lock);
+	for (i = 0; vd->pairs && i < vd->max_pairs; i++) {
+		struct vnl_pair *p = &vd->pairs[i];
+
+		vnl_stats_free(p);
+		kfree(p->bounce);
+		mutex_destroy(&p->eng_lock);
+	}
+	kvfree(vd->pairs);
 	mutex_destroy(&vd->lock);
 	kfree(vd);
 }
 
+/* Pair i of a new device: its engine, bounce buffer and counters. */
+static int vnl_pair_init(struct vnl_device *vd, unsigned int i)
+{
+	struct vnl_pair *p = &vd->pairs[i];
+
+	p->vd = vd;
+	p->index = i;
+	mutex_init(&p->eng_lock);
+	p->bounce = kmalloc(VNL_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!p->bounce)
+		return -ENOMEM;
+	if (vnl_stats_alloc(p))
+		return -ENOMEM;
+	vnl_engine_init(&p->eng, &vnl_engine_ops, p, p->bounce);
+	return 0;
+}
+
 static int vnl_open(struct inode *inode, struct file *file)
 {
+	unsigned int pairs = READ_ONCE(max_queue_pairs), i;
 	struct vnl_device *vd;
 	int err;
 
@@ -54,20 +101,30 @@ static int vnl_open(struct inode *inode, struct file *file)
 	if (!vd)
 		return -ENOMEM;
 	mutex_init(&vd->lock);
-	mutex_init(&vd->eng_lock);
 	spin_lock_init(&vd->call_lock);
 	vd->uid = current_euid();
 	vd->budget_packets = VNL_BUDGET_PACKETS;
 	vd->budget_bytes = VNL_BUDGET_BYTES;
+	vd->max_pairs = pairs;
+	vd->offered = VNETLOOP_FEATURES;
+	vd->nvqs = VNETLOOP_NUM_QUEUES;
+	if (pairs > 1) {
+		vd->offered |= VNETLOOP_FEATURES_MQ;
+		vd->nvqs = 2 * pairs + 1;
+	}
 
 	err = -ENOMEM;
-	vd->bounce = kmalloc(VNL_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!vd->bounce)
+	vd->pairs = kvcalloc(pairs, sizeof(*vd->pairs), GFP_KERNEL_ACCOUNT);
+	if (!vd->pairs)
 		goto err_free;
-	err = vnl_stats_alloc(vd);
-	if (err)
-		goto err_free;
-	vnl_engine_init(&vd->eng, &vnl_engine_ops, vd, vd->bounce);
+	for (i = 0; i < pairs; i++) {
+		err = vnl_pair_init(vd, i);
+		if (err)
+			goto err_free;
+	}
+	/* Pair 0 owns the control queue. */
+	if (pairs > 1)
+		vnl_engine_set_max_pairs(&vd->pairs[0].eng, pairs);
 
 	mutex_lock(&vnl_devs_lock);
 	err = xa_alloc(&vnl_devs, &vd->id, vd, xa_limit_31b, GFP_KERNEL);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "vnetloop" (Documentation/netlink.rst): GET
- * (do by id, dump of all devices) returns the counters, optionally per CPU,
- * of the devices the caller may see; SET_BUDGET (CAP_NET_ADMIN) changes a
+ * (do by id, dump of all devices) returns the counters, optionally per CPU
+ * and per queue pair, of the devices the caller may see; SET_BUDGET (CAP_NET_ADMIN) changes a
  * device's drain budget; the "events" group (CAP_NET_ADMIN) announces
  * device creation, destruction and queue poisoning.
  */
@@ -30,6 +30,7 @@ static const struct genl_multicast_group vnl_genl_mcgrps[] = {
 static const struct nla_policy vnl_get_policy[VNETLOOP_A_MAX + 1] = {
 	[VNETLOOP_A_DEV_ID] = { .type = NLA_U32 },
 	[VNETLOOP_A_PER_CPU] = { .type = NLA_FLAG },
+	[VNETLOOP_A_PER_QUEUE] = { .type = NLA_FLAG },
 };
 
 static struct netlink_range_validation vnl_budget_packets_range = {
@@ -52,8 +53,11 @@ static const struct nla_policy vnl_set_budget_policy[VNETLOOP_A_MAX + 1] = {
 
 static struct genl_family vnl_genl_family;
 
-/* A nest of every counter, with VNETLOOP_STATS_A_CPU when cpu >= 0. */
-static int vnl_put_counters(struct sk_buff *skb, int attr, int cpu,
+/*
+ * A nest of every counter, with the u32 attribute key = id (the CPU or the
+ * queue pair) when key is not VNETLOOP_STATS_A_UNSPEC.
+ */
+static int vnl_put_counters(struct sk_buff *skb, int attr, int key, u32 id,
 			    const u64 *v)
 {
 	struct nlattr *nest;
@@ -62,7 +66,7 @@ static int vnl_put_counters(struct sk_buff *skb, int attr, int cpu,
 	nest = nla_nest_start(skb, attr);
 	if (!nest)
 		return -EMSGSIZE;
-	if (cpu >= 0 && nla_put_u32(skb, VNETLOOP_STATS_A_CPU, cpu))
+	if (key != VNETLOOP_STATS_A_UNSPEC && nla_put_u32(skb, key, id))
 		goto cancel;
 	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		if (nla_put_u64_64bit(skb, VNETLOOP_STATS_A_COUNTER(i), v[i],
@@ -82,11 +86,32 @@ static size_t vnl_counters_size(void)
 	       VNETLOOP_NUM_COUNTERS * nla_total_size_64bit(sizeof(u64));
 }
 
-static size_t vnl_dev_msg_size(bool per_cpu)
+static size_t vnl_dev_msg_size(bool per_cpu, unsigned int pairs)
 {
-	size_t n = 1 + (per_cpu ? num_possible_cpus() : 0);
+	size_t n = 1 + (per_cpu ? num_possible_cpus() : 0) + pairs;
 
-	return 3 * nla_total_size(sizeof(u32)) + n * vnl_counters_size();
+	return 4 * nla_total_size(sizeof(u32)) + n * vnl_counters_size();
+}
+
+/* Each pair's counters (summed over the CPUs), in order. */
+static int vnl_put_pairs(struct sk_buff *skb, struct vnl_device *vd)
+{
+	u64 v[VNETLOOP_NUM_COUNTERS], sum[VNETLOOP_NUM_COUNTERS];
+	unsigned int p, i;
+	int cpu;
+
+	for (p = 0; p < vd->max_pairs; p++) {
+		memset(sum, 0, sizeof(sum));
+		for_each_possible_cpu(cpu) {
+			vnl_stats_read_pair_cpu(&vd->pairs[p], cpu, v);
+			for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+				sum[i] += v[i];
+		}
+		if (vnl_put_counters(skb, VNETLOOP_A_QUEUE_STATS,
+				     VNETLOOP_STATS_A_PAIR, p, sum))
+			return -EMSGSIZE;
+	}
+	return 0;
 }
 
 /*
@@ -94,7 +119,8 @@ static size_t vnl_dev_msg_size(bool per_cpu)
  * snapshots that go into the message, so they always agree.
  */
 static int vnl_fill_dev(struct sk_buff *skb, struct vnl_device *vd,
-			u32 portid, u32 seq, int flags, bool per_cpu)
+			u32 portid, u32 seq, int flags, bool per_cpu,
+			bool per_queue)
 {
 	u64 v[VNETLOOP_NUM_COUNTERS], total[VNETLOOP_NUM_COUNTERS] = {};
 	unsigned int i;
@@ -107,7 +133,8 @@ static int vnl_fill_dev(struct sk_buff *skb, struct vnl_device *vd,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VNETLOOP_A_DEV_ID, vd->id) ||
 	    nla_put_u32(skb, VNETLOOP_A_OWNER_PID, vnl_owner_pid(vd)) ||
-	    nla_put_u32(skb, VNETLOOP_A_NUM_COUNTERS, VNETLOOP_NUM_COUNTERS))
+	    nla_put_u32(skb, VNETLOOP_A_NUM_COUNTERS, VNETLOOP_NUM_COUNTERS) ||
+	    nla_put_u32(skb, VNETLOOP_A_QUEUE_PAIRS, vd->max_pairs))
 		goto cancel;
 
 	for_each_possible_cpu(cpu) {
@@ -115,10 +142,14 @@ static int vnl_fill_dev(struct sk_buff *skb, struct vnl_device *vd,
 		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 			total[i] += v[i];
 		if (per_cpu &&
-		    vnl_put_counters(skb, VNETLOOP_A_CPU_STATS, cpu, v))
+		    vnl_put_counters(skb, VNETLOOP_A_CPU_STATS,
+				     VNETLOOP_STATS_A_CPU, cpu, v))
 			goto cancel;
 	}
-	if (vnl_put_counters(skb, VNETLOOP_A_STATS, -1, total))
+	if (vnl_put_counters(skb, VNETLOOP_A_STATS, VNETLOOP_STATS_A_UNSPEC, 0,
+			     total))
+		goto cancel;
+	if (per_queue && vnl_put_pairs(skb, vd))
 		goto cancel;
 
 	genlmsg_end(skb, hdr);
@@ -160,6 +191,7 @@ static struct vnl_device *vnl_genl_lookup(struct sk_buff *skb,
 static int vnl_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	bool per_cpu = nla_get_flag(info->attrs[VNETLOOP_A_PER_CPU]);
+	bool per_queue = nla_get_flag(info->attrs[VNETLOOP_A_PER_QUEUE]);
 	struct vnl_device *vd;
 	struct sk_buff *msg;
 	int err;
@@ -167,14 +199,17 @@ static int vnl_genl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, VNETLOOP_A_DEV_ID))
 		return -EINVAL;
 
-	msg = genlmsg_new(vnl_dev_msg_size(per_cpu), GFP_KERNEL);
+	/* Room for the most pairs: the device is not looked up yet. */
+	msg = genlmsg_new(vnl_dev_msg_size(per_cpu,
+					   per_queue ? VNL_MAX_PAIRS : 0),
+			  GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
 	mutex_lock(&vnl_devs_lock);
 	vd = vnl_genl_lookup(skb, info);
 	err = vd ? vnl_fill_dev(msg, vd, info->snd_portid, info->snd_seq, 0,
-				per_cpu) : -ENODEV;
+				per_cpu, per_queue) : -ENODEV;
 	mutex_unlock(&vnl_devs_lock);
 
 	if (err) {
@@ -190,12 +225,13 @@ static int vnl_genl_get_dumpit(struct sk_buff *skb,
 {
 	struct nlattr **attrs = vnl_genl_dump_attrs(cb);
 	unsigned long id, first = cb->args[0], last = ULONG_MAX;
-	bool per_cpu = false;
+	bool per_cpu = false, per_queue = false;
 	struct vnl_device *vd;
 	int err = 0;
 
 	if (attrs) {
 		per_cpu = nla_get_flag(attrs[VNETLOOP_A_PER_CPU]);
+		per_queue = nla_get_flag(attrs[VNETLOOP_A_PER_QUEUE]);
 		if (attrs[VNETLOOP_A_DEV_ID]) {
 			last = nla_get_u32(attrs[VNETLOOP_A_DEV_ID]);
 			first = max(first, last);
@@ -209,7 +245,8 @@ static int vnl_genl_get_dumpit(struct sk_buff *skb,
 			continue;
 		}
 		err = vnl_fill_dev(skb, vd, NETLINK_CB(cb->skb).portid,
-				   cb->nlh->nlmsg_seq, NLM_F_MULTI, per_cpu);
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI, per_cpu,
+				   per_queue);
 		if (err)
 			break;
 		cb->args[0] = id + 1;

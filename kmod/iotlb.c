@@ -67,14 +67,20 @@ static int vnl_iotlb_del(struct vnl_iotlb *t, const struct vhost_iotlb_msg *m)
 	return 0;
 }
 
-/* The engine takes the IOTLB; the worker is not draining meanwhile. */
+/* Each engine takes the IOTLB; its worker is not draining meanwhile. */
 int vnl_iotlb_commit(struct vnl_device *vd)
 {
-	int err;
+	unsigned int i;
+	int err = 0;
 
-	mutex_lock(&vd->eng_lock);
-	err = vnl_engine_set_mem(&vd->eng, vd->iotlb.r, vd->iotlb.n);
-	mutex_unlock(&vd->eng_lock);
+	for (i = 0; i < vd->max_pairs; i++) {
+		struct vnl_pair *p = &vd->pairs[i];
+
+		mutex_lock(&p->eng_lock);
+		err = vnl_engine_set_mem(&p->eng, vd->iotlb.r, vd->iotlb.n) ?:
+		      err;
+		mutex_unlock(&p->eng_lock);
+	}
 	return err;
 }
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/vnetloop speaks the vhost-vdpa uAPI (Documentation/kmod-abi.rst):
- * the device's identity, features, status and config, its two virtqueues,
+ * the device's identity, features, status and config, its virtqueues (a
+ * queue pair, or with max_queue_pairs > 1 that many and a control queue),
  * and the ownership that the vring ioctls and the IOTLB writes (iotlb.c)
- * require. The status drives the data plane: DRIVER_OK starts the worker
- * on the rings, resolved through the IOTLB; 0 stops it and resets the
- * device, keeping each ring's position for VHOST_GET_VRING_BASE (QEMU asks
- * for it after the reset), the IOTLB and the eventfds.
+ * require. The status drives the data plane: DRIVER_OK starts a worker
+ * per pair on the rings, resolved through the IOTLB; 0 stops them and
+ * resets the device, keeping each ring's position for VHOST_GET_VRING_BASE
+ * (QEMU asks for it after the reset), the IOTLB and the eventfds.
  *
  * The getters of constants take no lock. Everything else runs under
  * vd->lock, taken killably: the owner must be able to die while another of
@@ -39,8 +40,6 @@ static long vnl_get_iova_range(void __user *argp)
 static long vnl_ioctl_const(unsigned int cmd, void __user *argp)
 {
 	switch (cmd) {
-	case VHOST_GET_FEATURES:
-		return put_user((u64)VNETLOOP_FEATURES, (u64 __user *)argp);
 	case VHOST_GET_BACKEND_FEATURES:
 		return put_user((u64)VNL_BACKEND_FEATURES, (u64 __user *)argp);
 	case VHOST_VDPA_GET_DEVICE_ID:
@@ -51,17 +50,46 @@ static long vnl_ioctl_const(unsigned int cmd, void __user *argp)
 	case VHOST_VDPA_GET_CONFIG_SIZE:
 		return put_user((u32)sizeof(struct virtio_net_config),
 				(u32 __user *)argp);
-	case VHOST_VDPA_GET_VQS_COUNT:
-		return put_user((u32)VNETLOOP_NUM_QUEUES, (u32 __user *)argp);
 	case VHOST_VDPA_GET_GROUP_NUM:
 	case VHOST_VDPA_GET_AS_NUM:
-		/* One group of both queues, one address space. */
+		/* One group of all queues, one address space. */
 		return put_user(1U, (u32 __user *)argp);
 	case VHOST_VDPA_GET_IOVA_RANGE:
 		return vnl_get_iova_range(argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
+}
+
+/* What the device was opened with: no lock either. */
+static long vnl_ioctl_dev_const(struct vnl_device *vd, unsigned int cmd,
+				void __user *argp)
+{
+	switch (cmd) {
+	case VHOST_GET_FEATURES:
+		return put_user(vd->offered, (u64 __user *)argp);
+	case VHOST_VDPA_GET_VQS_COUNT:
+		return put_user((u32)vd->nvqs, (u32 __user *)argp);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+/*
+ * The engine, and its queue, behind virtqueue idx while the device runs
+ * (the layout vnl_start() chose); NULL for none.
+ */
+static struct vnl_engine *vnl_vq_engine(struct vnl_device *vd,
+					unsigned int idx, unsigned int *q)
+{
+	if (vd->ctrl_idx && idx == vd->ctrl_idx) {
+		*q = VNETLOOP_QUEUE_CTRL;
+		return &vd->pairs[0].eng;
+	}
+	if (idx / 2 >= vd->npairs)
+		return NULL;
+	*q = idx % 2;
+	return &vd->pairs[idx / 2].eng;
 }
 
 /* Is the caller's mm the owner's? */
@@ -98,16 +126,27 @@ static long vnl_set_owner(struct vnl_device *vd)
 /* The data plane stops; each ring's position is kept for GET_VRING_BASE. */
 static void vnl_stop(struct vnl_device *vd)
 {
-	unsigned int q;
+	struct vnl_engine *eng;
+	unsigned int idx, q;
 
 	if (!vd->running)
 		return;
-	vnl_kick_unhook(vd);
-	vnl_worker_stop(vd);
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-		if (vnl_engine_queue_ready(&vd->eng, q))
-			vd->vring[q].base = vnl_engine_base(&vd->eng, q);
+	vnl_kicks_unhook(vd);
+	vnl_workers_stop(vd);
+	for (idx = 0; idx < vd->nvqs; idx++) {
+		eng = vnl_vq_engine(vd, idx, &q);
+		if (eng && vnl_engine_queue_ready(eng, q))
+			vd->vring[idx].base = vnl_engine_base(eng, q);
+	}
 	WRITE_ONCE(vd->running, false);
+}
+
+static void vnl_engines_reset(struct vnl_device *vd)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd->max_pairs; i++)
+		vnl_engine_reset(&vd->pairs[i].eng);
 }
 
 /*
@@ -119,8 +158,8 @@ static void vnl_reset(struct vnl_device *vd)
 	unsigned int q;
 
 	vnl_stop(vd);
-	vnl_engine_reset(&vd->eng);
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+	vnl_engines_reset(vd);
+	for (q = 0; q < vd->nvqs; q++) {
 		struct vnl_vring *vr = &vd->vring[q];
 
 		vr->num = 0;
@@ -135,11 +174,11 @@ static void vnl_reset(struct vnl_device *vd)
 
 static void vnl_put_eventfds(struct vnl_device *vd)
 {
-	struct eventfd_ctx *call[VNETLOOP_NUM_QUEUES], *config;
+	struct eventfd_ctx *call[VNL_MAX_VQS], *config;
 	unsigned int q;
 
 	spin_lock(&vd->call_lock);
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+	for (q = 0; q < vd->nvqs; q++) {
 		call[q] = vd->vring[q].call;
 		vd->vring[q].call = NULL;
 	}
@@ -147,7 +186,7 @@ static void vnl_put_eventfds(struct vnl_device *vd)
 	vd->config_call = NULL;
 	spin_unlock(&vd->call_lock);
 
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+	for (q = 0; q < vd->nvqs; q++) {
 		if (call[q])
 			eventfd_ctx_put(call[q]);
 		if (vd->vring[q].kick) {
@@ -190,56 +229,103 @@ static long vnl_reset_owner(struct vnl_device *vd)
 	return 0;
 }
 
-/* What DRIVER_OK needs, then the worker on the rings. */
+/*
+ * The engine of pair i takes its rings (pair 0's also the control queue),
+ * the negotiated features (the others without the control queue's) and
+ * the IOTLB.
+ */
+static int vnl_pair_setup(struct vnl_device *vd, unsigned int i)
+{
+	struct vnl_engine *eng = &vd->pairs[i].eng;
+	u64 f = vd->features;
+	unsigned int q, idx;
+	int err;
+
+	if (i)
+		f &= ~(u64)VNETLOOP_FEATURES_MQ;
+	err = vnl_engine_set_features(eng, f);
+	if (!err)
+		err = vnl_engine_set_mem(eng, vd->iotlb.r, vd->iotlb.n);
+	for (q = 0; q < VNETLOOP_ENGINE_QUEUES && !err; q++) {
+		struct vnl_vring *vr;
+
+		if (q == VNETLOOP_QUEUE_CTRL) {
+			if (i || !vd->ctrl_idx)
+				continue;
+			idx = vd->ctrl_idx;
+		} else {
+			idx = 2 * i + q;
+		}
+		vr = &vd->vring[idx];
+		if (!vr->num || !vr->enabled)
+			continue;
+		err = vnl_engine_set_vring(eng, q, vr->num, vr->desc,
+					   vr->avail, vr->used);
+		if (!err)
+			vnl_engine_set_base(eng, q, vr->base);
+	}
+	return err;
+}
+
+/*
+ * What DRIVER_OK needs, then the workers on the rings. With MQ every pair
+ * gets a worker and the control queue is the last virtqueue; without, one
+ * pair, and a control queue (CTRL_VQ alone) is virtqueue 2.
+ */
 static int vnl_start(struct vnl_device *vd)
 {
 	struct vnl_vring *tx = &vd->vring[VNETLOOP_QUEUE_TX];
-	unsigned int q;
-	int err;
+	bool mq = vd->features & BIT_ULL(VIRTIO_NET_F_MQ);
+	unsigned int i;
+	int err = 0;
 
-	/* The worker runs in the owner's address space. */
+	/* The workers run in the owner's address space. */
 	if (!vnl_is_owner(vd))
 		return -EPERM;
 	if (!tx->num || !tx->enabled || !tx->kick)
 		return -EINVAL;
 
-	err = vnl_engine_set_features(&vd->eng, vd->features);
-	if (!err)
-		err = vnl_engine_set_mem(&vd->eng, vd->iotlb.r, vd->iotlb.n);
-	for (q = 0; q < VNETLOOP_NUM_QUEUES && !err; q++) {
-		struct vnl_vring *vr = &vd->vring[q];
-
-		if (!vr->num || !vr->enabled)
-			continue;
-		err = vnl_engine_set_vring(&vd->eng, q, vr->num, vr->desc,
-					   vr->avail, vr->used);
-		if (!err)
-			vnl_engine_set_base(&vd->eng, q, vr->base);
+	vd->npairs = mq ? vd->max_pairs : 1;
+	vd->ctrl_idx = 0;
+	if (vd->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))
+		vd->ctrl_idx = mq ? 2 * vd->max_pairs : 2;
+	vd->ready_pairs = 0;
+	WRITE_ONCE(vd->active_pairs, 1);
+	for (i = 0; i < vd->npairs && !err; i++) {
+		err = vnl_pair_setup(vd, i);
+		/* VQ_PAIRS_SET may use pairs 0..ready_pairs - 1. */
+		if (!err && vd->ready_pairs == i &&
+		    vnl_engine_queue_ready(&vd->pairs[i].eng,
+					   VNETLOOP_QUEUE_TX))
+			vd->ready_pairs = i + 1;
 	}
 	if (!err)
-		err = vnl_worker_start(vd);
+		err = vnl_workers_start(vd);
 	if (err)
 		goto fail;
 
-	vnl_engine_start(&vd->eng);
+	for (i = 0; i < vd->npairs; i++)
+		vnl_engine_start(&vd->pairs[i].eng);
 	WRITE_ONCE(vd->running, true);
-	err = vnl_kick_hook(vd);
+	err = vnl_kicks_hook(vd);
 	if (err) {
 		vnl_stop(vd);
 		goto fail;
 	}
-	/* What the driver offered before the kick was hooked, as vhost. */
-	vnl_worker_queue(vd);
+	/* What the driver offered before the kicks were hooked, as vhost. */
+	vnl_worker_queue(&vd->pairs[0], VNL_WORK_QUEUED);
+	if (vd->ctrl_idx)
+		vnl_worker_queue(&vd->pairs[0], VNL_CTRL_QUEUED);
 	return 0;
 
 fail:
-	vnl_engine_reset(&vd->eng);
+	vnl_engines_reset(vd);
 	return err;
 }
 
 static long vnl_get_status(struct vnl_device *vd, u8 __user *argp)
 {
-	u8 s = vd->status | (vnl_engine_status(&vd->eng) &
+	u8 s = vd->status | (vnl_device_engine_status(vd) &
 			     VIRTIO_CONFIG_S_NEEDS_RESET);
 
 	return put_user(s, argp);
@@ -282,7 +368,11 @@ static long vnl_set_features(struct vnl_device *vd, u64 __user *argp)
 		return -EFAULT;
 	if (vd->status & VIRTIO_CONFIG_S_FEATURES_OK)
 		return -EBUSY;
-	if (f & ~(u64)VNETLOOP_FEATURES)
+	if (f & ~vd->offered)
+		return -EINVAL;
+	/* virtio: MQ needs the control queue that sets the pairs. */
+	if ((f & BIT_ULL(VIRTIO_NET_F_MQ)) &&
+	    !(f & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
 		return -EINVAL;
 	vd->features = f;
 	return 0;
@@ -316,12 +406,12 @@ static long vnl_config_range(struct vhost_vdpa_config __user *uc, u32 *off,
 	return 0;
 }
 
-/* The MAC, one queue pair; no STATUS, MTU or speed offered. */
+/* The MAC and the queue pairs; no STATUS, MTU or speed offered. */
 static long vnl_get_config(struct vnl_device *vd,
 			   struct vhost_vdpa_config __user *uc)
 {
 	struct virtio_net_config cfg = {
-		.max_virtqueue_pairs = cpu_to_le16(1),
+		.max_virtqueue_pairs = cpu_to_le16(vd->max_pairs),
 	};
 	u32 off, len;
 	long err;
@@ -421,7 +511,8 @@ static long vnl_set_vring_kick(struct vnl_vring *vr, int fd)
 }
 
 /*
- * The per-virtqueue ioctls: the owner's, any queue index >= 2 is -ENOBUFS.
+ * The per-virtqueue ioctls: the owner's, a queue index past the device's
+ * virtqueues is -ENOBUFS.
  * Layouts, positions and kicks are fixed while the device runs; the call
  * eventfd may change at any time (QEMU swaps it when the guest masks the
  * queue's vector).
@@ -431,22 +522,26 @@ static long vnl_vring_ioctl(struct vnl_device *vd, unsigned int cmd,
 {
 	struct vhost_vring_state s;
 	struct vhost_vring_file f;
+	struct vnl_engine *eng;
 	struct vnl_vring *vr;
+	unsigned int q;
 	u32 idx;
 
 	/* Every vring argument starts with the queue index. */
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
-	if (idx >= VNETLOOP_NUM_QUEUES)
+	if (idx >= vd->nvqs)
 		return -ENOBUFS;
-	idx = array_index_nospec(idx, VNETLOOP_NUM_QUEUES);
+	idx = array_index_nospec(idx, vd->nvqs);
 	vr = &vd->vring[idx];
 
 	switch (cmd) {
 	case VHOST_GET_VRING_BASE:
 		s.index = idx;
-		s.num = vd->running && vnl_engine_queue_ready(&vd->eng, idx) ?
-			vnl_engine_base(&vd->eng, idx) : vr->base;
+		s.num = vr->base;
+		eng = vd->running ? vnl_vq_engine(vd, idx, &q) : NULL;
+		if (eng && vnl_engine_queue_ready(eng, q))
+			s.num = vnl_engine_base(eng, q);
 		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 	case VHOST_SET_VRING_CALL:
 		if (copy_from_user(&f, argp, sizeof(f)))
@@ -489,13 +584,14 @@ static long vnl_vring_ioctl(struct vnl_device *vd, unsigned int cmd,
 	}
 }
 
-static long vnl_get_vring_group(struct vhost_vring_state __user *argp)
+static long vnl_get_vring_group(struct vnl_device *vd,
+				struct vhost_vring_state __user *argp)
 {
 	struct vhost_vring_state s;
 
 	if (copy_from_user(&s, argp, sizeof(s)))
 		return -EFAULT;
-	if (s.index >= VNETLOOP_NUM_QUEUES)
+	if (s.index >= vd->nvqs)
 		return -EINVAL;
 	s.num = 0;
 	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
@@ -512,7 +608,7 @@ static long vnl_ioctl_locked(struct vnl_device *vd, unsigned int cmd,
 	case VHOST_VDPA_GET_CONFIG:
 		return vnl_get_config(vd, argp);
 	case VHOST_VDPA_GET_VRING_GROUP:
-		return vnl_get_vring_group(argp);
+		return vnl_get_vring_group(vd, argp);
 	case VHOST_VDPA_SET_GROUP_ASID:
 	case VHOST_VDPA_SUSPEND:
 		/* Neither IOTLB_ASID nor SUSPEND is offered. */
@@ -571,6 +667,8 @@ long vnl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	long ret;
 
 	ret = vnl_ioctl_const(cmd, argp);
+	if (ret == -ENOIOCTLCMD)
+		ret = vnl_ioctl_dev_const(vd, cmd, argp);
 	if (ret != -ENOIOCTLCMD)
 		return ret;
 

@@ -27,11 +27,26 @@ struct mm_struct;
 struct pid;
 struct task_struct;
 
-/* The TX kick eventfd, hooked into its wait queue while the device runs. */
+/*
+ * The most queue pairs a device may have (the max_queue_pairs parameter),
+ * and its most virtqueues: RX 2i, TX 2i + 1, then the control queue.
+ */
+#define VNL_MAX_PAIRS	16
+#define VNL_MAX_VQS	(2 * VNL_MAX_PAIRS + 1)
+
+struct vnl_pair;
+
+/*
+ * A kick eventfd (a pair's TX queue's, or the control queue's), hooked
+ * into its wait queue while the device runs: it queues work of one kind
+ * (a vnl_pair.flags bit) for its pair's worker.
+ */
 struct vnl_kick {
 	wait_queue_head_t *wqh;		/* non-NULL while hooked */
 	wait_queue_entry_t wait;
 	poll_table table;
+	struct vnl_pair *pair;
+	unsigned int work;
 };
 
 /* One virtqueue as its owner set it up (the vhost vring ioctls). */
@@ -58,51 +73,78 @@ struct vnl_pcpu_stats {
 	struct u64_stats_sync syncp;
 };
 
-/* vnl_device.flags bits */
+/* vnl_pair.flags bits */
 enum {
-	VNL_WORK_QUEUED,	/* the worker has a drain to do */
+	VNL_WORK_QUEUED,	/* the worker has a drain of its pair to do */
+	VNL_CTRL_QUEUED,	/* ... of the control queue (pair 0) */
+};
+
+/*
+ * One queue pair: its ring engine (pair 0's also owns the control queue),
+ * its worker, its TX kick and its per-CPU counters. The worker is the
+ * only one to drain the engine while the device runs.
+ */
+struct vnl_pair {
+	struct vnl_device *vd;
+	unsigned int index;
+	/*
+	 * Held by the worker around each drain, and by whoever changes the
+	 * engine's view of memory while it runs (an IOTLB commit).
+	 */
+	struct mutex eng_lock;
+	struct vnl_kick kick;		/* the TX queue's */
+	struct vnl_kick ctrl_kick;	/* pair 0: the control queue's */
+	struct task_struct *worker;	/* while running */
+	/* Starting hands the worker its starter and waits for it to join. */
+	struct completion worker_ready;
+	struct task_struct *starter;
+	int worker_err;
+	unsigned long flags;
+	struct vnl_pcpu_stats __percpu *stats;
+	u8 *bounce;			/* VNL_BOUNCE_SIZE, for the engine */
+	/*
+	 * Touched only by the worker while running, else under vd->lock;
+	 * its NEEDS_RESET is an atomic, read at any time.
+	 */
+	struct vnl_engine eng;
 };
 
 struct vnl_device {
 	u32 id;
 	/* Serialises the ioctls, the IOTLB writes and release. */
 	struct mutex lock;
-	/*
-	 * Held by the worker around each drain, and by whoever changes the
-	 * engine's view of memory while it runs (an IOTLB commit).
-	 */
-	struct mutex eng_lock;
 	struct mm_struct *mm;		/* owner's mm, mmgrab()ed */
 	struct pid *owner;		/* owner's thread group */
 	kuid_t uid;			/* opener's euid: who may read it */
 	u8 status;			/* the driver's status bits */
 	u8 mac[ETH_ALEN];
+	/* Fixed at open: max_queue_pairs, and what follows from it. */
+	unsigned int max_pairs;
+	unsigned int nvqs;
+	u64 offered;			/* GET_FEATURES */
 	u64 features;			/* acked (SET_FEATURES) */
 	u64 backend_features;
-	struct vnl_vring vring[VNETLOOP_NUM_QUEUES];
-	struct vnl_kick kick;
+	struct vnl_vring vring[VNL_MAX_VQS];
+	/*
+	 * Fixed while running: the pairs with a worker (all of them with
+	 * MQ, else pair 0), those of them with a TX ring, and the control
+	 * queue's index (0: none).
+	 */
+	unsigned int npairs;
+	unsigned int ready_pairs;
+	unsigned int ctrl_idx;
+	/* The pairs in use (VQ_PAIRS_SET); the others ignore their kicks. */
+	unsigned int active_pairs;
 	spinlock_t call_lock;		/* the vrings' call and config_call */
 	struct eventfd_ctx *config_call;
 	struct vnl_iotlb iotlb;
 	struct vnl_iotlb batch;		/* the IOTLB being built in a batch */
 	bool in_batch;
-	struct task_struct *worker;	/* while running */
-	/* Starting hands the worker its starter and waits for it to join. */
-	struct completion worker_ready;
-	struct task_struct *starter;
-	int worker_err;
 	bool running;
-	unsigned long flags;
-	u32 budget_packets;		/* copied into eng before each drain */
+	u32 budget_packets;		/* copied into each engine per drain */
 	u32 budget_bytes;
-	struct vnl_pcpu_stats __percpu *stats;
 	struct dentry *dbg;
-	u8 *bounce;			/* VNL_BOUNCE_SIZE, for the engine */
-	/*
-	 * Touched only by the worker while running, else under lock; its
-	 * NEEDS_RESET is an atomic, read at any time.
-	 */
-	struct vnl_engine eng;
+	struct vnl_pair *pairs;		/* max_pairs of them */
 };
 
 /* main.c: every open device, by id. Lookups hold vnl_devs_lock. */
@@ -124,19 +166,23 @@ ssize_t vnl_iotlb_write(struct file *file, const char __user *buf,
 int vnl_iotlb_commit(struct vnl_device *vd);
 
 /* worker.c */
-int vnl_worker_start(struct vnl_device *vd);
-void vnl_worker_stop(struct vnl_device *vd);
-void vnl_worker_queue(struct vnl_device *vd);
-int vnl_kick_hook(struct vnl_device *vd);
-void vnl_kick_unhook(struct vnl_device *vd);
+int vnl_workers_start(struct vnl_device *vd);
+void vnl_workers_stop(struct vnl_device *vd);
+void vnl_worker_queue(struct vnl_pair *p, unsigned int work);
+int vnl_kicks_hook(struct vnl_device *vd);
+void vnl_kicks_unhook(struct vnl_device *vd);
 extern const struct vnl_engine_ops vnl_engine_ops;
+
+/* The device's status bits: NEEDS_RESET when any engine raised it. */
+u32 vnl_device_engine_status(struct vnl_device *vd);
 
 /* stats.c */
 extern const char *const vnl_counter_names[VNETLOOP_NUM_COUNTERS];
-int vnl_stats_alloc(struct vnl_device *vd);
-void vnl_stats_free(struct vnl_device *vd);
-void vnl_stats_add(struct vnl_device *vd, unsigned int id, u64 n);
+int vnl_stats_alloc(struct vnl_pair *p);
+void vnl_stats_free(struct vnl_pair *p);
+void vnl_stats_add(struct vnl_pair *p, unsigned int id, u64 n);
 void vnl_stats_commit(void *ctx, const u64 *delta);
+void vnl_stats_read_pair_cpu(struct vnl_pair *p, int cpu, u64 *v);
 void vnl_stats_read_cpu(struct vnl_device *vd, int cpu, u64 *v);
 
 /* debugfs.c */

@@ -22,12 +22,18 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#define VNETLOOP_API_VERSION	2
+#define VNETLOOP_API_VERSION	3
 
 /* Queue indices, as in virtio-net: RX = 0, TX = 1. */
 #define VNETLOOP_QUEUE_RX	0
 #define VNETLOOP_QUEUE_TX	1
-#define VNETLOOP_NUM_QUEUES	2
+#define VNETLOOP_NUM_QUEUES	2	/* data queues of one pair */
+/*
+ * The control queue. Inside one ring engine it is queue 2, after its pair;
+ * on a multiqueue device it is the last virtqueue (2 * max pairs).
+ */
+#define VNETLOOP_QUEUE_CTRL	2
+#define VNETLOOP_ENGINE_QUEUES	3	/* the pair and the control queue */
 #define VNETLOOP_QUEUE_SIZE_MAX	256
 
 /*
@@ -42,9 +48,17 @@
 				 (1ULL << VIRTIO_F_ACCESS_PLATFORM))
 
 /*
- * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the thirteen every home
- * of the device keeps, in this order; the rest are the module's extras. Ids
- * are append-only.
+ * Multiqueue (not offered yet): the control queue and VQ_PAIRS_SET. The
+ * engine accepts them only once its home set its maximum pairs.
+ */
+#define VNETLOOP_FEATURES_MQ	((1ULL << VIRTIO_NET_F_CTRL_VQ) | \
+				 (1ULL << VIRTIO_NET_F_MQ))
+
+/*
+ * Counters. The first VNETLOOP_NUM_SPEC_COUNTERS are the sixteen every home
+ * of the device keeps, in this order: the contract's thirteen, then the
+ * three of the control queue. The rest are the module's extras. Ids are
+ * append-only once released (API version 3 moved the extras up by three).
  */
 enum vnetloop_counter {
 	VNETLOOP_C_TX_PACKETS,
@@ -60,6 +74,9 @@ enum vnetloop_counter {
 	VNETLOOP_C_TX_ADD_USED_FAILURES,
 	VNETLOOP_C_RX_ADD_USED_FAILURES,
 	VNETLOOP_C_INVALID_AVAIL_IDX_COUNT,
+	VNETLOOP_C_CTRL_MQ_SET,		/* the control queue's (SPEC 4a) */
+	VNETLOOP_C_CTRL_CHAIN_INVALID,
+	VNETLOOP_C_CTRL_ADD_USED_FAILURES,
 	VNETLOOP_C_KICKS,		/* module extras from here */
 	VNETLOOP_C_INTERRUPTS,
 	VNETLOOP_C_WORKER_RUNS,
@@ -67,7 +84,7 @@ enum vnetloop_counter {
 	VNETLOOP_NUM_COUNTERS
 };
 
-#define VNETLOOP_NUM_SPEC_COUNTERS	(VNETLOOP_C_INVALID_AVAIL_IDX_COUNT + 1)
+#define VNETLOOP_NUM_SPEC_COUNTERS	(VNETLOOP_C_CTRL_ADD_USED_FAILURES + 1)
 
 /* ---- generic netlink family ---- */
 
@@ -99,20 +116,26 @@ enum vnetloop_attr {
 	VNETLOOP_A_BUDGET_PACKETS,	/* u32 */
 	VNETLOOP_A_BUDGET_BYTES,	/* u32 */
 	VNETLOOP_A_NUM_COUNTERS,	/* u32 */
+	VNETLOOP_A_PER_QUEUE,		/* flag in a GET request */
+	VNETLOOP_A_QUEUE_STATS,		/* nest, repeated: PAIR + counters */
+	VNETLOOP_A_QUEUE_PAIRS,		/* u32: the device's queue pairs */
 
 	__VNETLOOP_A_MAX,
 	VNETLOOP_A_MAX = __VNETLOOP_A_MAX - 1
 };
 
 /*
- * Inside VNETLOOP_A_STATS and VNETLOOP_A_CPU_STATS: counter id c is the u64
- * attribute VNETLOOP_STATS_A_COUNTER(c); VNETLOOP_STATS_A_CPU (u32) names the
- * CPU of a VNETLOOP_A_CPU_STATS nest.
+ * Inside VNETLOOP_A_STATS, VNETLOOP_A_CPU_STATS and VNETLOOP_A_QUEUE_STATS:
+ * counter id c is the u64 attribute VNETLOOP_STATS_A_COUNTER(c);
+ * VNETLOOP_STATS_A_CPU (u32) names the CPU of a VNETLOOP_A_CPU_STATS nest,
+ * VNETLOOP_STATS_A_PAIR (u32) the queue pair of a VNETLOOP_A_QUEUE_STATS one
+ * (API version 3 moved the counters up by one for it).
  */
 enum vnetloop_stats_attr {
 	VNETLOOP_STATS_A_UNSPEC,
 	VNETLOOP_STATS_A_PAD,
 	VNETLOOP_STATS_A_CPU,
+	VNETLOOP_STATS_A_PAIR,
 	VNETLOOP_STATS_A_COUNTER_BASE,	/* + counter id */
 };
 

@@ -25,6 +25,9 @@
 	"tx_add_used_failures",						\
 	"rx_add_used_failures",						\
 	"invalid_avail_idx_count",					\
+	"ctrl_mq_set",							\
+	"ctrl_chain_invalid",						\
+	"ctrl_add_used_failures",					\
 	"kicks",							\
 	"interrupts",							\
 	"worker_runs",							\

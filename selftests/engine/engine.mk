@@ -4,7 +4,8 @@
 # scripts/check.d/10-engine runs them all as one TAP stream.
 ENGINE_TEST_KSFT := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 ENGINE_TEST_DIR := $(B)/selftests/engine
-ENGINE_TEST_PROGS := delivery tx_shape rx_errors notify poison limits mem rights
+ENGINE_TEST_PROGS := delivery tx_shape rx_errors notify poison limits mem rights \
+		     ctrl
 ENGINE_TEST_BINS := $(ENGINE_TEST_PROGS:%=$(ENGINE_TEST_DIR)/%_test)
 ENGINE_TEST_OBJS := $(ENGINE_TEST_BINS:%=%.o) $(ENGINE_TEST_DIR)/vqt.o
 ENGINE_TEST_HDRS := $(wildcard selftests/engine/*.h) $(ENGINE_HDRS) \

@@ -38,8 +38,9 @@
 #define D(id)	[VNETLOOP_C_##id]
 
 /*
- * All thirteen counters moved by exactly want[id] since vqt_mark(), want
- * an array of VNETLOOP_NUM_SPEC_COUNTERS (a variant table can hold one).
+ * All sixteen contract counters moved by exactly want[id] since
+ * vqt_mark(), want an array of VNETLOOP_NUM_SPEC_COUNTERS (a variant table
+ * can hold one).
  */
 #define EXPECT_DELTAS(t, want) do {					\
 	unsigned int i_;						\

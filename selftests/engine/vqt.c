@@ -63,10 +63,20 @@ static void vqt_poisoned(void *ctx, unsigned int q)
 	t->poisoned |= 1U << q;
 }
 
+static int vqt_set_pairs(void *ctx, u16 pairs)
+{
+	struct vqt *t = ctx;
+
+	t->set_pairs_calls++;
+	t->set_pairs_arg = pairs;
+	return t->set_pairs_ret;
+}
+
 static const struct vnl_engine_ops vqt_ops = {
 	.commit = vqt_commit,
 	.interrupt = vqt_interrupt,
 	.poisoned = vqt_poisoned,
+	.set_pairs = vqt_set_pairs,
 };
 
 int vqt_open(struct vqt *t)
@@ -494,7 +504,7 @@ u64 vqt_delta(const struct vqt *t, unsigned int id)
 	return t->c[id] - t->mark[id];
 }
 
-unsigned int vqt_drain(struct vqt *t)
+static unsigned int vqt_drain_one(struct vqt *t, bool ctrl)
 {
 	unsigned long irqs = t->interrupts;
 	unsigned int r = 0;
@@ -503,7 +513,7 @@ unsigned int vqt_drain(struct vqt *t)
 	/* Each drain's own bits: the driver acknowledged the last ones. */
 	vnl_engine_isr_ack(&t->eng, ~0u);
 	t->poisoned = 0;
-	if (vnl_drain(&t->eng))
+	if (ctrl ? vnl_ctrl_drain(&t->eng) : vnl_drain(&t->eng))
 		r |= VQT_DRAIN_MORE;
 	isr = vnl_engine_isr(&t->eng);
 	/* One interrupt exactly when InterruptStatus gained a bit. */
@@ -514,7 +524,19 @@ unsigned int vqt_drain(struct vqt *t)
 		r |= VQT_DRAIN_POISONED_TX;
 	if (t->poisoned & (1U << VQT_RX))
 		r |= VQT_DRAIN_POISONED_RX;
+	if (t->poisoned & (1U << VQT_CTRL))
+		r |= VQT_DRAIN_POISONED_CTRL;
 	return r;
+}
+
+unsigned int vqt_drain(struct vqt *t)
+{
+	return vqt_drain_one(t, false);
+}
+
+unsigned int vqt_ctrl_drain(struct vqt *t)
+{
+	return vqt_drain_one(t, true);
 }
 
 bool vqt_needs_reset(struct vqt *t)

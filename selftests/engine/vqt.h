@@ -25,7 +25,8 @@
 #define VQT_RING_DESC(q)	(VQT_GPA_BASE + (u64)VIRTQ_RING_BYTES * (q))
 #define VQT_RING_AVAIL(q)	(VQT_RING_DESC(q) + VIRTQ_PAGE)
 #define VQT_RING_USED(q)	(VQT_RING_DESC(q) + 2 * VIRTQ_PAGE)
-#define VQT_DATA_BASE		(VQT_GPA_BASE + 0x8000ULL)
+/* After the rings of the three queues (RX, TX, control). */
+#define VQT_DATA_BASE		(VQT_GPA_BASE + 0xa000ULL)
 /* vqt_alloc() alignment; the bytes up to it after a buffer stay zero. */
 #define VQT_ALIGN		64ULL
 
@@ -34,6 +35,7 @@
 
 #define VQT_RX	VNETLOOP_QUEUE_RX
 #define VQT_TX	VNETLOOP_QUEUE_TX
+#define VQT_CTRL	VNETLOOP_QUEUE_CTRL
 
 struct vqt_ring {
 	u64 desc, avail, used;	/* guest-physical */
@@ -56,10 +58,14 @@ struct vqt {
 	unsigned int poisoned;			/* queues, in the last drain */
 	unsigned long reads, writes;		/* guest accesses seen */
 	u64 data_next;				/* bump allocator (gpa) */
-	struct vqt_ring q[VNETLOOP_NUM_QUEUES];
+	struct vqt_ring q[VNETLOOP_ENGINE_QUEUES];
 	u8 *snap;				/* vqt_snapshot() copy */
 	/* Called after each successful engine write: a racing guest. */
 	void (*write_hook)(struct vqt *t, u64 gpa, u32 len);
+	/* ops->set_pairs: calls, the last argument, what it returns. */
+	unsigned int set_pairs_calls;
+	u16 set_pairs_arg;
+	int set_pairs_ret;
 };
 
 /* A guest-physical range [start, end). */
@@ -76,6 +82,7 @@ const char *vqt_counter_name(unsigned int id);
 #define VQT_DRAIN_MORE		0x100	/* budget hit with TX work left */
 #define VQT_DRAIN_POISONED_RX	0x200	/* RX queue poisoned in this drain */
 #define VQT_DRAIN_POISONED_TX	0x400	/* TX queue poisoned in this drain */
+#define VQT_DRAIN_POISONED_CTRL	0x800	/* control queue poisoned */
 
 /* Allocate guest memory and set up the engine; 0 or -errno. */
 int vqt_open(struct vqt *t);
@@ -190,6 +197,8 @@ void vqt_mark(struct vqt *t);
 /* Counter delta since vqt_mark(). */
 u64 vqt_delta(const struct vqt *t, unsigned int id);
 unsigned int vqt_drain(struct vqt *t);
+/* The same for vnl_ctrl_drain(); VQT_DRAIN_MORE: commands left. */
+unsigned int vqt_ctrl_drain(struct vqt *t);
 bool vqt_needs_reset(struct vqt *t);
 
 #endif /* VQT_H */

@@ -10,7 +10,7 @@
 KST_DIR    := $(B)/selftests/kmod
 KST_KSFT   := $(CACHE)/linux-6.1-tools/tools/testing/selftests
 # Run order: lifecycle last, it checks that nothing was left behind.
-KST_PROGS  := basic regions irq poison export badinput stress stop cgroup kfuzz \
+KST_PROGS  := basic regions irq poison export badinput stress stop cgroup kfuzz mq \
 	      iotlb lifecycle
 KST_BINS   := $(KST_PROGS:%=$(KST_DIR)/%)
 KST_LIB    := $(patsubst selftests/kmod/%.c,$(KST_DIR)/%.o,\

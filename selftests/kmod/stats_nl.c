@@ -52,10 +52,10 @@ int vnl_nl_get(uint32_t dev_id, bool per_cpu, struct vnl_nl_dev *out)
 	/* The parser sorted the CPUs: a repeat is next to its first. */
 	out->ncpu = d.ncpus;
 	for (unsigned int k = 0; k < d.ncpus; k++) {
-		const struct vnl_cpu_counters *cc = &d.cpus[k];
+		const struct vnl_part_counters *cc = &d.cpus[k];
 
 		out->cpu_incomplete += cc->present != all;
-		out->cpu_dup += k && cc->cpu == d.cpus[k - 1].cpu;
+		out->cpu_dup += k && cc->key == d.cpus[k - 1].key;
 		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 			out->cpu_sum[i] += cc->c[i];
 	}

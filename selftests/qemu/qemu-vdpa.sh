@@ -386,7 +386,8 @@ full() {
 	errs=0
 	for k in tx_dropped_no_rx_buffer tx_dropped_rx_poisoned tx_chain_invalid \
 		tx_oversize_dropped rx_chain_invalid rx_write_failed \
-		tx_add_used_failures rx_add_used_failures invalid_avail_idx_count; do
+		tx_add_used_failures rx_add_used_failures invalid_avail_idx_count \
+		ctrl_mq_set ctrl_chain_invalid ctrl_add_used_failures; do
 		v=$(counter "$dev" $k)
 		[ "${v:-1}" -eq 0 ] || { errs=1; echo "# $t: $k = ${v:-missing}"; }
 	done

@@ -61,14 +61,18 @@ static struct nl_msg *msg_new(int type, uint8_t cmd)
 	return m;
 }
 
-/* Counters c0 .. c0+n-1 with values base*(i+1), optionally a CPU. */
+/*
+ * Counters c0 .. c0+n-1 with values base*(i+1), optionally a CPU or (in a
+ * QUEUE_STATS nest) a queue pair.
+ */
 static void put_counters(struct nl_msg *m, int attr, int cpu, unsigned int n,
 			 uint64_t base)
 {
 	struct nlattr *nest = nla_nest_start(m, attr);
 
 	if (cpu >= 0)
-		nla_put_u32(m, VNETLOOP_STATS_A_CPU, cpu);
+		nla_put_u32(m, attr == VNETLOOP_A_QUEUE_STATS ?
+			    VNETLOOP_STATS_A_PAIR : VNETLOOP_STATS_A_CPU, cpu);
 	for (unsigned int i = 0; i < n; i++)
 		nla_put_u64(m, VNETLOOP_STATS_A_COUNTER(i), base * (i + 1));
 	nla_nest_end(m, nest);
@@ -87,6 +91,11 @@ static struct nl_msg *dev_reply(unsigned int ncounters, bool per_cpu)
 		put_counters(m, VNETLOOP_A_CPU_STATS, 0, ncounters, 1);
 	}
 	put_counters(m, VNETLOOP_A_STATS, -1, ncounters, 11);
+	if (per_cpu) {
+		nla_put_u32(m, VNETLOOP_A_QUEUE_PAIRS, 2);
+		put_counters(m, VNETLOOP_A_QUEUE_STATS, 1, ncounters, 3);
+		put_counters(m, VNETLOOP_A_QUEUE_STATS, 0, ncounters, 8);
+	}
 	return m;
 }
 
@@ -107,9 +116,13 @@ static void test_parse_full(void)
 		good &= d.c[i] == 11 * (i + 1);
 	ok(good && d.present == (1ULL << VNETLOOP_NUM_COUNTERS) - 1,
 	   "parse: every known counter present with its value");
-	ok(d.ncpus == 2 && d.cpus[0].cpu == 0 && d.cpus[1].cpu == 1 &&
+	ok(d.ncpus == 2 && d.cpus[0].key == 0 && d.cpus[1].key == 1 &&
 	   d.cpus[0].c[3] == 4 && d.cpus[1].c[3] == 40,
 	   "parse: per-CPU sets sorted by CPU with their values");
+	ok(d.has_queue_pairs && d.queue_pairs == 2 && d.nqueues == 2 &&
+	   d.queues[0].key == 0 && d.queues[1].key == 1 &&
+	   d.queues[0].c[3] == 32 && d.queues[1].c[3] == 12,
+	   "parse: per-queue sets sorted by pair with their values");
 	ok(c.p.warnings == 0 && !*cap_text(&c),
 	   "parse: no warning for a reply this tool knows");
 	vnl_dev_stats_free(&d);
@@ -119,6 +132,7 @@ static void test_parse_full(void)
 
 static void test_parse_unknown(void)
 {
+	char want[64];
 	struct vnl_dev_stats d;
 	struct nl_msg *m;
 	struct nlattr *nest;
@@ -138,9 +152,10 @@ static void test_parse_unknown(void)
 	err = vnl_nl_parse_dev(&c.p, nlmsg_hdr(m), &d);
 	ok(!err && d.dev_id == 3 && d.c[0] == 5 && d.present == 1,
 	   "unknown: unknown attribute and counters are skipped");
-	ok(c.p.warnings == 2 &&
-	   strstr(cap_text(&c), "unknown attribute 15") &&
-	   strstr(cap_text(&c), "the module has 18 counters"),
+	snprintf(want, sizeof(want), "unknown attribute %d",
+		 VNETLOOP_A_MAX + 5);
+	ok(c.p.warnings == 2 && strstr(cap_text(&c), want) &&
+	   strstr(cap_text(&c), "the module has 21 counters"),
 	   "unknown: one warning for the attribute, one for the counters");
 	vnl_dev_stats_free(&d);
 	err = vnl_nl_parse_dev(&c.p, nlmsg_hdr(m), &d);
@@ -154,7 +169,7 @@ static void test_parse_unknown(void)
 	nla_put_u32(m, VNETLOOP_A_NUM_COUNTERS, VNETLOOP_NUM_COUNTERS + 3);
 	err = vnl_nl_parse_dev(&c.p, nlmsg_hdr(m), &d);
 	ok(!err && c.p.warnings == 1 &&
-	   strstr(cap_text(&c), "has 20 counters, this tool knows 17"),
+	   strstr(cap_text(&c), "has 23 counters, this tool knows 20"),
 	   "unknown: a larger NUM_COUNTERS warns");
 	vnl_dev_stats_free(&d);
 	nlmsg_free(m);
@@ -254,6 +269,9 @@ static void test_version_and_exit(void)
 	   "exit: each error class has its exit code");
 	ok(!strcmp(vnl_counter_name(0), "tx_packets") &&
 	   !strcmp(vnl_counter_name(12), "invalid_avail_idx_count") &&
+	   !strcmp(vnl_counter_name(13), "ctrl_mq_set") &&
+	   !strcmp(vnl_counter_name(15), "ctrl_add_used_failures") &&
+	   !strcmp(vnl_counter_name(16), "kicks") &&
 	   !vnl_counter_name(VNETLOOP_NUM_COUNTERS),
 	   "names: counter names follow the uAPI table");
 	ok(vnl_nl_errno(-NLE_OBJ_NOTFOUND) == -ENOENT &&
@@ -280,6 +298,12 @@ static void stats_cpu(const void *d)
 {
 	vnl_stats_print(&(struct vnl_dev_list) { .devs = (void *)d, .n = 1 },
 			true);
+}
+
+static void stats_queue(const void *d)
+{
+	vnl_stats_print(&(struct vnl_dev_list) { .devs = (void *)d, .n = 1 },
+			VNL_NL_PER_QUEUE);
 }
 
 static void test_output(void)
@@ -312,6 +336,18 @@ static void test_output(void)
 		   "{\"cpu\":1,\"tx_packets\":10,\"tx_bytes\":20}],"
 		   "\"total\":{\"tx_packets\":11,\"tx_bytes\":22}}]\n",
 		   "json: per_cpu array with cpu keys, and total");
+	ok_printed(stats_queue, &d, false, false,
+		   "device 7  owner pid 1234\n"
+		   "    counter                   pair0  pair1  total\n"
+		   "    tx_packets                    8      3     11\n"
+		   "    tx_bytes                     16      6     22\n",
+		   "table: per-queue-pair columns and the total");
+	ok_printed(stats_queue, &d, true, false,
+		   "[{\"dev_id\":7,\"owner_pid\":1234,\"tx_packets\":11,\"tx_bytes\":22,"
+		   "\"per_queue\":[{\"pair\":0,\"tx_packets\":8,\"tx_bytes\":16},"
+		   "{\"pair\":1,\"tx_packets\":3,\"tx_bytes\":6}],"
+		   "\"total\":{\"tx_packets\":11,\"tx_bytes\":22}}]\n",
+		   "json: per_queue array with pair keys, and total");
 	ok_printed(stats_plain, &d, true, true,
 		   "[\n"
 		   "  {\n"

@@ -5,8 +5,9 @@
 #  - the backends behind the transport without KVM, kmod's against the
 #    module (backend_kmod_test: selftests/vmm/backend_test.c's kmod variant);
 #  - every scenario on kmod, thread and inline, over virtio-mmio and
-#    virtio-pci with MSI-X, the same 13 counters across them, exits where
-#    they belong (selftests/vmm/scenarios.sh; INTx runs on the host only);
+#    virtio-pci with MSI-X, the same 16 contract counters across them,
+#    exits where they belong (selftests/vmm/scenarios.sh; INTx runs on the
+#    host only);
 #  - a VMM killed with SIGKILL during kmod traffic leaves the module clean:
 #    its device disappears and the next run works (the rig then checks that
 #    rmmod succeeds and debugfs is empty).

@@ -9,13 +9,13 @@
 # virtio-pci with MSI-X; pci-intx: the same with the guest on INTx) and
 # every backend:
 #  - the run passes: the guest verified every frame and every check, and the
-#    device's 13 counters equal the guest's own count (vnetloop exits 0);
+#    device's 16 counters equal the guest's own count (vnetloop exits 0);
 #  - exits are where they belong: with kmod and thread no QueueNotify exit
 #    (the ioeventfd takes the kick), with inline one per kick; every MMIO
 #    exit is a register access the guest made itself, so an interrupt costs
 #    exactly its InterruptStatus read and ACK, and a kick costs nothing;
 #  - poison: the guest saw NEEDS_RESET in Status and a CONFIG interrupt;
-# and across backends and transports, the same 13 counters.
+# and across backends and transports, the same 16 counters.
 # -x adds the exit-path checks (exit status per cause) and a 2-vCPU run.
 # Needs /dev/kvm, jq, and build/vnetloop (or $VNETLOOP). Busybox sh is
 # enough: it runs in the rig too.
@@ -79,7 +79,7 @@ judge='
 	"\(.guest.tx_kicks) kicks, \(.guest.irqs) interrupts, \(.exits.MMIO // 0) MMIO exits",
 	(.guest.needs_reset_seen > 0 and .guest.irqs_config > 0 and
 	 .counters.invalid_avail_idx_count == 2),
-	([.counters | to_entries | .[0:13][] | .value] | tostring)'
+	([.counters | to_entries | .[0:16][] | .value] | tostring)'
 
 # The rig's nested KVM (KVM on qemu's emulated SVM) once refused to
 # re-enter a guest that had been running for a while: KVM_EXIT_FAIL_ENTRY
@@ -129,7 +129,7 @@ for sc in traffic oversize short-tx poison rx-starve; do
 
 			# One jq per run (it is slow to start on an emulated CPU):
 			# the exit problems, a description, the poison result and
-			# the 13 counters, one line each.
+			# the 16 counters, one line each.
 			jq -r --arg b "$b" "$judge" "$j" >"$tmp/judge"
 			{
 				read -r why
@@ -151,9 +151,9 @@ for sc in traffic oversize short-tx poison rx-starve; do
 			if [ -z "$ref" ]; then
 				ref=$c refb="$tr $b"
 			elif [ "$c" = "$ref" ]; then
-				ok "$t: same 13 counters as $refb"
+				ok "$t: same 16 counters as $refb"
 			else
-				not_ok "$t: same 13 counters as $refb"
+				not_ok "$t: same 16 counters as $refb"
 				echo "# $refb: $ref"
 				echo "# $tr $b: $c"
 			fi
@@ -219,7 +219,7 @@ if [ -n "$exits" ]; then
 	rc=$?
 	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/pretty.json")" -gt 20 ] &&
 	   jq -e '.counters_match and .guest.frames_verified == 64 and
-		  (.counters | length) >= 13' "$tmp/pretty.json" >/dev/null; then
+		  (.counters | length) >= 16' "$tmp/pretty.json" >/dev/null; then
 		ok "--json --pretty: an indented summary jq reads, counters matched"
 	else
 		not_ok "--json --pretty: exit status $rc"

@@ -9,7 +9,10 @@
 
 #include <stdint.h>
 
-/* The thirteen contract counters, in VNETLOOP_C_* id order. */
+/*
+ * The contract counters (the thirteen, then the control queue's three), in
+ * VNETLOOP_C_* id order.
+ */
 enum vnl_expect {
 	VNL_X_TX_PACKETS, VNL_X_TX_BYTES, VNL_X_RX_PACKETS, VNL_X_RX_BYTES,
 	VNL_X_TX_DROPPED_NO_RX_BUFFER, VNL_X_TX_DROPPED_RX_POISONED,
@@ -17,6 +20,8 @@ enum vnl_expect {
 	VNL_X_RX_CHAIN_INVALID, VNL_X_RX_WRITE_FAILED,
 	VNL_X_TX_ADD_USED_FAILURES, VNL_X_RX_ADD_USED_FAILURES,
 	VNL_X_INVALID_AVAIL_IDX_COUNT,
+	VNL_X_CTRL_MQ_SET, VNL_X_CTRL_CHAIN_INVALID,
+	VNL_X_CTRL_ADD_USED_FAILURES,
 	VNL_NUM_SPEC_COUNTERS
 };
 

@@ -43,6 +43,8 @@ _Static_assert(VNL_NUM_SPEC_COUNTERS == VNETLOOP_NUM_SPEC_COUNTERS,
 	       "the guest's expectations cover the spec counters");
 _Static_assert((int)VNL_X_INVALID_AVAIL_IDX_COUNT ==
 	       (int)VNETLOOP_C_INVALID_AVAIL_IDX_COUNT, "same counter order");
+_Static_assert((int)VNL_X_CTRL_ADD_USED_FAILURES ==
+	       (int)VNETLOOP_C_CTRL_ADD_USED_FAILURES, "same counter order");
 
 static void run_usage(FILE *f)
 {

@@ -19,7 +19,7 @@
 #include "user/nl/nl.h"
 
 static const char stats_usage[] =
-"usage: vnetloop stats [DEV] [--json [--pretty]] [--per-cpu]\n"
+"usage: vnetloop stats [DEV] [--json [--pretty]] [--per-cpu] [--per-queue]\n"
 "                      [--interval SEC [--count N]]\n"
 "\n"
 "Show the counters of vnetloop device DEV (a number), or of every device,\n"
@@ -34,6 +34,9 @@ static const char stats_usage[] =
 "  -p, --pretty        with --json: indented over several lines\n"
 "      --per-cpu       a column per possible CPU and the total (JSON: a\n"
 "                      \"per_cpu\" array of objects with a \"cpu\" key, and \"total\")\n"
+"      --per-queue     a column per queue pair and the total (JSON: a\n"
+"                      \"per_queue\" array of objects with a \"pair\" key, and\n"
+"                      \"total\"); with --per-cpu, both\n"
 "  -i, --interval SEC  watch: every SEC seconds print each counter's delta and\n"
 "                      the tx and rx rates (frames/s, bytes/s); stop on SIGINT\n"
 "  -c, --count N       with --interval: stop after N intervals\n"
@@ -109,28 +112,35 @@ static void dev_totals(const struct vnl_dev_stats *d)
 	print_counters(d->c, d->present, vfmt, false);
 }
 
-/* Text: a column per CPU, then the total. */
-static void table_per_cpu(const struct vnl_dev_stats *d)
+/*
+ * Text: a column per part (CPU or queue pair, its label the prefix and its
+ * key), then the total.
+ */
+static void table_parts(const struct vnl_dev_stats *d,
+			const struct vnl_part_counters *parts, unsigned int n,
+			const char *prefix)
 {
 	int *w, tw;
-	char label[16];
+	char label[24];
 
 	if (out_json())
 		return;
-	w = calloc(d->ncpus ? d->ncpus : 1, sizeof(*w));
+	w = calloc(n ? n : 1, sizeof(*w));
 	if (!w) {
 		print_text("    (out of memory)\n");
 		return;
 	}
-	for (unsigned int i = 0; i < d->ncpus; i++)
-		w[i] = counters_width(d->cpus[i].c, d->cpus[i].present,
+	for (unsigned int i = 0; i < n; i++)
+		w[i] = counters_width(parts[i].c, parts[i].present,
 				      snprintf(label, sizeof(label),
-					       "cpu%" PRIu32, d->cpus[i].cpu));
+					       "%s%" PRIu32, prefix,
+					       parts[i].key));
 	tw = counters_width(d->c, d->present, 5);
 
 	print_text("    %-*s", NAME_W, "counter");
-	for (unsigned int i = 0; i < d->ncpus; i++) {
-		snprintf(label, sizeof(label), "cpu%" PRIu32, d->cpus[i].cpu);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "%s%" PRIu32, prefix,
+			 parts[i].key);
 		print_text("  %*s", w[i], label);
 	}
 	print_text("  %*s\n", tw, "total");
@@ -138,9 +148,9 @@ static void table_per_cpu(const struct vnl_dev_stats *d)
 		if (!(d->present >> c & 1))
 			continue;
 		print_text("    %-*s", NAME_W, vnl_counter_name(c));
-		for (unsigned int i = 0; i < d->ncpus; i++) {
-			if (d->cpus[i].present >> c & 1)
-				print_text("  %*" PRIu64, w[i], d->cpus[i].c[c]);
+		for (unsigned int i = 0; i < n; i++) {
+			if (parts[i].present >> c & 1)
+				print_text("  %*" PRIu64, w[i], parts[i].c[c]);
 			else
 				print_text("  %*s", w[i], "-");
 		}
@@ -149,23 +159,21 @@ static void table_per_cpu(const struct vnl_dev_stats *d)
 	free(w);
 }
 
-/* JSON: "per_cpu", an object per CPU, and "total". */
-static void json_per_cpu(const struct vnl_dev_stats *d)
+/* JSON: an array name of objects with a key (the CPU or the pair). */
+static void json_parts(const char *name, const char *key,
+		       const struct vnl_part_counters *parts, unsigned int n)
 {
-	open_array("per_cpu");
-	for (unsigned int k = 0; k < d->ncpus; k++) {
+	open_array(name);
+	for (unsigned int k = 0; k < n; k++) {
 		open_object(NULL);
-		print_u64("cpu", NULL, d->cpus[k].cpu);
-		print_counters(d->cpus[k].c, d->cpus[k].present, NULL, false);
+		print_u64(key, NULL, parts[k].key);
+		print_counters(parts[k].c, parts[k].present, NULL, false);
 		close_object();
 	}
 	close_array();
-	open_object("total");
-	print_counters(d->c, d->present, NULL, false);
-	close_object();
 }
 
-void vnl_stats_print(const struct vnl_dev_list *l, bool per_cpu)
+void vnl_stats_print(const struct vnl_dev_list *l, unsigned int want)
 {
 	open_array(NULL);
 	for (size_t i = 0; i < l->n; i++) {
@@ -175,12 +183,24 @@ void vnl_stats_print(const struct vnl_dev_list *l, bool per_cpu)
 			print_text("\n");
 		open_object(NULL);
 		dev_header(d);
-		/* JSON has the totals as keys in both forms. */
-		if (!per_cpu || out_json())
+		/* JSON has the totals as keys in every form. */
+		if (!want || out_json())
 			dev_totals(d);
-		if (per_cpu) {
-			table_per_cpu(d);
-			json_per_cpu(d);
+		if (want & VNL_NL_PER_CPU) {
+			table_parts(d, d->cpus, d->ncpus, "cpu");
+			json_parts("per_cpu", "cpu", d->cpus, d->ncpus);
+		}
+		if (want & VNL_NL_PER_QUEUE) {
+			if (want & VNL_NL_PER_CPU)
+				print_text("\n");
+			table_parts(d, d->queues, d->nqueues, "pair");
+			json_parts("per_queue", "pair", d->queues,
+				   d->nqueues);
+		}
+		if (want) {
+			open_object("total");
+			print_counters(d->c, d->present, NULL, false);
+			close_object();
 		}
 		close_object();
 	}
@@ -293,7 +313,7 @@ void vnl_timestamp(char *buf, size_t size, int digits)
 /* ---- the command ---- */
 
 struct opts {
-	bool json, pretty, per_cpu, have_dev, watch;
+	bool json, pretty, per_cpu, per_queue, have_dev, watch;
 	uint32_t dev;
 	double interval;
 	unsigned long count;	/* 0: forever */
@@ -317,10 +337,11 @@ static int parse_u32(const char *s, uint32_t *v)
 /* The options; -1 for --help (done), else 0 or the exit code. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_PER_CPU = 256 };
+	enum { O_PER_CPU = 256, O_PER_QUEUE };
 	static const struct option longopts[] = {
 		CMD_OUTPUT_OPTIONS,
 		{ "per-cpu", no_argument, NULL, O_PER_CPU },
+		{ "per-queue", no_argument, NULL, O_PER_QUEUE },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
@@ -329,6 +350,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ 'j', .flag = &o->json, .value = true },
 		{ 'p', .flag = &o->pretty, .value = true },
 		{ O_PER_CPU, .flag = &o->per_cpu, .value = true },
+		{ O_PER_QUEUE, .flag = &o->per_queue, .value = true },
 		{ 0 },
 	};
 	bool have_count = false;
@@ -378,9 +400,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				   argv[optind]);
 	if (have_count && !o->watch)
 		return usage_error("stats", "%s needs --interval", "--count");
-	if (o->watch && o->per_cpu)
+	if (o->watch && (o->per_cpu || o->per_queue))
 		return usage_error("stats", "%s cannot be combined with --interval",
-				   "--per-cpu");
+				   o->per_cpu ? "--per-cpu" : "--per-queue");
 	if (o->pretty && !o->json)
 		return usage_error("stats", "%s needs --json (the per-CPU view is --per-cpu)",
 				   "-p/--pretty");
@@ -393,6 +415,13 @@ static int no_devices(void)
 	return VNL_EXIT_NO_DEVICES;
 }
 
+/* What to ask for besides the totals. */
+static unsigned int want(const struct opts *o)
+{
+	return (o->per_cpu ? VNL_NL_PER_CPU : 0) |
+	       (o->per_queue ? VNL_NL_PER_QUEUE : 0);
+}
+
 /* The devices asked for: one by id, or all of them. */
 static int fetch(struct vnl_nl *nl, const struct opts *o,
 		 struct vnl_dev_list *l)
@@ -400,7 +429,7 @@ static int fetch(struct vnl_nl *nl, const struct opts *o,
 	int err;
 
 	if (!o->have_dev)
-		return vnl_nl_dump_devs(nl, o->per_cpu, l);
+		return vnl_nl_dump_devs(nl, want(o), l);
 	l->n = 0;
 	l->devs = calloc(1, sizeof(*l->devs));
 	if (!l->devs) {
@@ -408,7 +437,7 @@ static int fetch(struct vnl_nl *nl, const struct opts *o,
 			 o->dev);
 		return -ENOMEM;
 	}
-	err = vnl_nl_get_dev(nl, o->dev, o->per_cpu, &l->devs[0]);
+	err = vnl_nl_get_dev(nl, o->dev, want(o), &l->devs[0]);
 	if (err) {
 		free(l->devs);
 		l->devs = NULL;
@@ -428,7 +457,7 @@ static int show_once(struct vnl_nl *nl, const struct opts *o)
 		return vnl_nl_report(nl, err);
 	if (!l.n)
 		return no_devices();
-	vnl_stats_print(&l, o->per_cpu);
+	vnl_stats_print(&l, want(o));
 	vnl_dev_list_free(&l);
 	return VNL_EXIT_OK;
 }

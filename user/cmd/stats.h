@@ -33,10 +33,11 @@ int vnl_nl_report(const struct vnl_nl *nl, int err);
 void vnl_timestamp(char *buf, size_t size, int digits);
 
 /*
- * Every device: text, a block each (per_cpu: a column per CPU and the
- * total); JSON, an array of objects (per_cpu: with "per_cpu" and "total").
+ * Every device: text, a block each (want VNL_NL_PER_CPU: a column per CPU
+ * and the total; VNL_NL_PER_QUEUE: the same per queue pair); JSON, an
+ * array of objects (with "per_cpu", "per_queue" and "total" as asked).
  */
-void vnl_stats_print(const struct vnl_dev_list *l, bool per_cpu);
+void vnl_stats_print(const struct vnl_dev_list *l, unsigned int want);
 
 /*
  * delta = cur - prev over the counters both have. False when a counter went

@@ -46,14 +46,21 @@ void vnl_nl_init(struct vnl_nl *nl, FILE *warn);
 int vnl_nl_open(struct vnl_nl *nl);
 void vnl_nl_close(struct vnl_nl *nl);
 
+/*
+ * What a CMD_GET asks for besides the totals (the want arguments): the
+ * counters per CPU, per queue pair. 0 (or false) for neither.
+ */
+#define VNL_NL_PER_CPU		1u
+#define VNL_NL_PER_QUEUE	2u
+
 /* CMD_GET doit: one device; out is overwritten, free it afterwards. */
-int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
+int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, unsigned int want,
 		   struct vnl_dev_stats *out);
 /* vnl_nl_open(), vnl_nl_get_dev() and vnl_nl_close() in one. */
-int vnl_nl_get_dev_once(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
-			struct vnl_dev_stats *out);
+int vnl_nl_get_dev_once(struct vnl_nl *nl, uint32_t dev_id,
+			unsigned int want, struct vnl_dev_stats *out);
 /* CMD_GET dump: every device the caller sees; none is not an error. */
-int vnl_nl_dump_devs(struct vnl_nl *nl, bool per_cpu,
+int vnl_nl_dump_devs(struct vnl_nl *nl, unsigned int want,
 		     struct vnl_dev_list *out);
 /* CMD_SET_BUDGET (CAP_NET_ADMIN); 0 leaves that budget as it is. */
 int vnl_nl_set_dev_budget(struct vnl_nl *nl, uint32_t dev_id,

@@ -93,15 +93,18 @@ static const struct nla_policy top_policy[VNETLOOP_A_MAX + 1] = {
 	[VNETLOOP_A_CPU_STATS]	  = { .type = NLA_NESTED },
 	[VNETLOOP_A_QUEUE]	  = { .type = NLA_U32 },
 	[VNETLOOP_A_NUM_COUNTERS] = { .type = NLA_U32 },
+	[VNETLOOP_A_QUEUE_STATS]  = { .type = NLA_NESTED },
+	[VNETLOOP_A_QUEUE_PAIRS]  = { .type = NLA_U32 },
 };
 
-/* Inside VNETLOOP_A_STATS and VNETLOOP_A_CPU_STATS. */
+/* Inside VNETLOOP_A_STATS, VNETLOOP_A_CPU_STATS, VNETLOOP_A_QUEUE_STATS. */
 typedef struct nla_policy stats_policy_t[VNETLOOP_STATS_A_MAX + 1];
 
 static void stats_policy_init(stats_policy_t pol)
 {
 	memset(pol, 0, sizeof(stats_policy_t));
 	pol[VNETLOOP_STATS_A_CPU].type = NLA_U32;
+	pol[VNETLOOP_STATS_A_PAIR].type = NLA_U32;
 	for (unsigned int i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 		pol[VNETLOOP_STATS_A_COUNTER(i)].type = NLA_U64;
 }
@@ -134,10 +137,13 @@ static int parse_top(struct vnl_nl_parser *p, const struct nlmsghdr *nlh,
 	return 0;
 }
 
-/* One counter nest; *cpu gets its VNETLOOP_STATS_A_CPU, if it has one. */
+/*
+ * One counter nest; *keyattr gets its attribute key (VNETLOOP_STATS_A_CPU or
+ * VNETLOOP_STATS_A_PAIR), if it has one.
+ */
 static int parse_counters(struct vnl_nl_parser *p, struct nlattr *nest,
 			  const stats_policy_t pol, uint64_t *c,
-			  uint64_t *present, struct nlattr **cpu)
+			  uint64_t *present, int key, struct nlattr **keyattr)
 {
 	struct nlattr *tb[VNETLOOP_STATS_A_MAX + 1];
 	int unknown;
@@ -157,56 +163,61 @@ static int parse_counters(struct vnl_nl_parser *p, struct nlattr *nest,
 			*present |= 1ULL << i;
 		}
 	}
-	*cpu = tb[VNETLOOP_STATS_A_CPU];
+	*keyattr = tb[key];
 	return 0;
 }
 
-static int cmp_cpu(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b)
 {
-	const struct vnl_cpu_counters *x = a, *y = b;
+	const struct vnl_part_counters *x = a, *y = b;
 
-	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return (x->key > y->key) - (x->key < y->key);
 }
 
-/* Every VNETLOOP_A_CPU_STATS nest of the message, sorted by CPU. */
-static int parse_cpus(struct vnl_nl_parser *p, const struct nlmsghdr *nlh,
-		      const stats_policy_t pol, struct vnl_dev_stats *d)
+/*
+ * Every nest of type attr (VNETLOOP_A_CPU_STATS or VNETLOOP_A_QUEUE_STATS)
+ * of the message into *parts, sorted by its key attribute, which each must
+ * have.
+ */
+static int parse_parts(struct vnl_nl_parser *p, const struct nlmsghdr *nlh,
+		       const stats_policy_t pol, int attr, int key,
+		       struct vnl_part_counters **parts, unsigned int *nparts)
 {
 	const struct genlmsghdr *gh = nlmsg_data(nlh);
-	struct nlattr *a, *cpu;
+	struct nlattr *a, *k;
 	unsigned int n = 0;
 	int rem, err;
 
 	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem)
-		n += nla_type(a) == VNETLOOP_A_CPU_STATS;
+		n += nla_type(a) == attr;
 	if (!n)
 		return 0;
-	d->cpus = calloc(n, sizeof(*d->cpus));
-	if (!d->cpus)
+	*parts = calloc(n, sizeof(**parts));
+	if (!*parts)
 		return -ENOMEM;
 	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem) {
-		struct vnl_cpu_counters *cc = &d->cpus[d->ncpus];
+		struct vnl_part_counters *pc = &(*parts)[*nparts];
 
-		if (nla_type(a) != VNETLOOP_A_CPU_STATS)
+		if (nla_type(a) != attr)
 			continue;
-		err = parse_counters(p, a, pol, cc->c, &cc->present, &cpu);
+		err = parse_counters(p, a, pol, pc->c, &pc->present, key, &k);
 		if (err)
 			return err;
-		if (!cpu)
+		if (!k)
 			return -EBADMSG;
-		cc->cpu = nla_get_u32(cpu);
-		d->ncpus++;
+		pc->key = nla_get_u32(k);
+		(*nparts)++;
 	}
-	qsort(d->cpus, d->ncpus, sizeof(*d->cpus), cmp_cpu);
+	qsort(*parts, *nparts, sizeof(**parts), cmp_key);
 	return 0;
 }
 
 int vnl_nl_parse_dev(struct vnl_nl_parser *p, const struct nlmsghdr *nlh,
 		     struct vnl_dev_stats *d)
 {
-	struct nlattr *tb[VNETLOOP_A_MAX + 1], *cpu;
+	struct nlattr *tb[VNETLOOP_A_MAX + 1], *key;
 	stats_policy_t pol;
 	int err;
 
@@ -220,13 +231,20 @@ int vnl_nl_parse_dev(struct vnl_nl_parser *p, const struct nlmsghdr *nlh,
 	d->has_owner_pid = get_u32(tb[VNETLOOP_A_OWNER_PID], &d->owner_pid);
 	d->has_num_counters = get_u32(tb[VNETLOOP_A_NUM_COUNTERS],
 				      &d->num_counters);
+	d->has_queue_pairs = get_u32(tb[VNETLOOP_A_QUEUE_PAIRS],
+				     &d->queue_pairs);
 	if (d->num_counters > VNETLOOP_NUM_COUNTERS)
 		warn_counters(p, d->num_counters);
 	stats_policy_init(pol);
 	err = parse_counters(p, tb[VNETLOOP_A_STATS], pol, d->c, &d->present,
-			     &cpu);
+			     VNETLOOP_STATS_A_CPU, &key);
 	if (!err)
-		err = parse_cpus(p, nlh, pol, d);
+		err = parse_parts(p, nlh, pol, VNETLOOP_A_CPU_STATS,
+				  VNETLOOP_STATS_A_CPU, &d->cpus, &d->ncpus);
+	if (!err)
+		err = parse_parts(p, nlh, pol, VNETLOOP_A_QUEUE_STATS,
+				  VNETLOOP_STATS_A_PAIR, &d->queues,
+				  &d->nqueues);
 	if (err)
 		vnl_dev_stats_free(d);
 	return err;
@@ -237,6 +255,9 @@ void vnl_dev_stats_free(struct vnl_dev_stats *d)
 	free(d->cpus);
 	d->cpus = NULL;
 	d->ncpus = 0;
+	free(d->queues);
+	d->queues = NULL;
+	d->nqueues = 0;
 }
 
 void vnl_dev_list_free(struct vnl_dev_list *l)

@@ -43,8 +43,9 @@ struct vnl_nl_parser {
 	bool warned_cmd;
 };
 
-struct vnl_cpu_counters {
-	uint32_t cpu;
+/* The counters of one CPU, or of one queue pair. */
+struct vnl_part_counters {
+	uint32_t key;			/* the CPU, or the pair */
 	uint64_t present;		/* bit c: counter c was in the reply */
 	uint64_t c[VNETLOOP_NUM_COUNTERS];
 };
@@ -59,7 +60,11 @@ struct vnl_dev_stats {
 	uint64_t present;		/* bit c: counter c was in the reply */
 	uint64_t c[VNETLOOP_NUM_COUNTERS];
 	unsigned int ncpus;
-	struct vnl_cpu_counters *cpus;	/* malloc'd, ncpus, sorted by cpu */
+	struct vnl_part_counters *cpus;	/* malloc'd, ncpus, sorted by cpu */
+	bool has_queue_pairs;
+	uint32_t queue_pairs;		/* the device's queue pairs */
+	unsigned int nqueues;
+	struct vnl_part_counters *queues; /* malloc'd, nqueues, by pair */
 };
 
 struct vnl_dev_list {

@@ -395,20 +395,23 @@ static int parse_append(struct vnl_nl *nl, const struct nlmsghdr *nlh,
 
 /* A CMD_GET request; for one device unless dump. */
 static struct nl_msg *get_msg(struct vnl_nl *nl, bool dump, uint32_t dev_id,
-			      bool per_cpu)
+			      unsigned int want)
 {
 	struct nl_msg *msg = new_msg(nl, dump ? NLM_F_DUMP : 0,
 				     VNETLOOP_CMD_GET);
 
 	if (msg && ((!dump && nla_put_u32(msg, VNETLOOP_A_DEV_ID, dev_id)) ||
-		    (per_cpu && nla_put_flag(msg, VNETLOOP_A_PER_CPU)))) {
+		    ((want & VNL_NL_PER_CPU) &&
+		     nla_put_flag(msg, VNETLOOP_A_PER_CPU)) ||
+		    ((want & VNL_NL_PER_QUEUE) &&
+		     nla_put_flag(msg, VNETLOOP_A_PER_QUEUE)))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
 	return msg;
 }
 
-int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
+int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, unsigned int want,
 		   struct vnl_dev_stats *out)
 {
 	struct get_state g = { .out = out };
@@ -418,7 +421,7 @@ int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(what, sizeof(what), "reading device %u", dev_id);
-	msg = get_msg(nl, false, dev_id, per_cpu);
+	msg = get_msg(nl, false, dev_id, want);
 	if (!msg) {
 		set_err(nl, "%s: out of memory", what);
 		return -ENOMEM;
@@ -435,13 +438,13 @@ int vnl_nl_get_dev(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
 	return err;
 }
 
-int vnl_nl_get_dev_once(struct vnl_nl *nl, uint32_t dev_id, bool per_cpu,
-			struct vnl_dev_stats *out)
+int vnl_nl_get_dev_once(struct vnl_nl *nl, uint32_t dev_id,
+			unsigned int want, struct vnl_dev_stats *out)
 {
 	int err = vnl_nl_open(nl);
 
 	if (!err)
-		err = vnl_nl_get_dev(nl, dev_id, per_cpu, out);
+		err = vnl_nl_get_dev(nl, dev_id, want, out);
 	else
 		memset(out, 0, sizeof(*out));
 	vnl_nl_close(nl);
@@ -455,7 +458,7 @@ static int cmp_dev(const void *a, const void *b)
 	return (x->dev_id > y->dev_id) - (x->dev_id < y->dev_id);
 }
 
-int vnl_nl_dump_devs(struct vnl_nl *nl, bool per_cpu,
+int vnl_nl_dump_devs(struct vnl_nl *nl, unsigned int want,
 		     struct vnl_dev_list *out)
 {
 	static const char what[] = "listing devices";
@@ -463,7 +466,7 @@ int vnl_nl_dump_devs(struct vnl_nl *nl, bool per_cpu,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	msg = get_msg(nl, true, 0, per_cpu);
+	msg = get_msg(nl, true, 0, want);
 	if (!msg) {
 		set_err(nl, "%s: out of memory", what);
 		return -ENOMEM;
