@@ -264,10 +264,10 @@ TEST_F(be, no_traffic_before_driver_ok)
 	/* Rings are still zero for the device: set them up, then kick
 	 * before DRIVER_OK, through the transport and as KVM would. */
 	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	if (self->b->kick_fd >= 0) {
+	if (self->b->kick_fd[VNETLOOP_QUEUE_TX] >= 0) {
 		uint64_t one = 1;
 
-		ASSERT_EQ(8, write(self->b->kick_fd, &one, 8));
+		ASSERT_EQ(8, write(self->b->kick_fd[VNETLOOP_QUEUE_TX], &one, 8));
 	}
 	counters(self->b, c);
 	EXPECT_EQ(0, c[VNETLOOP_C_TX_PACKETS]);
@@ -302,14 +302,14 @@ TEST_F(be, ioeventfd_kick_runs_the_worker)
 		SKIP(return, NO_KMOD);
 	if (variant->kind == VNL_BACKEND_INLINE) {
 		/* No ioeventfd: every kick is an MMIO exit. */
-		EXPECT_EQ(-1, self->b->kick_fd);
-		EXPECT_EQ(-1, self->b->rx_kick_fd);
+		EXPECT_EQ(-1, self->b->kick_fd[VNETLOOP_QUEUE_TX]);
+		EXPECT_EQ(-1, self->b->kick_fd[VNETLOOP_QUEUE_RX]);
 		return;
 	}
 	driver_up(&self->m);
 	add_buf(self->mem, 0, 0, HDR + 100, true);
 	add_buf(self->mem, 1, 0, HDR + 10, false);
-	ASSERT_EQ(8, write(self->b->kick_fd, &one, 8));
+	ASSERT_EQ(8, write(self->b->kick_fd[VNETLOOP_QUEUE_TX], &one, 8));
 	ASSERT_EQ(1, wait_call(self->b, 2000));
 	EXPECT_EQ(1, used_idx(self->mem, 0));
 }

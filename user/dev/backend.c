@@ -72,13 +72,13 @@ static void vnl_raise_once(int fd, int *done, unsigned int *n)
 			strerror(errno));
 }
 
-void vnl_backend_raise(struct vnl_backend *b, unsigned int vqs, bool config)
+void vnl_backend_raise(struct vnl_backend *b, uint64_t vqs, bool config)
 {
-	int done[VNETLOOP_NUM_QUEUES + 1];
+	int done[VNL_MAX_QUEUES + 1];
 	unsigned int n = 0;
 
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-		if (vqs & (1U << q))
+	for (unsigned int q = 0; q < vnl_backend_nqueues(b); q++)
+		if (vqs & (1ULL << q))
 			vnl_raise_once(b->call_fd[q], done, &n);
 	if (config)
 		vnl_raise_once(b->config_fd, done, &n);
@@ -108,19 +108,25 @@ static int vnl_kick_fd(int *fd)
 int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 		     bool kicks)
 {
-	int ret;
+	int ret = 0;
 
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-		b->call_fd[q] = env->call_fd[q];
+	b->max_pairs = env->max_pairs ? env->max_pairs : 1;
+	if (b->max_pairs > VNL_MAX_PAIRS) {
+		fprintf(stderr, "vnetloop: %u queue pairs: the most is %u\n",
+			b->max_pairs, VNL_MAX_PAIRS);
+		return -EINVAL;
+	}
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++) {
+		b->call_fd[q] = q < vnl_backend_nqueues(b) ? env->call_fd[q] : -1;
+		b->kick_fd[q] = -1;
+	}
 	b->config_fd = env->config_fd;
-	b->kick_fd = b->rx_kick_fd = -1;
 	if (!kicks)
 		return 0;
 	/* RX kicks are no-ops for this device: swallowing them in KVM keeps
 	 * them off the userspace exit path, as TX kicks are. */
-	ret = vnl_kick_fd(&b->kick_fd);
-	if (!ret)
-		ret = vnl_kick_fd(&b->rx_kick_fd);
+	for (unsigned int q = 0; q < vnl_backend_nqueues(b) && !ret; q++)
+		ret = vnl_kick_fd(&b->kick_fd[q]);
 	if (ret)
 		vnl_backend_unwire(b);
 	return ret;
@@ -128,11 +134,11 @@ int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 
 void vnl_backend_unwire(struct vnl_backend *b)
 {
-	if (b->kick_fd >= 0)
-		close(b->kick_fd);
-	if (b->rx_kick_fd >= 0)
-		close(b->rx_kick_fd);
-	b->kick_fd = b->rx_kick_fd = -1;
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++) {
+		if (b->kick_fd[q] >= 0)
+			close(b->kick_fd[q]);
+		b->kick_fd[q] = -1;
+	}
 }
 
 /* ---- the engine over the VMM's mapping ---- */
@@ -166,6 +172,11 @@ int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
 {
 	int ret;
 
+	if (env->max_pairs > 1) {
+		fprintf(stderr, "vnetloop: the %s backend has one queue pair, not %u\n",
+			ops->name, env->max_pairs);
+		return -ENOTSUP;
+	}
 	memset(e, 0, sizeof(*e));
 	e->be.ops = ops;
 	e->be.dev_id = -1;
@@ -198,7 +209,7 @@ int vnl_ueng_start(struct vnl_backend *b, uint64_t features,
 
 	pthread_mutex_lock(&e->lock);
 	/* A kick from before DRIVER_OK must not start a drain now. */
-	vnl_eventfd_take(b->kick_fd);
+	vnl_eventfd_take(b->kick_fd[VNETLOOP_QUEUE_TX]);
 	ret = vnl_engine_set_features(&e->eng, features);
 	for (int i = 0; i < VNETLOOP_NUM_QUEUES && !ret; i++)
 		if (q[i].ready)

@@ -11,10 +11,11 @@
 
 #include "user/dev/backend.h"
 
-static void inline_notify(struct vnl_backend *b)
+static void inline_notify(struct vnl_backend *b, unsigned int q)
 {
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
 
+	(void)q;
 	pthread_mutex_lock(&e->lock);
 	e->counters[VNETLOOP_C_KICKS]++;
 	while (vnl_ueng_drain_locked(e))

@@ -28,8 +28,8 @@ static void *thread_worker(void *arg)
 	struct vnl_ueng *e = &t->e;
 	struct pollfd p[3] = {
 		{ .fd = t->stop_fd, .events = POLLIN },
-		{ .fd = e->be.kick_fd, .events = POLLIN },
-		{ .fd = e->be.rx_kick_fd, .events = POLLIN },
+		{ .fd = e->be.kick_fd[VNETLOOP_QUEUE_TX], .events = POLLIN },
+		{ .fd = e->be.kick_fd[VNETLOOP_QUEUE_RX], .events = POLLIN },
 	};
 	bool more = false;
 
@@ -46,12 +46,12 @@ static void *thread_worker(void *arg)
 		if (p[0].revents)
 			break;
 		if (p[2].revents)
-			vnl_eventfd_take(e->be.rx_kick_fd);
+			vnl_eventfd_take(e->be.kick_fd[VNETLOOP_QUEUE_RX]);
 		if (!p[1].revents && !more)
 			continue;
 		pthread_mutex_lock(&e->lock);
 		/* Taken under the lock: start() discards stale kicks. */
-		kicks = vnl_eventfd_take(e->be.kick_fd);
+		kicks = vnl_eventfd_take(e->be.kick_fd[VNETLOOP_QUEUE_TX]);
 		e->counters[VNETLOOP_C_KICKS] += kicks;
 		if (kicks || more)
 			more = vnl_ueng_drain_locked(e);
@@ -61,11 +61,11 @@ static void *thread_worker(void *arg)
 }
 
 /* A notify that exited anyway (no datamatch hit): hand it to the worker. */
-static void thread_notify(struct vnl_backend *b)
+static void thread_notify(struct vnl_backend *b, unsigned int q)
 {
 	uint64_t one = 1;
 
-	if (write(b->kick_fd, &one, sizeof(one)) != sizeof(one))
+	if (write(b->kick_fd[q], &one, sizeof(one)) != sizeof(one))
 		perror("vnetloop: kick eventfd write");
 }
 
