@@ -189,14 +189,32 @@ void vnl_backend_unwire(struct vnl_backend *b);
 /* Read and return an eventfd's count; 0 if it was not signalled. */
 uint64_t vnl_eventfd_take(int fd);
 
-/* The engine in userspace, over the VMM's mapping of guest RAM. */
-struct vnl_ueng {
-	struct vnl_backend be;
-	struct vnl_backend_env env;
-	struct virtio_net_config config;	/* the MAC; zeros after it */
+/*
+ * The engine in userspace, over the VMM's mapping of guest RAM: one engine
+ * per queue pair, each with its own lock, so pairs run in parallel. Pair
+ * 0's engine also owns the control queue (virtqueue 2N, the engine's
+ * VNETLOOP_QUEUE_CTRL) on a multiqueue device.
+ */
+struct vnl_ueng;
+
+struct vnl_upair {
+	struct vnl_ueng *u;
+	unsigned int index;
 	pthread_mutex_t lock;	/* serialises the engine */
 	struct vnl_engine eng;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];	/* under lock */
+};
+
+struct vnl_ueng {
+	struct vnl_backend be;
+	struct vnl_backend_env env;
+	struct virtio_net_config config;	/* the MAC, max pairs */
+	/*
+	 * The pairs the driver uses (VQ_PAIRS_SET; 1 after DRIVER_OK):
+	 * those at or above it do nothing (SPEC 4a).
+	 */
+	atomic_uint active;
+	struct vnl_upair pair[VNL_MAX_PAIRS];
 };
 
 int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
@@ -211,6 +229,7 @@ void vnl_ueng_isr_ack(struct vnl_backend *b, uint32_t bits);
 uint32_t vnl_ueng_status(struct vnl_backend *b);
 int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
 		    uint32_t len);
+/* The sum over the pairs. */
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 
 /* The ops table of a userspace-engine backend: they differ in two ops. */
@@ -227,10 +246,19 @@ int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 	.destroy	= destroy_op,					\
 }
 
+/* Whether pair is one the driver uses now. */
+static inline bool vnl_ueng_active(struct vnl_ueng *e, unsigned int pair)
+{
+	return pair < atomic_load(&e->active);
+}
+
 /*
- * With e->lock held: one drain, with its interrupt. True when the budget
- * ran out with work left.
+ * With the pair's lock held: one drain of its TX queue, with its
+ * interrupt, unless the pair is inactive. True when the budget ran out
+ * with work left.
  */
-bool vnl_ueng_drain_locked(struct vnl_ueng *e);
+bool vnl_ueng_drain_locked(struct vnl_upair *p);
+/* With pair 0's lock held: one drain of the control queue, likewise. */
+bool vnl_ueng_ctrl_locked(struct vnl_upair *p);
 
 #endif /* VNL_BACKEND_H */
