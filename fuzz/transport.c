@@ -39,7 +39,9 @@
 #define ISR_BITS	(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)
 #define CC(field)	offsetof(struct virtio_pci_common_cfg, field)
 #define CC_SIZE		sizeof(struct virtio_pci_common_cfg)
-#define MSIX_TABLE_LEN	(VNL_PCI_NR_VECTORS * PCI_MSIX_ENTRY_SIZE)
+/* The device fuzzed has one queue pair: two queues, three vectors. */
+#define NR_VECTORS	VNL_PCI_VECTORS_OF(VNETLOOP_NUM_QUEUES)
+#define MSIX_TABLE_LEN	(NR_VECTORS * PCI_MSIX_ENTRY_SIZE)
 
 static bool trace;
 
@@ -177,9 +179,10 @@ static int tbe_config(struct vnl_backend *b, uint32_t off, void *buf,
 	return 0;
 }
 
-static void tbe_notify(struct vnl_backend *b)
+static void tbe_notify(struct vnl_backend *b, unsigned int q)
 {
 	(void)b;
+	CHECK(q == VNETLOOP_QUEUE_TX);
 	CHECK(tb.started);
 	tb.notifies++;
 }
@@ -192,7 +195,7 @@ static const struct vnl_backend_ops tbe_ops = {
 };
 
 /* backend.c's, which would bring the engine: only the refusal raises. */
-void vnl_backend_raise(struct vnl_backend *b, unsigned int vqs, bool config)
+void vnl_backend_raise(struct vnl_backend *b, uint64_t vqs, bool config)
 {
 	CHECK(b == &tb.be && !vqs && config);
 	/* Once per refusal: a reset comes before the next start. */
@@ -208,7 +211,9 @@ static void tbe_init(struct input *in)
 
 	memset(&tb, 0, sizeof(tb));
 	tb.be.ops = &tbe_ops;
-	tb.be.kick_fd = tb.be.rx_kick_fd = -1;
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++)
+		tb.be.kick_fd[q] = -1;
+	tb.be.max_pairs = 1;
 	tb.be.call_fd[0] = tb.be.call_fd[1] = tb.be.config_fd = -1;
 	tb.be.dev_id = -1;
 	tb.be.features = VNETLOOP_FEATURES;
@@ -350,7 +355,7 @@ static void ops_msi(void *ctx, uint64_t addr, uint32_t data)
 	(void)ctx;
 	CHECK(msix_flags() & PCI_MSIX_FLAGS_ENABLE);
 	CHECK(!(msix_flags() & PCI_MSIX_FLAGS_MASKALL));
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++)
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
 		if (pci.msix[v].addr == addr && pci.msix[v].data == data &&
 		    !(pci.msix[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))
 			found = true;
@@ -418,7 +423,7 @@ static bool is_field(uint64_t off, uint32_t len)
 
 static bool vector_ok(uint64_t v)
 {
-	return v < VNL_PCI_NR_VECTORS || v == VIRTIO_MSI_NO_VECTOR;
+	return v < NR_VECTORS || v == VIRTIO_MSI_NO_VECTOR;
 }
 
 static bool is_table_field(uint64_t off, uint32_t len)
@@ -517,8 +522,8 @@ static void pci_check(void)
 		CHECK(bar_get(0, CC(queue_desc_lo), 8) == 0);
 	}
 	pba = bar_get(1, VNL_PCI_MSIX_PBA_OFF, 8);
-	CHECK(!(pba >> VNL_PCI_NR_VECTORS));
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++) {
+	CHECK(!(pba >> NR_VECTORS));
+	for (unsigned int v = 0; v < NR_VECTORS; v++) {
 		uint32_t ctrl = bar_get(1, v * PCI_MSIX_ENTRY_SIZE +
 					PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
 
@@ -661,7 +666,7 @@ static void check_bar_read(unsigned int bar, uint64_t off, const uint8_t *d,
 		} else if (off < VNL_PCI_MSIX_PBA_OFF) {
 			CHECK(all_bytes(d, len, 0));
 		} else if (in < 8 && (len == 4 || len == 8) && !(in % len)) {
-			CHECK(!(le(d, len) >> VNL_PCI_NR_VECTORS));
+			CHECK(!(le(d, len) >> NR_VECTORS));
 		} else {
 			CHECK(all_bytes(d, len, 0));
 		}
@@ -792,6 +797,11 @@ static void bar_access(unsigned int bar, uint64_t off, bool write,
 }
 
 /* An interrupt KVM did not take: sent, pending or dropped, as routed. */
+/* The sources of a one-pair device. */
+static const unsigned int fuzz_srcs[] = {
+	VNL_PCI_SRC_RX, VNL_PCI_SRC_TX, VNL_PCI_SRC_CONFIG,
+};
+
 static void pci_signal(unsigned int src)
 {
 	uint16_t flags = cfg_get(VNL_PCI_CAP_MSIX + PCI_MSIX_FLAGS, 2);
@@ -804,7 +814,7 @@ static void pci_signal(unsigned int src)
 	if (src < VNL_PCI_NR_SRCS)
 		v = src == VNL_PCI_SRC_CONFIG ? pci.msix_config :
 		    pci.queue_vector[src];
-	if (v < VNL_PCI_NR_VECTORS)
+	if (v < NR_VECTORS)
 		masked = (flags & PCI_MSIX_FLAGS_MASKALL) ||
 			 bar_get(1, v * PCI_MSIX_ENTRY_SIZE +
 				 PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
@@ -814,7 +824,7 @@ static void pci_signal(unsigned int src)
 	if (!(flags & PCI_MSIX_FLAGS_ENABLE)) {
 		CHECK(intxs - x == !(cmd & PCI_COMMAND_INTX_DISABLE));
 		CHECK(msis == m && pba1 == pba0);
-	} else if (v >= VNL_PCI_NR_VECTORS) {
+	} else if (v >= NR_VECTORS) {
 		CHECK(msis == m && intxs == x && pba1 == pba0);
 	} else if (masked) {
 		CHECK(msis == m && intxs == x);
@@ -858,7 +868,7 @@ static void pci_one(struct input *in)
 			   bar_len(op, off), !(op & 1));
 		break;
 	case 4:
-		pci_signal((op >> 3) % VNL_PCI_NR_SRCS);
+		pci_signal(fuzz_srcs[(op >> 3) % 3]);
 		break;
 	case 5:
 		tbe_op(in);
@@ -895,7 +905,7 @@ static void pci_run(struct input *in)
 	CHECK(le(cfg0, 4) == (VNL_PCI_DEVICE << 16 | VNL_PCI_VENDOR));
 	pci_port(VNL_PCI_CONFIG_ADDRESS, true, 0, 4);
 	/* Every vector starts masked, nothing pending. */
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++)
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
 		CHECK(bar_get(1, v * PCI_MSIX_ENTRY_SIZE +
 			      PCI_MSIX_ENTRY_VECTOR_CTRL, 4) ==
 		      PCI_MSIX_ENTRY_CTRL_MASKBIT);

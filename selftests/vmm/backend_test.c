@@ -19,9 +19,11 @@
 #include "kselftest_harness.h"
 #include "user/dev/mmio.h"
 
-#define MEM_SIZE	(1u << 20)
+#define MEM_SIZE	(4u << 20)
 #define QNUM		16
-#define RING(q)		(0x1000u + 0x3000u * (q))	/* desc, +avail, +used */
+/* Where the rings start: the multiqueue tests move them past the buffers. */
+static uint32_t ring_base = 0x1000u;
+#define RING(q)		(ring_base + 0x3000u * (q))	/* desc, +avail, +used */
 #define BUF(i)		(0x10000u + 0x1000u * (i))
 #define HDR		12
 
@@ -264,10 +266,10 @@ TEST_F(be, no_traffic_before_driver_ok)
 	/* Rings are still zero for the device: set them up, then kick
 	 * before DRIVER_OK, through the transport and as KVM would. */
 	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	if (self->b->kick_fd >= 0) {
+	if (self->b->kick_fd[VNETLOOP_QUEUE_TX] >= 0) {
 		uint64_t one = 1;
 
-		ASSERT_EQ(8, write(self->b->kick_fd, &one, 8));
+		ASSERT_EQ(8, write(self->b->kick_fd[VNETLOOP_QUEUE_TX], &one, 8));
 	}
 	counters(self->b, c);
 	EXPECT_EQ(0, c[VNETLOOP_C_TX_PACKETS]);
@@ -302,14 +304,14 @@ TEST_F(be, ioeventfd_kick_runs_the_worker)
 		SKIP(return, NO_KMOD);
 	if (variant->kind == VNL_BACKEND_INLINE) {
 		/* No ioeventfd: every kick is an MMIO exit. */
-		EXPECT_EQ(-1, self->b->kick_fd);
-		EXPECT_EQ(-1, self->b->rx_kick_fd);
+		EXPECT_EQ(-1, self->b->kick_fd[VNETLOOP_QUEUE_TX]);
+		EXPECT_EQ(-1, self->b->kick_fd[VNETLOOP_QUEUE_RX]);
 		return;
 	}
 	driver_up(&self->m);
 	add_buf(self->mem, 0, 0, HDR + 100, true);
 	add_buf(self->mem, 1, 0, HDR + 10, false);
-	ASSERT_EQ(8, write(self->b->kick_fd, &one, 8));
+	ASSERT_EQ(8, write(self->b->kick_fd[VNETLOOP_QUEUE_TX], &one, 8));
 	ASSERT_EQ(1, wait_call(self->b, 2000));
 	EXPECT_EQ(1, used_idx(self->mem, 0));
 }
@@ -436,6 +438,262 @@ TEST_F(vec, poison_raises_the_config_eventfd)
 	EXPECT_EQ(0, wait_fd(self->fd[1], 0));
 	EXPECT_EQ(0xf | VIRTIO_CONFIG_S_NEEDS_RESET,
 		  rd(&self->m, VIRTIO_MMIO_STATUS));
+}
+
+/* ---- multiqueue: four pairs, a call eventfd per queue ---- */
+
+#define MQ_PAIRS	4
+#define MQ_QUEUES	(2 * MQ_PAIRS + 1)
+#define MQ_CTRL		(2 * MQ_PAIRS)
+#define MQ_RINGS	0x200000u
+
+/* A command chain in slot i of queue q: data readable, then a 1-byte ack. */
+static uint8_t *add_cmd(uint8_t *mem, int q, int i, const uint8_t *cmd,
+			uint32_t len)
+{
+	struct desc *d = (struct desc *)(mem + RING(q)) + i;
+	uint16_t idx = *avail_idx(mem, q);
+	uint8_t *ack = mem + BUF(i + 32 * q) + 0x800;
+
+	memcpy(mem + BUF(i + 32 * q), cmd, len);
+	*ack = 0xee;
+	d[0] = (struct desc) { .addr = BUF(i + 32 * q), .len = len,
+			       .flags = 1, .next = i + 1 };
+	d[1] = (struct desc) { .addr = BUF(i + 32 * q) + 0x800, .len = 1,
+			       .flags = 2 };
+	avail_ring(mem, q)[idx % QNUM] = i;
+	__atomic_store_n(avail_idx(mem, q), idx + 1, __ATOMIC_RELEASE);
+	return ack;
+}
+
+FIXTURE(mq) {
+	uint8_t *mem;
+	int fd[MQ_QUEUES + 1];	/* the queues', then config */
+	struct vnl_backend *b;
+	struct vnl_mmio m;
+};
+
+FIXTURE_VARIANT(mq) {
+	enum vnl_backend_kind kind;
+};
+
+/* The module has one queue pair per device yet: kmod skips. */
+#ifdef BACKEND_TEST_KMOD
+FIXTURE_VARIANT_ADD(mq, kmod) { .kind = VNL_BACKEND_KMOD };
+#else
+FIXTURE_VARIANT_ADD(mq, inline) { .kind = VNL_BACKEND_INLINE };
+FIXTURE_VARIANT_ADD(mq, thread) { .kind = VNL_BACKEND_THREAD };
+#endif
+
+#define NO_MQ		"the kmod backend has one queue pair"
+
+FIXTURE_SETUP(mq)
+{
+	struct vnl_backend_env env = {
+		.max_pairs = MQ_PAIRS,
+		.features = FEATURES | VNETLOOP_FEATURES_MQ,
+	};
+
+	for (int i = 0; i <= MQ_QUEUES; i++)
+		self->fd[i] = -1;
+	if (variant->kind == VNL_BACKEND_KMOD)
+		SKIP(return, NO_MQ);
+	ring_base = MQ_RINGS;
+	self->mem = calloc(1, MEM_SIZE);
+	ASSERT_NE(NULL, self->mem);
+	env.mem = (struct vnl_region) { .gpa = 0, .size = MEM_SIZE,
+					.hva = (uintptr_t)self->mem };
+	for (int i = 0; i <= MQ_QUEUES; i++) {
+		self->fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ASSERT_LE(0, self->fd[i]);
+		if (i < MQ_QUEUES)
+			env.call_fd[i] = self->fd[i];
+	}
+	env.config_fd = self->fd[MQ_QUEUES];
+	memcpy(env.mac, mac, sizeof(mac));
+	ASSERT_EQ(0, vnl_backend_create(variant->kind, &env, &self->b));
+	ASSERT_EQ(MQ_PAIRS, self->b->max_pairs);
+	vnl_mmio_init(&self->m, self->b, env.features);
+}
+
+FIXTURE_TEARDOWN(mq)
+{
+	if (self->b) {
+		vnl_backend_destroy(self->b);
+		vnl_mmio_destroy(&self->m);
+	}
+	for (int i = 0; i <= MQ_QUEUES; i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+	free(self->mem);
+	ring_base = 0x1000u;
+}
+
+/* VERSION_1, MQ and CTRL_VQ; every queue. */
+static void mq_driver_up(struct vnl_mmio *m)
+{
+	wr(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(m, VIRTIO_MMIO_STATUS, 3);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)VNETLOOP_FEATURES_MQ);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
+	wr(m, VIRTIO_MMIO_STATUS, 0xb);
+	for (int q = 0; q < MQ_QUEUES; q++) {
+		wr(m, VIRTIO_MMIO_QUEUE_SEL, q);
+		wr(m, VIRTIO_MMIO_QUEUE_NUM, QNUM);
+		wr(m, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
+		wr(m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
+		wr(m, VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
+		wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	wr(m, VIRTIO_MMIO_STATUS, 0xf);
+}
+
+/*
+ * VQ_PAIRS_SET n in slot i of the control queue, notified: the ack byte
+ * once the control queue's interrupt came (0xee without one).
+ */
+static uint8_t pairs_set(uint8_t *mem, struct vnl_mmio *m, int call_fd,
+			 int i, uint16_t n)
+{
+	const uint8_t cmd[4] = { VIRTIO_NET_CTRL_MQ,
+				 VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, n, n >> 8 };
+	uint8_t *ack = add_cmd(mem, MQ_CTRL, i, cmd, sizeof(cmd));
+
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, MQ_CTRL);
+	if (wait_fd(call_fd, 2000) != 1)
+		return 0xee;
+	return __atomic_load_n(ack, __ATOMIC_ACQUIRE);
+}
+
+/* Pair p sends one 60-byte frame of pattern 0x40 + p, into RX slot 0. */
+static void pair_send(uint8_t *mem, struct vnl_mmio *m, int p)
+{
+	add_buf(mem, 2 * p, 0, HDR + 100, true);
+	memset(mem + BUF(32 * (2 * p + 1)), 0, HDR);
+	memset(mem + BUF(32 * (2 * p + 1)) + HDR, 0x40 + p, 60);
+	add_buf(mem, 2 * p + 1, 0, HDR + 60, false);
+	wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 2 * p + 1);
+}
+
+TEST_F(mq, config_offers_mq_and_max_pairs)
+{
+	uint16_t pairs = 0;
+
+	if (!self->b)
+		SKIP(return, NO_MQ);
+	EXPECT_EQ(VNETLOOP_FEATURES_MQ,
+		  self->b->features & VNETLOOP_FEATURES_MQ);
+	vnl_mmio_read(&self->m, VIRTIO_MMIO_CONFIG + 8, &pairs, 2);
+	EXPECT_EQ(MQ_PAIRS, pairs);
+	/* The kick eventfds: one per queue, the control queue's too. */
+	for (int q = 0; q < MQ_QUEUES; q++)
+		EXPECT_EQ(variant->kind == VNL_BACKEND_THREAD,
+			  self->b->kick_fd[q] >= 0);
+	EXPECT_EQ(-1, self->b->kick_fd[MQ_QUEUES]);
+}
+
+TEST_F(mq, each_pair_loops_back_on_itself)
+{
+	uint64_t c[VNETLOOP_NUM_COUNTERS];
+
+	if (!self->b)
+		SKIP(return, NO_MQ);
+	mq_driver_up(&self->m);
+	ASSERT_EQ(VIRTIO_NET_OK, pairs_set(self->mem, &self->m,
+					   self->fd[MQ_CTRL], 0, MQ_PAIRS));
+	EXPECT_EQ(1, used_idx(self->mem, MQ_CTRL));
+	EXPECT_EQ(1, used_len(self->mem, MQ_CTRL, 0));
+	for (int p = 0; p < MQ_PAIRS; p++) {
+		pair_send(self->mem, &self->m, p);
+		EXPECT_EQ(1, wait_fd(self->fd[2 * p + 1], 2000));
+		EXPECT_EQ(1, wait_fd(self->fd[2 * p], 2000));
+	}
+	for (int p = 0; p < MQ_PAIRS; p++) {
+		uint8_t *rx = self->mem + BUF(32 * 2 * p);
+
+		EXPECT_EQ(1, used_idx(self->mem, 2 * p));
+		EXPECT_EQ(1, used_idx(self->mem, 2 * p + 1));
+		EXPECT_EQ(HDR + 60, used_len(self->mem, 2 * p, 0));
+		/* Its own pair's frame, no other. */
+		EXPECT_EQ(0x40 + p, rx[HDR]);
+		EXPECT_EQ(0x40 + p, rx[HDR + 59]);
+	}
+	/* No stray interrupts: each queue raised once, config never. */
+	for (int q = 0; q <= MQ_QUEUES; q++)
+		EXPECT_EQ(0, wait_fd(self->fd[q], 0));
+	counters(self->b, c);
+	EXPECT_EQ(MQ_PAIRS, c[VNETLOOP_C_TX_PACKETS]);
+	EXPECT_EQ(MQ_PAIRS, c[VNETLOOP_C_RX_PACKETS]);
+	EXPECT_EQ(60 * MQ_PAIRS, c[VNETLOOP_C_RX_BYTES]);
+	EXPECT_EQ(1, c[VNETLOOP_C_CTRL_MQ_SET]);
+	EXPECT_EQ(0, c[VNETLOOP_C_CTRL_CHAIN_INVALID]);
+	EXPECT_EQ(1 + MQ_PAIRS, c[VNETLOOP_C_KICKS]);
+}
+
+TEST_F(mq, pairs_above_the_active_count_do_nothing)
+{
+	uint64_t c[VNETLOOP_NUM_COUNTERS];
+
+	if (!self->b)
+		SKIP(return, NO_MQ);
+	mq_driver_up(&self->m);
+	/* Before VQ_PAIRS_SET only pair 0 works. */
+	pair_send(self->mem, &self->m, 2);
+	EXPECT_EQ(0, wait_fd(self->fd[5], 200));
+	EXPECT_EQ(0, used_idx(self->mem, 5));
+	pair_send(self->mem, &self->m, 0);
+	EXPECT_EQ(1, wait_fd(self->fd[1], 2000));
+	/* Out of range: ERR, and nothing changes. */
+	EXPECT_EQ(VIRTIO_NET_ERR, pairs_set(self->mem, &self->m,
+					    self->fd[MQ_CTRL], 0,
+					    MQ_PAIRS + 1));
+	EXPECT_EQ(VIRTIO_NET_ERR, pairs_set(self->mem, &self->m,
+					    self->fd[MQ_CTRL], 2, 0));
+	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 5);
+	EXPECT_EQ(0, wait_fd(self->fd[5], 200));
+	EXPECT_EQ(0, used_idx(self->mem, 5));
+	/* Three pairs: pair 2's next kick takes the frame waiting there. */
+	EXPECT_EQ(VIRTIO_NET_OK, pairs_set(self->mem, &self->m,
+					   self->fd[MQ_CTRL], 4, 3));
+	wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 5);
+	EXPECT_EQ(1, wait_fd(self->fd[5], 2000));
+	EXPECT_EQ(1, used_idx(self->mem, 4));
+	EXPECT_EQ(0x42, self->mem[BUF(32 * 4) + HDR]);
+	/* Pair 3 is still above the count. */
+	pair_send(self->mem, &self->m, 3);
+	EXPECT_EQ(0, wait_fd(self->fd[7], 200));
+	counters(self->b, c);
+	EXPECT_EQ(2, c[VNETLOOP_C_TX_PACKETS]);
+	EXPECT_EQ(1, c[VNETLOOP_C_CTRL_MQ_SET]);
+	/* A reset: one pair again. */
+	wr(&self->m, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_FALSE(vnl_ueng_active((struct vnl_ueng *)self->b, 1));
+}
+
+TEST(kmod_refuses_more_than_one_pair)
+{
+	struct vnl_backend_env env = { .max_pairs = 2,
+				       .kmod_path = "/dev/null" };
+	struct vnl_backend *b = NULL;
+
+	EXPECT_EQ(-ENOTSUP, vnl_backend_create(VNL_BACKEND_KMOD, &env, &b));
+	EXPECT_EQ(NULL, b);
+}
+
+TEST(userspace_backends_refuse_too_many_pairs)
+{
+	uint8_t mem[64];
+	struct vnl_backend_env env = {
+		.mem = { .size = sizeof(mem), .hva = (uintptr_t)mem },
+		.max_pairs = VNL_MAX_PAIRS + 1,
+	};
+	struct vnl_backend *b = NULL;
+
+	EXPECT_EQ(-EINVAL, vnl_backend_create(VNL_BACKEND_INLINE, &env, &b));
+	EXPECT_EQ(-EINVAL, vnl_backend_create(VNL_BACKEND_THREAD, &env, &b));
+	EXPECT_EQ(NULL, b);
 }
 
 TEST_HARNESS_MAIN

@@ -71,9 +71,12 @@ static int fake_config(struct vnl_backend *b, uint32_t off, void *buf,
 	return f->config_ret;
 }
 
-static void fake_notify(struct vnl_backend *b)
+static void fake_notify(struct vnl_backend *b, unsigned int q)
 {
-	((struct fake_be *)b)->notifies++;
+	struct fake_be *f = (struct fake_be *)b;
+
+	f->notifies++;
+	f->notified |= 1ULL << q;
 }
 
 static int fake_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
@@ -102,10 +105,21 @@ void fake_be_init(struct fake_be *f, const uint8_t mac[6])
 {
 	memset(f, 0, sizeof(*f));
 	f->be.ops = &fake_ops;
-	f->be.kick_fd = f->be.rx_kick_fd = -1;
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++)
+		f->be.kick_fd[q] = -1;
+	f->be.max_pairs = 1;
 	f->be.dev_id = -1;
 	f->be.features = VNETLOOP_FEATURES;
 	/* The MAC and the link status word, zero. */
 	f->be.config_size = 8;
 	memcpy(f->config, mac, 6);
+}
+
+void fake_be_pairs(struct fake_be *f, unsigned int pairs)
+{
+	f->be.max_pairs = pairs;
+	f->be.features |= VNETLOOP_FEATURES_MQ;
+	f->be.config_size = 10;
+	f->config[8] = pairs;
+	f->config[9] = pairs >> 8;
 }

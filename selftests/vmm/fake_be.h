@@ -26,8 +26,9 @@ struct fake_be {
 	uint32_t step_status[4];	/* what set_status got, in order */
 	uint64_t step_features;		/* ... with FEATURES_OK */
 	uint64_t features;
-	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
-	uint8_t config[8];	/* config_size of it is the device's */
+	uint64_t notified;	/* bit q: queue q's notify reached it */
+	struct vnl_queue_cfg q[VNL_MAX_QUEUES];
+	uint8_t config[10];	/* config_size of it is the device's */
 };
 
 extern const struct vnl_backend_ops fake_ops;
@@ -54,5 +55,10 @@ extern const struct vnl_backend_ops fake_ops;
 
 /* f zeroed, its ops, no kicks, the config space holding mac (8 bytes). */
 void fake_be_init(struct fake_be *f, const uint8_t mac[6]);
+/*
+ * A multiqueue device of pairs pairs: MQ and CTRL_VQ offered, config space
+ * up to max_virtqueue_pairs (10 bytes).
+ */
+void fake_be_pairs(struct fake_be *f, unsigned int pairs);
 
 #endif /* VNL_FAKE_BE_H */

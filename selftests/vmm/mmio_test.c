@@ -603,4 +603,104 @@ TEST_F(mmio, config_space_comes_from_the_backend)
 	EXPECT_EQ(0, rdw(m, VIRTIO_MMIO_CONFIG, 8));
 }
 
+/* ---- multiqueue: a device of four pairs ---- */
+
+#define F_MQ		VNETLOOP_FEATURES_MQ
+#define MQ_PAIRS	4
+#define MQ_QUEUES	(2 * MQ_PAIRS + 1)
+
+FIXTURE(mq) {
+	struct fake_be f;
+	struct vnl_mmio m;
+};
+
+FIXTURE_SETUP(mq)
+{
+	fake_be_init(&self->f, test_mac);
+	fake_be_pairs(&self->f, MQ_PAIRS);
+	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->f.be.config_fd);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++)
+		self->f.be.call_fd[q] = self->f.be.config_fd;
+	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES | F_MQ);
+}
+
+FIXTURE_TEARDOWN(mq)
+{
+	vnl_mmio_destroy(&self->m);
+	close(self->f.be.config_fd);
+}
+
+TEST_F(mq, offers_mq_and_ctrl_vq_and_max_pairs)
+{
+	struct vnl_mmio *m = &self->m;
+
+	wr(m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	EXPECT_EQ((uint32_t)(OFFERED | F_MQ),
+		  rd(m, VIRTIO_MMIO_DEVICE_FEATURES));
+	/* max_virtqueue_pairs, le16 at 8 of struct virtio_net_config. */
+	EXPECT_EQ(MQ_PAIRS, rdw(m, VIRTIO_MMIO_CONFIG + 8, 2));
+}
+
+TEST_F(mq, every_queue_through_queue_sel)
+{
+	struct vnl_mmio *m = &self->m;
+
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		wr(m, VIRTIO_MMIO_QUEUE_SEL, q);
+		EXPECT_EQ(VNETLOOP_QUEUE_SIZE_MAX,
+			  rd(m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	}
+	wr(m, VIRTIO_MMIO_QUEUE_SEL, MQ_QUEUES);
+	EXPECT_EQ(0, rd(m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	to_features_ok(m, F_V1 | F_MAC | F_MQ);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++)
+		setup_queue(m, q, 16 << (q % 4), 0x100000 + q * 0x10000);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	EXPECT_EQ(ST_ACK | ST_DRV | ST_FOK | ST_DOK, rd(m, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(1, self->f.starts);
+	EXPECT_EQ(F_V1 | F_MAC | F_MQ, self->f.features);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		EXPECT_TRUE(self->f.q[q].ready);
+		EXPECT_EQ(16U << (q % 4), self->f.q[q].num);
+		EXPECT_EQ(0x100000 + q * 0x10000, self->f.q[q].desc);
+		EXPECT_EQ(0x102000 + q * 0x10000, self->f.q[q].used);
+	}
+}
+
+TEST_F(mq, notifies_of_tx_queues_and_the_control_queue)
+{
+	struct vnl_mmio *m = &self->m;
+
+	to_features_ok(m, F_V1 | F_MAC | F_MQ);
+	setup_queue(m, 0, 256, 0x10000);
+	wr(m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	for (unsigned int q = 0; q <= MQ_QUEUES; q++)
+		wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	/* TX 1, 3, 5, 7 and the control queue 8; RX and queue 9 nothing. */
+	EXPECT_EQ(0x1aaULL, self->f.notified);
+	EXPECT_EQ(5, self->f.notifies);
+}
+
+TEST(one_pair_is_the_device_as_before)
+{
+	struct fake_be f;
+	struct vnl_mmio m;
+
+	fake_be_init(&f, test_mac);
+	/* Asked for MQ, but a one-pair device does not offer it. */
+	vnl_mmio_init(&m, &f.be, VNETLOOP_FEATURES | F_MQ);
+	wr(&m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	EXPECT_EQ((uint32_t)OFFERED, rd(&m, VIRTIO_MMIO_DEVICE_FEATURES));
+	wr(&m, VIRTIO_MMIO_QUEUE_SEL, 2);
+	EXPECT_EQ(0, rd(&m, VIRTIO_MMIO_QUEUE_NUM_MAX));
+	EXPECT_EQ(0, rdw(&m, VIRTIO_MMIO_CONFIG + 8, 2));
+	to_features_ok(&m, F_V1 | F_MAC);
+	wr(&m, VIRTIO_MMIO_STATUS, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	for (unsigned int q = 0; q < 4; q++)
+		wr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	EXPECT_EQ(1ULL << VNETLOOP_QUEUE_TX, f.notified);
+	vnl_mmio_destroy(&m);
+}
+
 TEST_HARNESS_MAIN

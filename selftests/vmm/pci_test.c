@@ -19,6 +19,12 @@
 #include "selftests/vmm/fake_be.h"
 #include "user/dev/pci_bus.h"
 
+/* The device of one queue pair: three vectors, and its sources. */
+#define NR_VECTORS	VNL_PCI_VECTORS_OF(VNETLOOP_NUM_QUEUES)
+static const unsigned int srcs[] = {
+	VNL_PCI_SRC_RX, VNL_PCI_SRC_TX, VNL_PCI_SRC_CONFIG,
+};
+
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
 #define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
@@ -168,7 +174,7 @@ static uint64_t pba(struct vnl_pci *p)
 static void msix_up(struct vnl_pci *p)
 {
 	cw(p, MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++)
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
 		msix_entry(p, v, 0xfee00000 + (v << 12), 0x40 + v, false);
 	wr(p, CC(msix_config), 2, 0);
 	wr(p, CC(queue_select), 2, 0);
@@ -292,13 +298,13 @@ TEST_F(pci, capability_list)
 		  (1U << VIRTIO_PCI_CAP_PCI_CFG), seen);
 	ASSERT_NE(0, msix);
 	/* Three vectors, disabled; table and PBA in BAR1. */
-	EXPECT_EQ(VNL_PCI_NR_VECTORS - 1, cr(p, msix + PCI_MSIX_FLAGS, 2));
+	EXPECT_EQ(NR_VECTORS - 1, cr(p, msix + PCI_MSIX_FLAGS, 2));
 	EXPECT_EQ(VNL_PCI_MSIX_TABLE_OFF | 1, cr(p, msix + PCI_MSIX_TABLE, 4));
 	EXPECT_EQ(VNL_PCI_MSIX_PBA_OFF | 1, cr(p, msix + PCI_MSIX_PBA, 4));
 	/* Only enable and function mask are writable. */
 	cw(p, msix + PCI_MSIX_FLAGS, 2, 0xffff);
 	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL |
-		  (VNL_PCI_NR_VECTORS - 1), cr(p, msix + PCI_MSIX_FLAGS, 2));
+		  (NR_VECTORS - 1), cr(p, msix + PCI_MSIX_FLAGS, 2));
 }
 
 TEST_F(pci, bar_sizing_and_placement)
@@ -537,7 +543,7 @@ TEST_F(pci, vectors_read_back_no_vector_out_of_range)
 	EXPECT_EQ(NOVEC, rd(p, CC(msix_config), 2));
 	wr(p, CC(msix_config), 2, 2);
 	EXPECT_EQ(2, rd(p, CC(msix_config), 2));
-	wr(p, CC(msix_config), 2, VNL_PCI_NR_VECTORS);
+	wr(p, CC(msix_config), 2, NR_VECTORS);
 	EXPECT_EQ(NOVEC, rd(p, CC(msix_config), 2));
 	wr(p, CC(queue_select), 2, 1);
 	wr(p, CC(queue_msix_vector), 2, 1);
@@ -560,8 +566,8 @@ TEST_F(pci, routes_intx_until_msix_is_enabled)
 	struct vnl_pci *p = &self->p;
 	struct vnl_pci_route r;
 
-	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++) {
-		vnl_pci_route(p, s, &r);
+	for (unsigned int i = 0; i < 3; i++) {
+		vnl_pci_route(p, srcs[i], &r);
 		EXPECT_EQ(VNL_PCI_ROUTE_INTX, r.kind);
 	}
 	vnl_pci_signal(p, VNL_PCI_SRC_TX);
@@ -590,7 +596,8 @@ TEST_F(pci, msix_routes_each_source_to_its_vector)
 	EXPECT_EQ(VNL_PCI_ROUTE_MASKED, r.kind);
 	EXPECT_EQ(1, br(p, VNL_PCI_BAR_MSIX, 2 * 16 + 12, 4));
 	msix_up(p);
-	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++) {
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned int s = srcs[i];
 		unsigned int v = s == VNL_PCI_SRC_CONFIG ? 0 : s + 1;
 
 		vnl_pci_route(p, s, &r);
@@ -823,6 +830,141 @@ TEST_F(pci, config_mechanism_1)
 	vnl_pci_bus_io(&bus, VNL_PCI_CONFIG_DATA + 3, false, &v, 2);
 	EXPECT_EQ(0xffff, v);
 	vnl_pci_bus_destroy(&bus);
+}
+
+/* ---- multiqueue: a device of four pairs ---- */
+
+#define F_MQ		VNETLOOP_FEATURES_MQ
+#define MQ_PAIRS	4
+#define MQ_QUEUES	(2 * MQ_PAIRS + 1)
+
+FIXTURE(mq) {
+	struct fake_be f;
+	struct fake_vmm v;
+	struct vnl_pci p;
+};
+
+FIXTURE_SETUP(mq)
+{
+	fake_be_init(&self->f, test_mac);
+	fake_be_pairs(&self->f, MQ_PAIRS);
+	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->f.be.config_fd);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++)
+		self->f.be.call_fd[q] = self->f.be.config_fd;
+	memset(&self->v, 0, sizeof(self->v));
+	vnl_pci_init(&self->p, &self->f.be, VNETLOOP_FEATURES | F_MQ,
+		     &fake_pci_ops, &self->v, BAR_BASE, 10);
+}
+
+FIXTURE_TEARDOWN(mq)
+{
+	vnl_pci_destroy(&self->p);
+	close(self->f.be.config_fd);
+}
+
+TEST_F(mq, num_queues_features_and_max_pairs)
+{
+	struct vnl_pci *p = &self->p;
+
+	EXPECT_EQ(MQ_QUEUES, rd(p, CC(num_queues), 2));
+	wr(p, CC(device_feature_select), 4, 0);
+	EXPECT_EQ((uint32_t)(F_V1 | F_MAC | F_EIDX | F_MQ),
+		  rd(p, CC(device_feature), 4));
+	EXPECT_EQ(MQ_PAIRS, rd(p, VNL_PCI_DEVCFG_OFF + 8, 2));
+	/* The notify capability covers every queue. */
+	EXPECT_EQ(MQ_QUEUES * VNL_PCI_NOTIFY_MULT,
+		  cr(p, VNL_PCI_CAP_NOTIFY + VIRTIO_PCI_CAP_LENGTH, 4));
+}
+
+TEST_F(mq, every_queue_has_its_size_and_notify_offset)
+{
+	struct vnl_pci *p = &self->p;
+
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		wr(p, CC(queue_select), 2, q);
+		EXPECT_EQ(VNETLOOP_QUEUE_SIZE_MAX, rd(p, CC(queue_size), 2));
+		EXPECT_EQ(q, rd(p, CC(queue_notify_off), 2));
+	}
+	wr(p, CC(queue_select), 2, MQ_QUEUES);
+	EXPECT_EQ(0, rd(p, CC(queue_size), 2));
+	to_features_ok(p, F_V1 | F_MAC | F_MQ);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++)
+		setup_queue(p, q, 16 << (q % 4), 0x100000 + q * 0x10000);
+	set_status(p, ST_ACK | ST_DRV | ST_FOK | ST_DOK);
+	EXPECT_EQ(1, self->f.starts);
+	EXPECT_EQ(F_V1 | F_MAC | F_MQ, self->f.features);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		EXPECT_TRUE(self->f.q[q].ready);
+		EXPECT_EQ(16U << (q % 4), self->f.q[q].num);
+		EXPECT_EQ(0x101000 + q * 0x10000, self->f.q[q].avail);
+	}
+	/* Each queue's notify at its own address, datamatch its index. */
+	for (unsigned int q = 0; q <= MQ_QUEUES; q++)
+		wr(p, VNL_PCI_NOTIFY_OFF + q * VNL_PCI_NOTIFY_MULT, 2, q);
+	wr(p, VNL_PCI_NOTIFY_OFF + 3 * VNL_PCI_NOTIFY_MULT, 2, 5); /* wrong */
+	EXPECT_EQ(0x1aaULL, self->f.notified);
+	EXPECT_EQ(5, self->f.notifies);
+}
+
+TEST_F(mq, a_vector_per_queue_and_config)
+{
+	struct vnl_pci *p = &self->p;
+	unsigned int nvec = MQ_QUEUES + 1;
+	struct vnl_pci_route r;
+
+	EXPECT_EQ(nvec, p->nvectors);
+	EXPECT_EQ(nvec - 1, cr(p, VNL_PCI_CAP_MSIX + PCI_MSIX_FLAGS, 2));
+	cw(p, MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	for (unsigned int v = 0; v < nvec; v++)
+		msix_entry(p, v, 0xfee00000 + (v << 12), 0x40 + v, false);
+	/* Past the table: no entry. */
+	EXPECT_EQ(0, br(p, VNL_PCI_BAR_MSIX, nvec * PCI_MSIX_ENTRY_SIZE, 4));
+	wr(p, CC(msix_config), 2, 0);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		wr(p, CC(queue_select), 2, q);
+		wr(p, CC(queue_msix_vector), 2, q + 1);
+		EXPECT_EQ(q + 1, rd(p, CC(queue_msix_vector), 2));
+	}
+	wr(p, CC(queue_msix_vector), 2, nvec);
+	EXPECT_EQ(NOVEC, rd(p, CC(queue_msix_vector), 2));
+	wr(p, CC(queue_msix_vector), 2, MQ_QUEUES);
+	for (unsigned int q = 0; q < MQ_QUEUES; q++) {
+		vnl_pci_route(p, q, &r);
+		EXPECT_EQ(VNL_PCI_ROUTE_MSI, r.kind);
+		EXPECT_EQ(q + 1, r.vector);
+		EXPECT_EQ(0x41 + q, r.data);
+	}
+	vnl_pci_route(p, MQ_QUEUES, &r);	/* no such queue */
+	EXPECT_EQ(VNL_PCI_ROUTE_NONE, r.kind);
+	vnl_pci_route(p, VNL_PCI_SRC_CONFIG, &r);
+	EXPECT_EQ(0, r.vector);
+	/* The last vector, masked: its pending bit is bit MQ_QUEUES. */
+	bw(p, VNL_PCI_BAR_MSIX, MQ_QUEUES * PCI_MSIX_ENTRY_SIZE +
+	   PCI_MSIX_ENTRY_VECTOR_CTRL, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	vnl_pci_signal(p, MQ_QUEUES - 1);
+	EXPECT_EQ(1ULL << MQ_QUEUES, pba(p));
+}
+
+TEST(one_pair_is_the_device_as_before)
+{
+	struct fake_be f;
+	struct fake_vmm v;
+	struct vnl_pci p;
+
+	fake_be_init(&f, test_mac);
+	memset(&v, 0, sizeof(v));
+	vnl_pci_init(&p, &f.be, VNETLOOP_FEATURES | F_MQ, &fake_pci_ops, &v,
+		     BAR_BASE, 10);
+	EXPECT_EQ(2, rd(&p, CC(num_queues), 2));
+	wr(&p, CC(device_feature_select), 4, 0);
+	EXPECT_EQ((uint32_t)(F_V1 | F_MAC | F_EIDX),
+		  rd(&p, CC(device_feature), 4));
+	EXPECT_EQ(3, p.nvectors);
+	EXPECT_EQ(2, cr(&p, VNL_PCI_CAP_MSIX + PCI_MSIX_FLAGS, 2));
+	EXPECT_EQ(2 * VNL_PCI_NOTIFY_MULT,
+		  cr(&p, VNL_PCI_CAP_NOTIFY + VIRTIO_PCI_CAP_LENGTH, 4));
+	vnl_pci_destroy(&p);
 }
 
 TEST_HARNESS_MAIN

@@ -99,15 +99,19 @@ FIXTURE_SETUP(wire)
 	ASSERT_EQ(0, vm_create(&self->vm, 16 << 20, 1));
 	self->have_vm = true;
 	fake_be_init(&self->f, mac);
-	ASSERT_EQ(0, pci_wire_init(&self->w, &self->vm, VNL_PCI_INTX_GSI));
-	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++)
-		ASSERT_LE(0, self->w.fd[s]);
+	ASSERT_EQ(0, pci_wire_init(&self->w, &self->vm, VNL_PCI_INTX_GSI,
+				   VNETLOOP_NUM_QUEUES));
+	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++) {
+		bool has = s < VNETLOOP_NUM_QUEUES || s == VNL_PCI_SRC_CONFIG;
+
+		ASSERT_EQ(has, self->w.fd[s] >= 0);
+	}
 	/* The kick eventfds a backend with ioeventfds would have. */
-	self->f.be.rx_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	self->f.be.kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+		self->f.be.kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ASSERT_LE(0, self->f.be.kick_fd[q]);
+	}
 	self->probe_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ASSERT_LE(0, self->f.be.kick_fd);
-	ASSERT_LE(0, self->f.be.rx_kick_fd);
 	ASSERT_LE(0, self->probe_fd);
 	vnl_pci_init(&self->p, &self->f.be, VNETLOOP_FEATURES, &pci_wire_ops,
 		     &self->w, VNL_GPA_PCI_MMIO, VNL_PCI_INTX_GSI);
@@ -121,8 +125,8 @@ FIXTURE_TEARDOWN(wire)
 	pci_wire_stop(&self->w);
 	vnl_pci_destroy(&self->p);
 	pci_wire_fini(&self->w);
-	close(self->f.be.kick_fd);
-	close(self->f.be.rx_kick_fd);
+	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		close(self->f.be.kick_fd[q]);
 	close(self->probe_fd);
 	vm_destroy(&self->vm);
 }
@@ -163,7 +167,8 @@ TEST_F(wire, interrupts_follow_the_routes)
 	if (!self->have_vm)
 		SKIP(return, "no /dev/kvm");
 	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++)
-		EXPECT_EQ(VNL_PCI_INTX_GSI, w->gsi[s]);
+		EXPECT_EQ(w->fd[s] < 0 ? -1 : (int)VNL_PCI_INTX_GSI,
+			  w->gsi[s]);
 	/* INTx disabled: nowhere. */
 	cw(p, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
 	EXPECT_EQ(-1, w->gsi[VNL_PCI_SRC_TX]);
@@ -171,7 +176,7 @@ TEST_F(wire, interrupts_follow_the_routes)
 	/* MSI-X on: vectors 0 (config), 1 (RX), 2 (TX), unmasked. */
 	cw(p, MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
 	EXPECT_EQ(-1, w->gsi[VNL_PCI_SRC_RX]);	/* no vector yet */
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++) {
+	for (unsigned int v = 0; v < p->nvectors; v++) {
 		uint64_t e = v * PCI_MSIX_ENTRY_SIZE;
 
 		bw(p, VNL_PCI_BAR_MSIX, e, 4, 0xfee00000);
@@ -205,8 +210,80 @@ TEST_F(wire, interrupts_follow_the_routes)
 	/* MSI-X off again: INTx for all. */
 	cw(p, MSIX_FLAGS, 2, 0);
 	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++)
-		EXPECT_EQ(VNL_PCI_INTX_GSI, w->gsi[s]);
+		EXPECT_EQ(w->fd[s] < 0 ? -1 : (int)VNL_PCI_INTX_GSI,
+			  w->gsi[s]);
 	EXPECT_EQ(0, w->err);
+}
+
+/*
+ * Four queue pairs: an eventfd per queue and config, every queue's kick
+ * at its notify address, every queue on its own vector's GSI.
+ */
+TEST(four_pairs_wire_every_queue)
+{
+	const unsigned int nq = 9;
+	struct vm vm;
+	struct fake_be f;
+	struct pci_wire w;
+	struct vnl_pci p;
+	uint64_t n = VNL_GPA_PCI_MMIO + VNL_PCI_NOTIFY_OFF;
+	int probe;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, vm_create(&vm, 16 << 20, 1));
+	fake_be_init(&f, mac);
+	fake_be_pairs(&f, 4);
+	ASSERT_EQ(0, pci_wire_init(&w, &vm, VNL_PCI_INTX_GSI, nq));
+	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++)
+		EXPECT_EQ(s < nq || s == VNL_PCI_SRC_CONFIG, w.fd[s] >= 0);
+	for (unsigned int q = 0; q < nq; q++) {
+		f.be.kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ASSERT_LE(0, f.be.kick_fd[q]);
+		f.be.call_fd[q] = w.fd[q];
+	}
+	probe = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, probe);
+	vnl_pci_init(&p, &f.be, VNETLOOP_FEATURES | VNETLOOP_FEATURES_MQ,
+		     &pci_wire_ops, &w, VNL_GPA_PCI_MMIO, VNL_PCI_INTX_GSI);
+	ASSERT_EQ(0, pci_wire_start(&w, &p, &f.be));
+	cw(&p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	for (unsigned int q = 0; q < nq; q++)
+		EXPECT_TRUE(kick_at(&vm, probe, n + 4 * q, q));
+	EXPECT_FALSE(kick_at(&vm, probe, n + 4 * nq, nq));
+	cw(&p, MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	for (unsigned int v = 0; v <= nq; v++) {
+		uint64_t e = v * PCI_MSIX_ENTRY_SIZE;
+
+		bw(&p, VNL_PCI_BAR_MSIX, e, 4, 0xfee00000);
+		bw(&p, VNL_PCI_BAR_MSIX, e + PCI_MSIX_ENTRY_DATA, 4, 0x31 + v);
+		bw(&p, VNL_PCI_BAR_MSIX, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	}
+	bw(&p, VNL_PCI_BAR_VIRTIO, CC(msix_config), 2, 0);
+	for (unsigned int q = 0; q < nq; q++) {
+		bw(&p, VNL_PCI_BAR_VIRTIO, CC(queue_select), 2, q);
+		bw(&p, VNL_PCI_BAR_VIRTIO, CC(queue_msix_vector), 2, 1 + q);
+	}
+	EXPECT_EQ(VNL_PCI_MSI_GSI + 0, w.gsi[VNL_PCI_SRC_CONFIG]);
+	for (unsigned int q = 0; q < nq; q++) {
+		EXPECT_EQ(VNL_PCI_MSI_GSI + 1 + (int)q, w.gsi[q]);
+		EXPECT_TRUE(w.msi_set[1 + q]);
+	}
+	/* The control queue's vector masked: the poller makes it pending. */
+	bw(&p, VNL_PCI_BAR_MSIX, nq * PCI_MSIX_ENTRY_SIZE +
+	   PCI_MSIX_ENTRY_VECTOR_CTRL, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	EXPECT_EQ(-1, w.gsi[nq - 1]);
+	vnl_backend_raise(&f.be, 1ULL << (nq - 1), false);
+	EXPECT_TRUE(pending_soon(&p, nq));
+	EXPECT_EQ(0, w.err);
+	pci_wire_stop(&w);
+	EXPECT_FALSE(kick_at(&vm, probe, n + 4 * (nq - 1), nq - 1));
+	vnl_pci_destroy(&p);
+	pci_wire_fini(&w);
+	for (unsigned int q = 0; q < nq; q++)
+		close(f.be.kick_fd[q]);
+	close(probe);
+	vm_destroy(&vm);
 }
 
 TEST_HARNESS_MAIN

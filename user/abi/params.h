@@ -46,6 +46,8 @@ struct vnl_guest_params {
 	uint32_t msix;		/* PCI: use MSI-X (else INTx) */
 	uint64_t pci_mmio_base;	/* PCI: where the guest may place BARs */
 	uint64_t pci_mmio_size;
+	uint32_t queue_pairs;	/* the device's (1: no MQ offered) */
+	uint32_t pad2;
 };
 
 #endif /* VNL_ABI_PARAMS_H */

@@ -72,6 +72,10 @@ static void run_usage(FILE *f)
 "                     rx-starve; triple-fault and reboot test the exits\n"
 "  --mem MiB          guest memory, 16..3072 (default 64)\n"
 "  --vcpus N          vCPUs, 1..%d (default 1)\n"
+"  --queue-pairs N    the NIC's queue pairs, 1..16 (default 1); with more\n"
+"                     than one it offers multiqueue (VIRTIO_NET_F_MQ and a\n"
+"                     control queue) and the built-in guest sends its\n"
+"                     frames over every pair; not with the kmod backend yet\n"
 "  -j, --json         print the summary as JSON; the guest console goes to\n"
 "                     stderr\n"
 "  -p, --pretty       with --json: indented over several lines\n"
@@ -102,7 +106,7 @@ static void run_usage(FILE *f)
 
 enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX, O_SCENARIO,
        O_MEM, O_VCPUS, O_KERNEL, O_INITRD, O_CMDLINE, O_TRANSPORT,
-       O_NO_MSIX };
+       O_NO_MSIX, O_PAIRS };
 
 /* A numeric option: where it goes (one of two), its range, its message. */
 struct run_num {
@@ -168,6 +172,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "transport", required_argument, NULL, O_TRANSPORT },
 		{ "no-msix", no_argument, NULL, O_NO_MSIX },
+		{ "queue-pairs", required_argument, NULL, O_PAIRS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd_setting settings[] = {
@@ -191,16 +196,19 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		  "--mem: '%s' is not in 16..3072 (MiB)" },
 		{ O_VCPUS, NULL, &o->vcpus, 1, VNL_MAX_VCPUS,
 		  "--vcpus: '%s' is not in 1..32" },
+		{ O_PAIRS, NULL, &o->queue_pairs, 1, VNL_MAX_PAIRS,
+		  "--queue-pairs: '%s' is not in 1..16" },
 		{ 0 },
 	};
 	bool have_backend = false, have_transport = false;
+	const char *pairs_arg = "";
 	int c, i;
 
 	*o = (struct run_opts) {
 		.frames = 10000, .frame_size = 1500, .batch = 16,
 		.event_idx = true, .scenario = VNL_SC_TRAFFIC,
 		.mem_mib = 64, .vcpus = 1, .transport = VNL_TRANSPORT_MMIO,
-		.msix = true,
+		.msix = true, .queue_pairs = 1,
 	};
 	optind = 1;
 	opterr = 0;
@@ -236,6 +244,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			run_usage(stdout);
 			return 0;
 		default:
+			if (c == O_PAIRS)
+				pairs_arg = optarg;
 			i = run_number(nums, c, optarg);
 			if (i < 0)
 				return opt_error("run", c, argv);
@@ -260,8 +270,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (!o->msix && o->transport != VNL_TRANSPORT_PCI)
 		return usage_error("run", "%s needs --transport pci",
 				   "--no-msix");
+	/* vnetloop.ko has one queue pair per device, for now. */
+	if (o->queue_pairs > 1 && have_backend &&
+	    o->backend == VNL_BACKEND_KMOD)
+		return usage_error("run", "--queue-pairs %s: the kmod backend does not support more than one queue pair yet (try --backend thread)",
+				   pairs_arg);
 	if (!have_backend) {
-		o->backend = access("/dev/vnetloop", F_OK) ?
+		o->backend = access("/dev/vnetloop", F_OK) ||
+			     o->queue_pairs > 1 ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
 		o->backend_auto = true;
 	}
@@ -606,6 +622,7 @@ static int run_load_guest(struct vm *vm, const struct run_opts *o)
 		.msix = o->msix,
 		.pci_mmio_base = VNL_GPA_PCI_MMIO,
 		.pci_mmio_size = VNL_PCI_MMIO_SIZE,
+		.queue_pairs = o->queue_pairs,
 	};
 
 	if (len < sizeof(*h) || h->magic != VNL_IMAGE_MAGIC ||
@@ -684,10 +701,13 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	}
 	if (!o->event_idx)
 		features &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
+	if (o->queue_pairs > 1)
+		features |= VNETLOOP_FEATURES_MQ;
 	env = (struct vnl_backend_env) {
 		.mem	    = { .gpa = 0, .size = vm.mem_size,
 				.hva = (uint64_t)(uintptr_t)vm.mem },
 		.features   = features,
+		.max_pairs  = o->queue_pairs,
 	};
 	memcpy(env.mac, mac, sizeof(env.mac));
 	if (nic_init(&nic, &vm, o->transport, &env)) {

@@ -25,6 +25,7 @@ struct run_opts {
 	bool msix;		/* pci: the built-in guest uses MSI-X */
 	uint32_t mem_mib;
 	uint32_t vcpus;
+	uint32_t queue_pairs;	/* the NIC's, 1..VNL_MAX_PAIRS */
 	bool json;
 	bool pretty;		/* with json: indented */
 	/* --kernel: a Linux guest instead of the built-in one. */

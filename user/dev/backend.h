@@ -13,14 +13,19 @@
  *   thread  the same eventfds, served by a userspace worker thread
  *   inline  the engine on the vCPU thread, at the notify exit
  *
+ * A device has max_pairs queue pairs (1..VNL_MAX_PAIRS): virtqueues RX 2i
+ * and TX 2i+1 and, with more than one pair, the control queue 2 max_pairs
+ * (VIRTIO_NET_F_MQ and _CTRL_VQ offered). One pair is the device as it
+ * always was: two queues, no control queue, no MQ.
+ *
  * Interrupts are eventfds the VMM owns and wires to the guest (irqfds on a
  * pin, or on MSI-X vectors): one per queue and one for configuration
  * changes (NEEDS_RESET). A transport with one line (virtio-mmio, PCI INTx)
- * passes the same eventfd for all three; a backend writes each distinct
- * eventfd at most once per drain. Kicks are eventfds the backend owns (or
- * -1 when it wants notify exits); the VMM registers them as ioeventfds
- * wherever the transport puts its notify addresses. Backends never touch
- * KVM themselves.
+ * passes the same eventfd for all of them; a backend writes each distinct
+ * eventfd at most once per drain. Kicks are eventfds the backend owns, one
+ * per queue (or -1 when it wants notify exits); the VMM registers them as
+ * ioeventfds wherever the transport puts its notify addresses. Backends
+ * never touch KVM themselves.
  *
  * The transport calls every op under its own lock, so ops never run
  * concurrently with each other; a backend's worker may run concurrently.
@@ -35,6 +40,10 @@
 #include <linux/virtio_net.h>
 
 #include "core/vnl_engine.h"
+
+/* Queue pairs of a device, and its virtqueues at most (pairs + control). */
+#define VNL_MAX_PAIRS		16
+#define VNL_MAX_QUEUES		(2 * VNL_MAX_PAIRS + 1)
 
 struct vnl_queue_cfg {
 	uint32_t num;
@@ -56,7 +65,10 @@ struct vnl_backend_ops {
 	 */
 	int (*set_status)(struct vnl_backend *b, uint32_t status,
 			  uint64_t features);
-	/* DRIVER_OK: negotiated features and both queues (ready or not). */
+	/*
+	 * DRIVER_OK: negotiated features and every queue of the device
+	 * (vnl_backend_nqueues(), ready or not).
+	 */
 	int (*start)(struct vnl_backend *b, uint64_t features,
 		     const struct vnl_queue_cfg *q);
 	/* Status = 0. */
@@ -77,8 +89,11 @@ struct vnl_backend_ops {
 	 */
 	int (*config)(struct vnl_backend *b, uint32_t off, void *buf,
 		      uint32_t len);
-	/* A TX QueueNotify that reached userspace (no ioeventfd caught it). */
-	void (*notify)(struct vnl_backend *b);
+	/*
+	 * A QueueNotify of queue q, a TX queue or the control queue, that
+	 * reached userspace (no ioeventfd caught it).
+	 */
+	void (*notify)(struct vnl_backend *b, unsigned int q);
 	/*
 	 * Counters by VNETLOOP_C_* id into c[VNETLOOP_NUM_COUNTERS]; *n is
 	 * how many are valid (at least VNETLOOP_NUM_SPEC_COUNTERS).
@@ -91,11 +106,12 @@ struct vnl_backend {
 	const struct vnl_backend_ops *ops;
 	uint64_t features;	/* what the device offers */
 	uint32_t config_size;	/* bytes of config space it has */
+	unsigned int max_pairs;	/* 1..VNL_MAX_PAIRS */
 	/* Writing 1 raises queue q's interrupt (the env's eventfds). */
-	int call_fd[VNETLOOP_NUM_QUEUES];
+	int call_fd[VNL_MAX_QUEUES];
 	int config_fd;		/* ... the configuration interrupt */
-	int kick_fd;		/* TX kick eventfd (an ioeventfd), or -1 */
-	int rx_kick_fd;		/* RX kick eventfd, or -1 */
+	/* Queue q's kick eventfd (an ioeventfd, datamatch q), or -1. */
+	int kick_fd[VNL_MAX_QUEUES];
 	int dev_id;		/* kmod: the module's device id, else -1 */
 };
 
@@ -106,8 +122,9 @@ struct vnl_backend_env {
 	 * The interrupt eventfds, wired by the VMM and still its own: queue
 	 * q's, and the configuration change's. May all be one eventfd.
 	 */
-	int call_fd[VNETLOOP_NUM_QUEUES];
+	int call_fd[VNL_MAX_QUEUES];
 	int config_fd;
+	unsigned int max_pairs;	/* 1..VNL_MAX_PAIRS; 0 is taken as 1 */
 	const char *kmod_path;	/* "/dev/vnetloop" */
 	uint8_t mac[6];		/* the device's MAC (config space) */
 	/* What the transport offers the guest: the device must offer it. */
@@ -116,6 +133,23 @@ struct vnl_backend_env {
 
 enum vnl_backend_kind { VNL_BACKEND_KMOD, VNL_BACKEND_THREAD,
 			VNL_BACKEND_INLINE };
+
+/* The virtqueues of a device of max_pairs pairs: 2, or 2 max_pairs + 1. */
+static inline unsigned int vnl_queues_of(unsigned int max_pairs)
+{
+	return max_pairs > 1 ? 2 * max_pairs + 1 : VNETLOOP_NUM_QUEUES;
+}
+
+static inline unsigned int vnl_backend_nqueues(const struct vnl_backend *b)
+{
+	return vnl_queues_of(b->max_pairs);
+}
+
+/* The control queue's index, on a device with one (max_pairs > 1). */
+static inline unsigned int vnl_ctrl_queue(unsigned int max_pairs)
+{
+	return 2 * max_pairs;
+}
 
 /*
  * Returns 0, -ENODEV when the kmod device is absent, -ENOTSUP when the
@@ -131,7 +165,7 @@ void vnl_backend_destroy(struct vnl_backend *b);
  * the configuration interrupt: one write to each distinct eventfd among
  * them, so queues that share a line raise it once.
  */
-void vnl_backend_raise(struct vnl_backend *b, unsigned int vqs, bool config);
+void vnl_backend_raise(struct vnl_backend *b, uint64_t vqs, bool config);
 
 /* backend_kmod.c, backend_thread.c, backend_inline.c */
 int backend_kmod_create(const struct vnl_backend_env *env,
@@ -144,8 +178,9 @@ int backend_inline_create(const struct vnl_backend_env *env,
 /* ---- backend.c: the parts the backends share ---- */
 
 /*
- * Take the env's interrupt eventfds and, if kicks, create the TX and RX
- * kick eventfds (the VMM makes them ioeventfds, datamatch 1 and 0).
+ * Take the env's interrupt eventfds and maximum pairs and, if kicks,
+ * create a kick eventfd per queue (the VMM makes them ioeventfds,
+ * datamatch the queue).
  */
 int vnl_backend_wire(struct vnl_backend *b, const struct vnl_backend_env *env,
 		     bool kicks);
@@ -154,14 +189,32 @@ void vnl_backend_unwire(struct vnl_backend *b);
 /* Read and return an eventfd's count; 0 if it was not signalled. */
 uint64_t vnl_eventfd_take(int fd);
 
-/* The engine in userspace, over the VMM's mapping of guest RAM. */
-struct vnl_ueng {
-	struct vnl_backend be;
-	struct vnl_backend_env env;
-	struct virtio_net_config config;	/* the MAC; zeros after it */
+/*
+ * The engine in userspace, over the VMM's mapping of guest RAM: one engine
+ * per queue pair, each with its own lock, so pairs run in parallel. Pair
+ * 0's engine also owns the control queue (virtqueue 2N, the engine's
+ * VNETLOOP_QUEUE_CTRL) on a multiqueue device.
+ */
+struct vnl_ueng;
+
+struct vnl_upair {
+	struct vnl_ueng *u;
+	unsigned int index;
 	pthread_mutex_t lock;	/* serialises the engine */
 	struct vnl_engine eng;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];	/* under lock */
+};
+
+struct vnl_ueng {
+	struct vnl_backend be;
+	struct vnl_backend_env env;
+	struct virtio_net_config config;	/* the MAC, max pairs */
+	/*
+	 * The pairs the driver uses (VQ_PAIRS_SET; 1 after DRIVER_OK):
+	 * those at or above it do nothing (SPEC 4a).
+	 */
+	atomic_uint active;
+	struct vnl_upair pair[VNL_MAX_PAIRS];
 };
 
 int vnl_ueng_init(struct vnl_ueng *e, const struct vnl_backend_env *env,
@@ -176,6 +229,7 @@ void vnl_ueng_isr_ack(struct vnl_backend *b, uint32_t bits);
 uint32_t vnl_ueng_status(struct vnl_backend *b);
 int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
 		    uint32_t len);
+/* The sum over the pairs. */
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 
 /* The ops table of a userspace-engine backend: they differ in two ops. */
@@ -192,10 +246,19 @@ int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 	.destroy	= destroy_op,					\
 }
 
+/* Whether pair is one the driver uses now. */
+static inline bool vnl_ueng_active(struct vnl_ueng *e, unsigned int pair)
+{
+	return pair < atomic_load(&e->active);
+}
+
 /*
- * With e->lock held: one drain, with its interrupt. True when the budget
- * ran out with work left.
+ * With the pair's lock held: one drain of its TX queue, with its
+ * interrupt, unless the pair is inactive. True when the budget ran out
+ * with work left.
  */
-bool vnl_ueng_drain_locked(struct vnl_ueng *e);
+bool vnl_ueng_drain_locked(struct vnl_upair *p);
+/* With pair 0's lock held: one drain of the control queue, likewise. */
+bool vnl_ueng_ctrl_locked(struct vnl_upair *p);
 
 #endif /* VNL_BACKEND_H */

@@ -4,22 +4,32 @@
  * MMIO exit, with no ioeventfd (every kick is a userspace exit). The
  * interrupt goes through the same KVM irqfd as the other backends, so the
  * three differ only in where the drain runs. A drain that hits its budget is
- * run again at once: the vCPU that kicked is the only one waiting.
+ * run again at once: the vCPU that kicked is the only one waiting. A TX
+ * notify drains its own pair's engine; the control queue's, pair 0's.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "user/dev/backend.h"
 
-static void inline_notify(struct vnl_backend *b)
+static void inline_notify(struct vnl_backend *b, unsigned int q)
 {
 	struct vnl_ueng *e = (struct vnl_ueng *)b;
+	bool ctrl = b->max_pairs > 1 && q == vnl_ctrl_queue(b->max_pairs);
+	struct vnl_upair *p;
 
-	pthread_mutex_lock(&e->lock);
-	e->counters[VNETLOOP_C_KICKS]++;
-	while (vnl_ueng_drain_locked(e))
-		;
-	pthread_mutex_unlock(&e->lock);
+	if (!ctrl && (q % 2 != VNETLOOP_QUEUE_TX || q / 2 >= b->max_pairs))
+		return;
+	p = &e->pair[ctrl ? 0 : q / 2];
+	pthread_mutex_lock(&p->lock);
+	p->counters[VNETLOOP_C_KICKS]++;
+	if (ctrl)
+		while (vnl_ueng_ctrl_locked(p))
+			;
+	else
+		while (vnl_ueng_drain_locked(p))
+			;
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void inline_destroy(struct vnl_backend *b)

@@ -368,11 +368,13 @@ static int kmod_config(struct vnl_backend *b, uint32_t off, void *buf,
 	return kmod_config_io((struct kmod_be *)b, false, off, buf, len);
 }
 
-static void kmod_notify(struct vnl_backend *b)
+static void kmod_notify(struct vnl_backend *b, unsigned int q)
 {
 	uint64_t one = 1;
 
-	if (write(b->kick_fd, &one, sizeof(one)) != sizeof(one))
+	if (q != VNETLOOP_QUEUE_TX)
+		return;
+	if (write(b->kick_fd[q], &one, sizeof(one)) != sizeof(one))
 		perror("vnetloop: kick eventfd write");
 }
 
@@ -591,8 +593,7 @@ static int kmod_eventfds(struct kmod_be *k)
 	ret = vnl_backend_wire(&k->be, &k->env, true);
 	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES && !ret; q++) {
 		f = (struct vhost_vring_file) { .index = q,
-			.fd = q == VNETLOOP_QUEUE_TX ? k->be.kick_fd :
-						       k->be.rx_kick_fd };
+						.fd = k->be.kick_fd[q] };
 		ret = kmod_vring_ioctl(k, VHOST_SET_VRING_KICK, &f,
 				       "VHOST_SET_VRING_KICK", q);
 		/* Queues that share a line share an eventfd: the module
@@ -631,10 +632,18 @@ int backend_kmod_create(const struct vnl_backend_env *env,
 	struct kmod_be *k = calloc(1, sizeof(*k));
 	int ret;
 
+	if (env->max_pairs > 1) {
+		fprintf(stderr, "vnetloop: the kmod backend does not support %u queue pairs yet: vnetloop.ko has one queue pair per device\n",
+			env->max_pairs);
+		free(k);
+		return -ENOTSUP;
+	}
 	if (!k)
 		return -ENOMEM;
 	k->be.ops = &kmod_ops;
-	k->be.kick_fd = k->be.rx_kick_fd = -1;
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++)
+		k->be.kick_fd[q] = -1;
+	k->be.max_pairs = 1;
 	k->be.dev_id = -1;
 	k->env = *env;
 	k->path = env->kmod_path ? env->kmod_path : "/dev/vnetloop";

@@ -82,7 +82,7 @@ static void vnl_pci_caps(struct vnl_pci *p)
 
 	c[PCI_CAP_LIST_ID] = PCI_CAP_ID_MSIX;
 	c[PCI_CAP_LIST_NEXT] = VNL_PCI_CAP_COMMON;
-	put16(c + PCI_MSIX_FLAGS, VNL_PCI_NR_VECTORS - 1);
+	put16(c + PCI_MSIX_FLAGS, p->nvectors - 1);
 	put32(c + PCI_MSIX_TABLE, VNL_PCI_MSIX_TABLE_OFF | VNL_PCI_BAR_MSIX);
 	put32(c + PCI_MSIX_PBA, VNL_PCI_MSIX_PBA_OFF | VNL_PCI_BAR_MSIX);
 	put16(p->wmask + VNL_PCI_CAP_MSIX + PCI_MSIX_FLAGS,
@@ -96,7 +96,7 @@ static void vnl_pci_caps(struct vnl_pci *p)
 		     sizeof(struct virtio_pci_notify_cap),
 		     VIRTIO_PCI_CAP_NOTIFY_CFG, VNL_PCI_BAR_VIRTIO,
 		     VNL_PCI_NOTIFY_OFF,
-		     VNETLOOP_NUM_QUEUES * VNL_PCI_NOTIFY_MULT);
+		     p->dev.nqueues * VNL_PCI_NOTIFY_MULT);
 	put32(p->cfg + VNL_PCI_CAP_NOTIFY + sizeof(struct virtio_pci_cap),
 	      VNL_PCI_NOTIFY_MULT);
 	vnl_pci_vcap(p, VNL_PCI_CAP_ISR, VNL_PCI_CAP_DEVCFG,
@@ -121,6 +121,7 @@ void vnl_pci_init(struct vnl_pci *p, struct vnl_backend *be,
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
 	vnl_vdev_init(&p->dev, be, features);
+	p->nvectors = VNL_PCI_VECTORS_OF(p->dev.nqueues);
 	p->ops = ops;
 	p->ctx = ctx;
 	vnl_pci_header(p, bar_base, intx_line);

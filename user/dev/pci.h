@@ -11,13 +11,15 @@
  *   BAR0 (32-bit memory, 16 KiB)  common config 0x0000, ISR 0x1000,
  *                                 device config 0x2000, notify 0x3000
  *                                 (queue q at 0x3000 + 4 q)
- *   BAR1 (32-bit memory, 4 KiB)   MSI-X table 0x000 (3 vectors), PBA 0x800
+ *   BAR1 (32-bit memory, 4 KiB)   MSI-X table 0x000 (a vector per queue
+ *                                 and one for configuration), PBA 0x800
  *
- * Interrupt sources: RX (queue 0), TX (queue 1) and configuration changes.
- * With MSI-X enabled each goes to the vector the driver gave it
- * (queue_msix_vector, msix_config); a masked vector's interrupt sets its
- * pending bit and is sent when the vector is unmasked. Without MSI-X all
- * three share INTx (pin A), which the ISR's read-to-clear explains.
+ * Interrupt sources: each queue (RX 2i, TX 2i+1, the control queue 2N on
+ * a multiqueue device) and configuration changes. With MSI-X enabled each
+ * goes to the vector the driver gave it (queue_msix_vector, msix_config);
+ * a masked vector's interrupt sets its pending bit and is sent when the
+ * vector is unmasked. Without MSI-X all of them share INTx (pin A), which
+ * the ISR's read-to-clear explains.
  */
 #ifndef VNL_PCI_H
 #define VNL_PCI_H
@@ -48,10 +50,16 @@
 #define VNL_PCI_MSIX_TABLE_OFF	0x000
 #define VNL_PCI_MSIX_PBA_OFF	0x800
 
-/* Interrupt sources, and the MSI-X vectors (Linux asks for one each). */
+/*
+ * Interrupt sources: queue q is source q (those of the device's queues
+ * exist), configuration changes VNL_PCI_SRC_CONFIG. The MSI-X table has a
+ * vector per source of the device (Linux asks for one each): nvectors.
+ */
 enum { VNL_PCI_SRC_RX = VNETLOOP_QUEUE_RX, VNL_PCI_SRC_TX = VNETLOOP_QUEUE_TX,
-       VNL_PCI_SRC_CONFIG, VNL_PCI_NR_SRCS };
-#define VNL_PCI_NR_VECTORS	VNL_PCI_NR_SRCS
+       VNL_PCI_SRC_CONFIG = VNL_MAX_QUEUES, VNL_PCI_NR_SRCS };
+#define VNL_PCI_MAX_VECTORS	VNL_PCI_NR_SRCS
+/* The vectors of a device with nqueues queues. */
+#define VNL_PCI_VECTORS_OF(nqueues)	((nqueues) + 1)
 
 /* Configuration space: the capabilities' places. */
 #define VNL_PCI_CAP_MSIX	0x40
@@ -107,9 +115,10 @@ struct vnl_pci {
 	uint32_t drv_features_sel;
 	uint16_t queue_sel;
 	uint16_t msix_config;
-	uint16_t queue_vector[VNETLOOP_NUM_QUEUES];
+	uint16_t queue_vector[VNL_MAX_QUEUES];
 	/* MSI-X */
-	struct vnl_msix_entry msix[VNL_PCI_NR_VECTORS];
+	unsigned int nvectors;	/* VNL_PCI_VECTORS_OF(dev.nqueues) */
+	struct vnl_msix_entry msix[VNL_PCI_MAX_VECTORS];
 	uint64_t pba;
 };
 
@@ -153,6 +162,13 @@ const char *vnl_pci_slot_name(unsigned int slot);
  */
 bool vnl_pci_bar(const struct vnl_pci *p, unsigned int bar, uint64_t *addr,
 		 uint64_t *size);
+/* Source src is one of the device's: a queue it has, or configuration. */
+static inline bool vnl_pci_src_exists(const struct vnl_pci *p,
+				      unsigned int src)
+{
+	return src == VNL_PCI_SRC_CONFIG || src < p->dev.nqueues;
+}
+
 /* Where source src's interrupts go. Lock held, as vnl_pci_bar(). */
 void vnl_pci_route(const struct vnl_pci *p, unsigned int src,
 		   struct vnl_pci_route *r);

@@ -21,7 +21,7 @@
 
 void vnl_pci_msix_init(struct vnl_pci *p)
 {
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++)
+	for (unsigned int v = 0; v < VNL_PCI_MAX_VECTORS; v++)
 		p->msix[v].ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT;
 	p->pba = 0;
 }
@@ -43,15 +43,15 @@ void vnl_pci_route(const struct vnl_pci *p, unsigned int src,
 	unsigned int v;
 
 	memset(r, 0, sizeof(*r));
+	if (src >= VNL_PCI_NR_SRCS || !vnl_pci_src_exists(p, src))
+		return;
 	if (!(vnl_msix_flags(p) & PCI_MSIX_FLAGS_ENABLE)) {
 		if (!(cfg16(p, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE))
 			r->kind = VNL_PCI_ROUTE_INTX;
 		return;
 	}
-	if (src >= VNL_PCI_NR_SRCS)
-		return;
 	v = src == VNL_PCI_SRC_CONFIG ? p->msix_config : p->queue_vector[src];
-	if (v >= VNL_PCI_NR_VECTORS)
+	if (v >= p->nvectors)
 		return;
 	r->vector = v;
 	r->addr = p->msix[v].addr;
@@ -92,7 +92,7 @@ void vnl_pci_irqs_changed(struct vnl_pci *p)
 	p->ops->irqs(p->ctx);
 	if (!(vnl_msix_flags(p) & PCI_MSIX_FLAGS_ENABLE))
 		return;
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++) {
+	for (unsigned int v = 0; v < p->nvectors; v++) {
 		if (!(p->pba & (1ULL << v)) || vnl_msix_masked(p, v))
 			continue;
 		p->pba &= ~(1ULL << v);
@@ -108,7 +108,7 @@ static void *vnl_msix_field(struct vnl_pci *p, uint64_t off, uint32_t len,
 	uint64_t in = off % PCI_MSIX_ENTRY_SIZE;
 
 	*ctrl = false;
-	if (off >= VNL_PCI_NR_VECTORS * PCI_MSIX_ENTRY_SIZE)
+	if (off >= p->nvectors * PCI_MSIX_ENTRY_SIZE)
 		return NULL;
 	e = &p->msix[off / PCI_MSIX_ENTRY_SIZE];
 	if (len == 8)
@@ -148,7 +148,7 @@ void vnl_pci_msix_read(struct vnl_pci *p, uint64_t off, uint8_t *d,
 	if (f)
 		memcpy(d, f, len);
 	else
-		memset(d, off < VNL_PCI_NR_VECTORS * PCI_MSIX_ENTRY_SIZE ?
+		memset(d, off < p->nvectors * PCI_MSIX_ENTRY_SIZE ?
 		       0xff : 0, len);
 }
 

@@ -42,7 +42,7 @@ void vnl_pci_virtio_clear(struct vnl_pci *p)
 	p->drv_features_sel = 0;
 	p->queue_sel = 0;
 	p->msix_config = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++)
 		p->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
 	/*
 	 * No vector is in use any more: what the old driver left pending
@@ -69,9 +69,9 @@ static int vnl_field(uint64_t off, uint32_t len, uint32_t *half)
 	return -1;
 }
 
-static uint16_t vnl_vector_ok(uint16_t v)
+static uint16_t vnl_vector_ok(const struct vnl_pci *p, uint16_t v)
 {
-	return v < VNL_PCI_NR_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+	return v < p->nvectors ? v : VIRTIO_MSI_NO_VECTOR;
 }
 
 static uint64_t vnl_common_read(struct vnl_pci *p, uint64_t off)
@@ -92,7 +92,7 @@ static uint64_t vnl_common_read(struct vnl_pci *p, uint64_t off)
 	case CC(msix_config):
 		return p->msix_config;
 	case CC(num_queues):
-		return VNETLOOP_NUM_QUEUES;
+		return p->dev.nqueues;
 	case CC(device_status):
 		return vnl_vdev_status(&p->dev);
 	case CC(queue_select):
@@ -166,7 +166,7 @@ static void vnl_common_write(struct vnl_pci *p, unsigned int field,
 		vnl_vdev_set_features(&p->dev, p->drv_features_sel, v);
 		return;
 	case CC(msix_config):
-		p->msix_config = vnl_vector_ok(v);
+		p->msix_config = vnl_vector_ok(p, v);
 		vnl_pci_irqs_changed(p);
 		return;
 	case CC(device_status):
@@ -179,8 +179,8 @@ static void vnl_common_write(struct vnl_pci *p, unsigned int field,
 		p->queue_sel = v;
 		return;
 	case CC(queue_msix_vector):
-		if (p->queue_sel < VNETLOOP_NUM_QUEUES) {
-			p->queue_vector[p->queue_sel] = vnl_vector_ok(v);
+		if (p->queue_sel < p->dev.nqueues) {
+			p->queue_vector[p->queue_sel] = vnl_vector_ok(p, v);
 			vnl_pci_irqs_changed(p);
 		}
 		return;

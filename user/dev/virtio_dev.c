@@ -39,6 +39,8 @@ void vnl_vdev_init(struct vnl_vdev *d, struct vnl_backend *be,
 {
 	memset(d, 0, sizeof(*d));
 	d->be = be;
+	d->max_pairs = be->max_pairs ? be->max_pairs : 1;
+	d->nqueues = vnl_queues_of(d->max_pairs);
 	d->offered = features & be->features &
 		     ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
 	vnl_vdev_clear(d);
@@ -167,7 +169,7 @@ bool vnl_vdev_set_status(struct vnl_vdev *d, uint32_t v)
 
 struct vnl_queue_cfg *vnl_vdev_queue(struct vnl_vdev *d, uint32_t q)
 {
-	return q < VNETLOOP_NUM_QUEUES ? &d->q[q] : NULL;
+	return q < d->nqueues ? &d->q[q] : NULL;
 }
 
 bool vnl_vdev_queue_writable(const struct vnl_vdev *d)
@@ -185,8 +187,11 @@ bool vnl_vdev_queue_num_ok(uint32_t num)
 void vnl_vdev_notify(struct vnl_vdev *d, uint32_t q)
 {
 	/* Before DRIVER_OK nothing happens; RX kicks are no-ops. */
-	if (vnl_vdev_started(d) && q == VNETLOOP_QUEUE_TX)
-		d->be->ops->notify(d->be);
+	if (!vnl_vdev_started(d) || q >= d->nqueues)
+		return;
+	if (q % 2 == VNETLOOP_QUEUE_TX ||
+	    (d->max_pairs > 1 && q == vnl_ctrl_queue(d->max_pairs)))
+		d->be->ops->notify(d->be, q);
 }
 
 uint32_t vnl_vdev_isr(struct vnl_vdev *d)

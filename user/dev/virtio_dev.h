@@ -25,14 +25,17 @@ struct vnl_vdev {
 	uint32_t status;	/* driver-set bits, FAILED, local NEEDS_RESET */
 	uint32_t isr;		/* CONFIG raised by the transport itself */
 	uint64_t drv_features;
-	struct vnl_queue_cfg q[VNETLOOP_NUM_QUEUES];
+	unsigned int max_pairs;	/* the backend's */
+	unsigned int nqueues;	/* 2, or 2 max_pairs + 1 with the control */
+	struct vnl_queue_cfg q[VNL_MAX_QUEUES];
 	/* InterruptStatus reads that found nothing: interrupts not ours. */
 	uint64_t isr_empty_reads;
 };
 
 /*
  * The device offers the guest the bits of features that the backend's
- * device offers, less VIRTIO_F_ACCESS_PLATFORM.
+ * device offers, less VIRTIO_F_ACCESS_PLATFORM; it has the backend's
+ * queue pairs.
  */
 void vnl_vdev_init(struct vnl_vdev *d, struct vnl_backend *be,
 		   uint64_t features);
@@ -61,7 +64,10 @@ bool vnl_vdev_queue_num_ok(uint32_t num);
 /* Set the low or high half of a 64-bit register. */
 void vnl_set_lo(uint64_t *r, uint32_t v);
 void vnl_set_hi(uint64_t *r, uint32_t v);
-/* A notify of queue q: the TX one goes to the backend after DRIVER_OK. */
+/*
+ * A notify of queue q: a TX queue's or the control queue's goes to the
+ * backend after DRIVER_OK.
+ */
 void vnl_vdev_notify(struct vnl_vdev *d, uint32_t q);
 /* InterruptStatus: the transport's and the backend's bits (a read). */
 uint32_t vnl_vdev_isr(struct vnl_vdev *d);

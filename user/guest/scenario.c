@@ -18,7 +18,7 @@
  *   rx-starve  N frames with no RX buffer; one buffer for three frames;
  *              then traffic
  */
-#include "virtio.h"
+#include "mq.h"
 
 #define EXPECT_MAX	1024
 
@@ -35,6 +35,11 @@ static u32 exp_head, exp_count;
 static u8 pattern(u32 frame, u32 j)
 {
 	return (u8)(frame * 0x9d + (frame >> 8) + j * 0x3b + (j >> 8));
+}
+
+u8 scenario_pattern(u32 frame, u32 j)
+{
+	return pattern(frame, j);
 }
 
 static void fill_frame(u8 *p, u32 frame, u32 len)
@@ -283,6 +288,24 @@ static bool measured_traffic(const char *what)
 	return ok;
 }
 
+void scenario_fill(u8 *p, u32 frame, u32 len)
+{
+	fill_frame(p, frame, len);
+}
+
+/* Traffic over every pair of a multiqueue device (mq.c). */
+static void mq_measured_traffic(void)
+{
+	const struct mq_ctx c = {
+		.dev = &dev, .rx_bufs = rx_bufs, .tx_bufs = tx_bufs,
+		.stride = stride, .frame_size = frame_size,
+	};
+
+	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_START, 0);
+	mq_traffic(&c);
+	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_END, 0);
+}
+
 static bool start_device(bool fill_rx)
 {
 	tx_inflight = 0;
@@ -478,7 +501,7 @@ void scenario_run(u64 heap)
 	frame_size = params->frame_size;
 	stride = ALIGN_UP(VNL_NET_HDR_LEN + frame_size, 64);
 	rings = (u8 *)(uintptr_t)heap;
-	rx_bufs = rings + 2 * VIRTQ_RING_BYTES;
+	rx_bufs = rings + (u64)vdev_rings() * VIRTQ_RING_BYTES;
 	tx_bufs = rx_bufs + (u64)QSIZE * stride;
 	big_buf = tx_bufs + (u64)QSIZE * stride;
 	need = (uintptr_t)big_buf +
@@ -487,12 +510,18 @@ void scenario_run(u64 heap)
 		   "guest memory too small: %llu MiB needed",
 		   (unsigned long long)(need >> 20) + 1))
 		return;
-	if (!start_device(params->scenario != VNL_SC_RX_STARVE))
+	/* Multiqueue traffic posts its own RX buffers, one per pair. */
+	if (!start_device(params->scenario != VNL_SC_RX_STARVE &&
+			  !(params->scenario == VNL_SC_TRAFFIC &&
+			    params->queue_pairs > 1)))
 		return;
 	result.features = dev.features;
 	switch (params->scenario) {
 	case VNL_SC_TRAFFIC:
-		measured_traffic("traffic");
+		if (dev.pairs > 1)
+			mq_measured_traffic();
+		else
+			measured_traffic("traffic");
 		break;
 	case VNL_SC_OVERSIZE:
 		sc_oversize();

@@ -59,23 +59,45 @@ static bool vdev_features(struct vdev *d)
 	want = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MAC);
 	if (params->event_idx)
 		want |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	/* Multiqueue only as a whole: MQ needs the control queue. */
+	if (params->queue_pairs > 1 &&
+	    (offered & VNETLOOP_FEATURES_MQ) == VNETLOOP_FEATURES_MQ)
+		want |= VNETLOOP_FEATURES_MQ;
 	d->features = offered & want;
 	d->event_idx = d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->t->set_features(d, d->features);
 	return vdev_set_status(d, VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
-/* The queue's index: RX 0, TX 1. */
+/* The queue's index: RX 0, TX 1 (pair 0's; the scenarios' queues). */
 static unsigned int vdev_qindex(const struct vdev *d, const struct virtq *q)
 {
 	return q == &d->tx ? VNETLOOP_QUEUE_TX : VNETLOOP_QUEUE_RX;
 }
 
-static bool vdev_queue(struct vdev *d, struct virtq *q, u8 *mem)
+u32 vdev_rings(void)
 {
-	virtq_init_pages(q, QSIZE, mem);
+	return params->queue_pairs > 1 ? 2 * params->queue_pairs + 1 : 2;
+}
+
+struct virtq *vdev_vq(struct vdev *d, unsigned int index)
+{
+	if (index == VNETLOOP_QUEUE_RX)
+		return &d->rx;
+	if (index == VNETLOOP_QUEUE_TX)
+		return &d->tx;
+	if (d->pairs > 1 && index == 2 * d->pairs)
+		return &d->ctrl;
+	return &d->mq[index - 2];
+}
+
+static bool vdev_queue(struct vdev *d, unsigned int index, u8 *rings)
+{
+	struct virtq *q = vdev_vq(d, index);
+
+	virtq_init_pages(q, QSIZE, rings + (u64)index * VIRTQ_RING_BYTES);
 	q->event_idx = d->event_idx;
-	return d->t->queue(d, vdev_qindex(d, q), q);
+	return d->t->queue(d, index, q);
 }
 
 static bool vdev_mac(struct vdev *d)
@@ -87,6 +109,31 @@ static bool vdev_mac(struct vdev *d)
 			    "MAC byte %d", i);
 	ok &= CHECK(d->t->config8(d, 6) == 0, "config past the MAC not 0");
 	return ok;
+}
+
+/*
+ * With MQ: max_virtqueue_pairs must be what the VMM was asked for; the
+ * other pairs' queues and the control queue, after pair 0's.
+ */
+static bool vdev_mq(struct vdev *d, u8 *rings)
+{
+	u32 max;
+
+	d->pairs = 1;
+	if (!(d->features & (1ULL << VIRTIO_NET_F_MQ)))
+		return CHECK(params->queue_pairs <= 1,
+			     "%u queue pairs asked for, but no MQ offered",
+			     params->queue_pairs);
+	max = d->t->config8(d, 8) | (u32)d->t->config8(d, 9) << 8;
+	if (!CHECK(max == params->queue_pairs && max <= VDEV_MAX_PAIRS,
+		   "max_virtqueue_pairs %u, want %u", max,
+		   params->queue_pairs))
+		return false;
+	d->pairs = max;
+	for (unsigned int q = 2; q <= 2 * max; q++)
+		if (!vdev_queue(d, q, rings))
+			return false;
+	return true;
 }
 
 bool vdev_init(struct vdev *d, void *rings)
@@ -104,8 +151,9 @@ bool vdev_init(struct vdev *d, void *rings)
 	if (!vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE) ||
 	    !vdev_set_status(d, VIRTIO_CONFIG_S_DRIVER) || !vdev_features(d))
 		return false;
-	if (!vdev_queue(d, &d->rx, mem) ||
-	    !vdev_queue(d, &d->tx, mem + VIRTQ_RING_BYTES) || !vdev_mac(d))
+	if (!vdev_queue(d, VNETLOOP_QUEUE_RX, mem) ||
+	    !vdev_queue(d, VNETLOOP_QUEUE_TX, mem) || !vdev_mq(d, mem) ||
+	    !vdev_mac(d))
 		return false;
 	if (!vdev_set_status(d, VIRTIO_CONFIG_S_DRIVER_OK))
 		return false;
@@ -129,10 +177,20 @@ void vdev_reset(struct vdev *d)
 void vdev_kick(struct vdev *d, unsigned int index)
 {
 	d->t->notify(d, index);
-	if (index == VNETLOOP_QUEUE_TX)
+	/* The control queue's count as TX: the device drains at them. */
+	if (index % 2 == VNETLOOP_QUEUE_TX || index == 2 * d->pairs)
 		result.tx_kicks++;
 	else
 		result.rx_kicks++;
+}
+
+void vdev_publish_index(struct vdev *d, unsigned int index)
+{
+	struct virtq *q = vdev_vq(d, index);
+
+	virtq_publish(q);
+	if (virtq_kick_prepare(q))
+		vdev_kick(d, index);
 }
 
 void vdev_publish(struct vdev *d, struct virtq *q)

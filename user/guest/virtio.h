@@ -20,8 +20,11 @@
 #include "include/vnetloop/frame.h"
 #include "virtq/virtq.h"
 
-/* Both queues have the device's largest size. */
+/* Every queue has the device's largest size. */
 #define QSIZE		VNETLOOP_QUEUE_SIZE_MAX
+/* Queue pairs the guest drives at most, and so its virtqueues. */
+#define VDEV_MAX_PAIRS	16
+#define VDEV_MAX_QUEUES	(2 * VDEV_MAX_PAIRS + 1)
 
 /* InterruptStatus bits: virtio-mmio's, which virtio-pci's ISR shares. */
 #define ISR_VRING	VIRTIO_MMIO_INT_VRING
@@ -53,14 +56,21 @@ struct vdev {
 	bool probed;
 	u64 features;
 	bool event_idx;
-	struct virtq rx, tx;
+	struct virtq rx, tx;		/* pair 0 */
+	/*
+	 * Multiqueue (MQ and CTRL_VQ negotiated): pairs > 1, the other
+	 * pairs' queues (virtqueue 2 on) and the control queue (2 pairs).
+	 */
+	u32 pairs;
+	struct virtq mq[2 * VDEV_MAX_PAIRS - 2];
+	struct virtq ctrl;
 	/* virtio-mmio */
 	u64 base;
 	/* virtio-pci: where the structures are, once the BARs are placed */
 	u32 slot;
 	u64 common, isr_addr, devcfg, notify;
 	u32 notify_mult;
-	u64 notify_at[2];	/* each queue's notify address */
+	u64 notify_at[VDEV_MAX_QUEUES];	/* each queue's notify address */
 	bool msix;
 	u64 msix_table, msix_pba;
 };
@@ -77,10 +87,18 @@ static inline void vdev_count(void)
 }
 
 /*
- * Probe (the first time), status, features, queues (on 2 x
- * VIRTQ_RING_BYTES at rings), MAC, DRIVER_OK; false on a failed check.
+ * Probe (the first time), status, features, queues (on vdev_rings() x
+ * VIRTQ_RING_BYTES at rings, queue q at q x VIRTQ_RING_BYTES), MAC,
+ * DRIVER_OK; false on a failed check. MQ and CTRL_VQ are accepted when
+ * params->queue_pairs > 1 and the device offers them.
  */
 bool vdev_init(struct vdev *d, void *rings);
+/* The rings vdev_init() may need: 2, or 2 queue_pairs + 1. */
+u32 vdev_rings(void);
+/* Virtqueue index: pair 0's, another pair's, or the control queue. */
+struct virtq *vdev_vq(struct vdev *d, unsigned int index);
+/* Publish added entries of virtqueue index; notify it if asked to. */
+void vdev_publish_index(struct vdev *d, unsigned int index);
 void vdev_reset(struct vdev *d);
 /* Device status, with NEEDS_RESET. */
 u32 vdev_status(struct vdev *d);

@@ -206,8 +206,15 @@ static bool vpci_queue(struct vdev *d, unsigned int index, struct virtq *q)
 	vpci_addr(d, CC(queue_desc_lo), q->desc);
 	vpci_addr(d, CC(queue_avail_lo), q->avail);
 	vpci_addr(d, CC(queue_used_lo), q->used);
+	/*
+	 * Three vectors: the other pairs' queues share pair 0's RX or TX
+	 * vector (the control queue TX's), as Linux shares them when it
+	 * gets too few.
+	 */
 	if (d->msix && !vpci_vector(d, CC(queue_msix_vector),
-				    MSIX_VEC_RX + index))
+				    MSIX_VEC_RX + (index <= VNETLOOP_QUEUE_TX ?
+						   index : index % 2 ||
+						   index == 2 * d->pairs)))
 		return false;
 	off = rd16(c + CC(queue_notify_off));
 	d->notify_at[index] = d->notify + (u64)off * d->notify_mult;

@@ -7,14 +7,13 @@
 #include "user/vmm/nic.h"
 #include "user/vmm/wire.h"
 
-static const uint64_t nic_mmio_notify[VNETLOOP_NUM_QUEUES] = {
-	VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
-	VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY,
-};
+/* Every queue's notify is one register: KVM tells them apart by value. */
+#define NIC_MMIO_NOTIFY		(VNL_GPA_MMIO + VIRTIO_MMIO_QUEUE_NOTIFY)
 
 int nic_init(struct nic *n, struct vm *vm, enum vnl_transport t,
 	     struct vnl_backend_env *env)
 {
+	unsigned int nq = vnl_queues_of(env->max_pairs);
 	int ret;
 
 	memset(n, 0, sizeof(*n));
@@ -24,14 +23,14 @@ int nic_init(struct nic *n, struct vm *vm, enum vnl_transport t,
 	if (t == VNL_TRANSPORT_MMIO) {
 		/* One line: every interrupt is the pin's. */
 		ret = wire_line(vm, VNL_MMIO_GSI, &n->line);
-		env->call_fd[VNETLOOP_QUEUE_RX] = n->line;
-		env->call_fd[VNETLOOP_QUEUE_TX] = n->line;
+		for (unsigned int q = 0; q < nq; q++)
+			env->call_fd[q] = n->line;
 		env->config_fd = n->line;
 		return ret;
 	}
-	ret = pci_wire_init(&n->wire, vm, VNL_PCI_INTX_GSI);
-	env->call_fd[VNETLOOP_QUEUE_RX] = n->wire.fd[VNL_PCI_SRC_RX];
-	env->call_fd[VNETLOOP_QUEUE_TX] = n->wire.fd[VNL_PCI_SRC_TX];
+	ret = pci_wire_init(&n->wire, vm, VNL_PCI_INTX_GSI, nq);
+	for (unsigned int q = 0; q < nq; q++)
+		env->call_fd[q] = n->wire.fd[q];
 	env->config_fd = n->wire.fd[VNL_PCI_SRC_CONFIG];
 	return ret;
 }
@@ -56,7 +55,7 @@ int nic_attach(struct nic *n, struct vnl_backend *be, uint64_t features)
 	n->be = be;
 	if (n->transport == VNL_TRANSPORT_MMIO) {
 		vnl_mmio_init(&n->mmio, be, features);
-		ret = wire_kicks(vm, be, nic_mmio_notify, 4, true);
+		ret = wire_kicks(vm, be, NIC_MMIO_NOTIFY, 0, 4, true);
 		n->kicks = !ret;
 		vm->mmio = (struct vm_mmio_dev) {
 			.base	= VNL_GPA_MMIO,
@@ -87,7 +86,8 @@ void nic_detach(struct nic *n)
 {
 	if (n->transport == VNL_TRANSPORT_MMIO) {
 		if (n->kicks)
-			wire_kicks(n->vm, n->be, nic_mmio_notify, 4, false);
+			wire_kicks(n->vm, n->be, NIC_MMIO_NOTIFY, 0, 4,
+				   false);
 		n->kicks = false;
 		return;
 	}

@@ -22,12 +22,16 @@
 #define PW_IOAPIC_PINS		24
 #define PW_PIC_LINES		16
 #define PW_ROUTES		(PW_IOAPIC_PINS + PW_PIC_LINES + \
-				 VNL_PCI_NR_VECTORS)
+				 VNL_PCI_MAX_VECTORS)
 
-static const char *const pw_src_names[VNL_PCI_NR_SRCS] = {
-	[VNL_PCI_SRC_RX] = "RX", [VNL_PCI_SRC_TX] = "TX",
-	[VNL_PCI_SRC_CONFIG] = "config",
-};
+/* "queue 3", "config": for messages. */
+static const char *pw_src_name(unsigned int s, char *buf, size_t size)
+{
+	if (s == VNL_PCI_SRC_CONFIG)
+		return "config";
+	snprintf(buf, size, "queue %u", s);
+	return buf;
+}
 
 static void pw_error(struct pci_wire *w, int err)
 {
@@ -60,7 +64,7 @@ static int pw_set_routing(struct pci_wire *w)
 				       KVM_IRQCHIP_PIC_SLAVE, .pin = gsi % 8 },
 		};
 	}
-	for (unsigned int v = 0; v < VNL_PCI_NR_VECTORS; v++) {
+	for (unsigned int v = 0; v < VNL_PCI_MAX_VECTORS; v++) {
 		if (!w->msi_set[v])
 			continue;
 		*e++ = (struct kvm_irq_routing_entry) {
@@ -79,15 +83,17 @@ static int pw_set_routing(struct pci_wire *w)
 
 static void pw_irqfd(struct pci_wire *w, unsigned int s, int gsi)
 {
+	char name[16];
+
 	if (w->gsi[s] >= 0 && vm_irqfd(w->vm, w->fd[s], w->gsi[s], false))
 		fprintf(stderr, "vnetloop: cannot take the %s interrupt off GSI %d\n",
-			pw_src_names[s], w->gsi[s]);
+			pw_src_name(s, name, sizeof(name)), w->gsi[s]);
 	w->gsi[s] = -1;
 	if (gsi < 0)
 		return;
 	if (vm_irqfd(w->vm, w->fd[s], gsi, true)) {
 		fprintf(stderr, "vnetloop: cannot route the %s interrupt to GSI %d\n",
-			pw_src_names[s], gsi);
+			pw_src_name(s, name, sizeof(name)), gsi);
 		pw_error(w, -EIO);
 		return;
 	}
@@ -99,17 +105,19 @@ static void pw_irqs(void *ctx)
 {
 	struct pci_wire *w = ctx;
 	int gsi[VNL_PCI_NR_SRCS];
-	bool set[VNL_PCI_NR_VECTORS] = { false }, change = !w->routing_set;
-	uint64_t addr[VNL_PCI_NR_VECTORS] = { 0 };
-	uint32_t data[VNL_PCI_NR_VECTORS] = { 0 };
-	unsigned int unrouted = 0, s, v;
-	uint64_t one = 1;
+	bool set[VNL_PCI_MAX_VECTORS] = { false }, change = !w->routing_set;
+	uint64_t addr[VNL_PCI_MAX_VECTORS] = { 0 };
+	uint32_t data[VNL_PCI_MAX_VECTORS] = { 0 };
+	uint64_t unrouted = 0, one = 1;
+	unsigned int s, v;
 
 	for (s = 0; s < VNL_PCI_NR_SRCS; s++) {
 		struct vnl_pci_route r;
 
-		vnl_pci_route(w->pci, s, &r);
 		gsi[s] = -1;
+		if (w->fd[s] < 0)	/* no such queue */
+			continue;
+		vnl_pci_route(w->pci, s, &r);
 		if (r.kind == VNL_PCI_ROUTE_INTX) {
 			gsi[s] = w->intx_gsi;
 		} else if (r.kind == VNL_PCI_ROUTE_MSI) {
@@ -120,7 +128,7 @@ static void pw_irqs(void *ctx)
 			data[v] = r.data;
 		}
 	}
-	for (v = 0; v < VNL_PCI_NR_VECTORS; v++)
+	for (v = 0; v < VNL_PCI_MAX_VECTORS; v++)
 		change |= set[v] != w->msi_set[v] ||
 			  addr[v] != w->msi_addr[v] ||
 			  data[v] != w->msi_data[v];
@@ -138,8 +146,8 @@ static void pw_irqs(void *ctx)
 	for (s = 0; s < VNL_PCI_NR_SRCS; s++) {
 		if (w->gsi[s] != gsi[s])
 			pw_irqfd(w, s, gsi[s]);
-		if (w->gsi[s] < 0)
-			unrouted |= 1U << s;
+		if (w->gsi[s] < 0 && w->fd[s] >= 0)
+			unrouted |= 1ULL << s;
 	}
 	pthread_mutex_lock(&w->lock);
 	w->unrouted = unrouted;
@@ -148,31 +156,23 @@ static void pw_irqs(void *ctx)
 		perror("vnetloop: PCI interrupt poller wake-up");
 }
 
-static void pw_notify_gpas(uint64_t base, uint64_t gpa[VNETLOOP_NUM_QUEUES])
-{
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++)
-		gpa[q] = base + q * VNL_PCI_NOTIFY_MULT;
-}
-
 /* The kicks follow BAR0: 2-byte ioeventfds, datamatch the queue. */
 static void pw_bars(void *ctx)
 {
 	struct pci_wire *w = ctx;
-	uint64_t addr, size, base = 0, gpa[VNETLOOP_NUM_QUEUES];
+	uint64_t addr, size, base = 0;
 
 	if (vnl_pci_bar(w->pci, VNL_PCI_BAR_VIRTIO, &addr, &size))
 		base = addr + VNL_PCI_NOTIFY_OFF;
 	if (base == w->notify_base || !w->be)
 		return;
-	if (w->notify_base) {
-		pw_notify_gpas(w->notify_base, gpa);
-		wire_kicks(w->vm, w->be, gpa, 2, false);
-	}
+	if (w->notify_base)
+		wire_kicks(w->vm, w->be, w->notify_base, VNL_PCI_NOTIFY_MULT,
+			   2, false);
 	w->notify_base = 0;
 	if (!base)
 		return;
-	pw_notify_gpas(base, gpa);
-	if (wire_kicks(w->vm, w->be, gpa, 2, true)) {
+	if (wire_kicks(w->vm, w->be, base, VNL_PCI_NOTIFY_MULT, 2, true)) {
 		pw_error(w, -EIO);
 		return;
 	}
@@ -209,21 +209,22 @@ static void *pw_poll(void *arg)
 {
 	struct pci_wire *w = arg;
 	struct pollfd p[1 + VNL_PCI_NR_SRCS];
-	unsigned int src[VNL_PCI_NR_SRCS], n, mask;
+	unsigned int src[VNL_PCI_NR_SRCS], n;
+	uint64_t mask;
 
 	pthread_setname_np(pthread_self(), "vnl-msix");
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		mask = w->unrouted;
 		if (w->stop)
-			mask = ~0U;
+			mask = ~0ULL;
 		pthread_mutex_unlock(&w->lock);
-		if (mask == ~0U)
+		if (mask == ~0ULL)
 			break;
 		p[0] = (struct pollfd) { .fd = w->wake_fd, .events = POLLIN };
 		n = 1;
 		for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++) {
-			if (!(mask & (1U << s)))
+			if (!(mask & (1ULL << s)))
 				continue;
 			src[n - 1] = s;
 			p[n++] = (struct pollfd) { .fd = w->fd[s],
@@ -244,11 +245,13 @@ static void *pw_poll(void *arg)
 	return NULL;
 }
 
-int pci_wire_init(struct pci_wire *w, struct vm *vm, uint32_t intx_gsi)
+int pci_wire_init(struct pci_wire *w, struct vm *vm, uint32_t intx_gsi,
+		  unsigned int nqueues)
 {
 	memset(w, 0, sizeof(*w));
 	w->vm = vm;
 	w->intx_gsi = intx_gsi;
+	w->nqueues = nqueues;
 	w->wake_fd = -1;
 	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++)
 		w->fd[s] = w->gsi[s] = -1;
@@ -262,6 +265,8 @@ int pci_wire_init(struct pci_wire *w, struct vm *vm, uint32_t intx_gsi)
 	if (w->wake_fd < 0)
 		return vm_ioctl_err("eventfd for the PCI interrupt poller");
 	for (unsigned int s = 0; s < VNL_PCI_NR_SRCS; s++) {
+		if (s != VNL_PCI_SRC_CONFIG && s >= nqueues)
+			continue;
 		w->fd[s] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (w->fd[s] < 0)
 			return vm_ioctl_err("eventfd for a PCI interrupt");
@@ -294,7 +299,7 @@ int pci_wire_start(struct pci_wire *w, struct vnl_pci *pci,
 
 void pci_wire_stop(struct pci_wire *w)
 {
-	uint64_t one = 1, gpa[VNETLOOP_NUM_QUEUES];
+	uint64_t one = 1;
 
 	if (w->polling) {
 		pthread_mutex_lock(&w->lock);
@@ -310,8 +315,8 @@ void pci_wire_stop(struct pci_wire *w)
 		if (w->fd[s] >= 0)
 			pw_irqfd(w, s, -1);
 	if (w->notify_base && w->be) {
-		pw_notify_gpas(w->notify_base, gpa);
-		wire_kicks(w->vm, w->be, gpa, 2, false);
+		wire_kicks(w->vm, w->be, w->notify_base, VNL_PCI_NOTIFY_MULT,
+			   2, false);
 		w->notify_base = 0;
 	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The virtio-pci NIC in KVM: its three interrupt eventfds (RX, TX,
- * configuration) as irqfds on the GSI of wherever the function routes
+ * The virtio-pci NIC in KVM: its interrupt eventfds (one per queue, one
+ * for configuration) as irqfds on the GSI of wherever the function routes
  * them (an MSI route per MSI-X vector, set with KVM_SET_GSI_ROUTING, or
  * the INTx pin), and the backend's kick eventfds as ioeventfds on the
  * notify addresses of wherever the guest put BAR0. Both follow the
@@ -27,17 +27,18 @@ struct pci_wire {
 	struct vnl_pci *pci;
 	const struct vnl_backend *be;
 	uint32_t intx_gsi;
-	int fd[VNL_PCI_NR_SRCS];	/* the interrupt eventfds */
+	unsigned int nqueues;		/* the device's */
+	int fd[VNL_PCI_NR_SRCS];	/* the interrupt eventfds, or -1 */
 	int gsi[VNL_PCI_NR_SRCS];	/* each one's irqfd now, or -1 */
 	/* The MSI routes KVM has: per vector, in use, address and data. */
-	bool msi_set[VNL_PCI_NR_VECTORS];
-	uint64_t msi_addr[VNL_PCI_NR_VECTORS];
-	uint32_t msi_data[VNL_PCI_NR_VECTORS];
+	bool msi_set[VNL_PCI_MAX_VECTORS];
+	uint64_t msi_addr[VNL_PCI_MAX_VECTORS];
+	uint32_t msi_data[VNL_PCI_MAX_VECTORS];
 	bool routing_set;
 	uint64_t notify_base;		/* where the kicks are, or 0 */
 	/* The eventfds the poller reads: those with no irqfd. */
 	pthread_mutex_t lock;
-	unsigned int unrouted;
+	uint64_t unrouted;		/* bit s: source s */
 	int wake_fd;
 	bool stop;
 	pthread_t poller;
@@ -47,8 +48,12 @@ struct pci_wire {
 
 extern const struct vnl_pci_ops pci_wire_ops;
 
-/* Check KVM's capabilities and create the three eventfds. */
-int pci_wire_init(struct pci_wire *w, struct vm *vm, uint32_t intx_gsi);
+/*
+ * Check KVM's capabilities and create the eventfds of a device with
+ * nqueues queues.
+ */
+int pci_wire_init(struct pci_wire *w, struct vm *vm, uint32_t intx_gsi,
+		  unsigned int nqueues);
 /*
  * With the function and the backend made: wire what the function says
  * now and start the poller. 0 or -errno.

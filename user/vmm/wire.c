@@ -36,31 +36,28 @@ void wire_line_free(struct vm *vm, uint32_t gsi, int fd)
 	close(fd);
 }
 
-int wire_kicks(struct vm *vm, const struct vnl_backend *b,
-	       const uint64_t gpa[VNETLOOP_NUM_QUEUES], uint32_t len,
-	       bool assign)
+int wire_kicks(struct vm *vm, const struct vnl_backend *b, uint64_t base,
+	       uint64_t stride, uint32_t len, bool assign)
 {
-	const int fd[VNETLOOP_NUM_QUEUES] = {
-		[VNETLOOP_QUEUE_RX] = b->rx_kick_fd,
-		[VNETLOOP_QUEUE_TX] = b->kick_fd,
-	};
+	const int *fd = b->kick_fd;
 	int ret = 0;
 
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+	for (unsigned int q = 0; q < vnl_backend_nqueues(b); q++) {
 		if (fd[q] < 0)
 			continue;
-		if (!vm_ioeventfd(vm, gpa[q], len, q, fd[q], assign))
+		if (!vm_ioeventfd(vm, base + q * stride, len, q, fd[q], assign))
 			continue;
 		fprintf(stderr, "vnetloop: %s the kick ioeventfd of queue %u at 0x%llx\n",
 			assign ? "cannot register" : "cannot remove", q,
-			(unsigned long long)gpa[q]);
+			(unsigned long long)(base + q * stride));
 		ret = -EIO;
 		if (!assign)
 			continue;
 		/* Leave none behind. */
 		while (q--)
 			if (fd[q] >= 0)
-				vm_ioeventfd(vm, gpa[q], len, q, fd[q], false);
+				vm_ioeventfd(vm, base + q * stride, len, q,
+					     fd[q], false);
 		break;
 	}
 	return ret;

@@ -19,10 +19,9 @@ void wire_line_free(struct vm *vm, uint32_t gsi, int fd);
 
 /*
  * The backend's kick eventfds (if it has them) as ioeventfds of len bytes
- * at gpa[q] with datamatch q, or, with assign false, no longer.
+ * at base + q * stride with datamatch q, or, with assign false, no longer.
  */
-int wire_kicks(struct vm *vm, const struct vnl_backend *b,
-	       const uint64_t gpa[VNETLOOP_NUM_QUEUES], uint32_t len,
-	       bool assign);
+int wire_kicks(struct vm *vm, const struct vnl_backend *b, uint64_t base,
+	       uint64_t stride, uint32_t len, bool assign);
 
 #endif /* VNL_WIRE_H */
