@@ -48,8 +48,9 @@
 				 (1ULL << VIRTIO_F_ACCESS_PLATFORM))
 
 /*
- * Multiqueue (not offered yet): the control queue and VQ_PAIRS_SET. The
- * engine accepts them only once its home set its maximum pairs.
+ * Multiqueue: the control queue and VQ_PAIRS_SET, offered by a device with
+ * more than one queue pair. The engine accepts them only once its home set
+ * its maximum pairs.
  */
 #define VNETLOOP_FEATURES_MQ	((1ULL << VIRTIO_NET_F_CTRL_VQ) | \
 				 (1ULL << VIRTIO_NET_F_MQ))
