@@ -75,7 +75,8 @@ static void run_usage(FILE *f)
 "  --queue-pairs N    the NIC's queue pairs, 1..16 (default 1); with more\n"
 "                     than one it offers multiqueue (VIRTIO_NET_F_MQ and a\n"
 "                     control queue) and the built-in guest sends its\n"
-"                     frames over every pair; not with the kmod backend yet\n"
+"                     frames over every pair; kmod needs vnetloop.ko's\n"
+"                     max_queue_pairs at N or more\n"
 "  -j, --json         print the summary as JSON; the guest console goes to\n"
 "                     stderr\n"
 "  -p, --pretty       with --json: indented over several lines\n"
@@ -201,7 +202,6 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ 0 },
 	};
 	bool have_backend = false, have_transport = false;
-	const char *pairs_arg = "";
 	int c, i;
 
 	*o = (struct run_opts) {
@@ -244,8 +244,6 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			run_usage(stdout);
 			return 0;
 		default:
-			if (c == O_PAIRS)
-				pairs_arg = optarg;
 			i = run_number(nums, c, optarg);
 			if (i < 0)
 				return opt_error("run", c, argv);
@@ -270,14 +268,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (!o->msix && o->transport != VNL_TRANSPORT_PCI)
 		return usage_error("run", "%s needs --transport pci",
 				   "--no-msix");
-	/* vnetloop.ko has one queue pair per device, for now. */
-	if (o->queue_pairs > 1 && have_backend &&
-	    o->backend == VNL_BACKEND_KMOD)
-		return usage_error("run", "--queue-pairs %s: the kmod backend does not support more than one queue pair yet (try --backend thread)",
-				   pairs_arg);
 	if (!have_backend) {
-		o->backend = access("/dev/vnetloop", F_OK) ||
-			     o->queue_pairs > 1 ?
+		o->backend = access("/dev/vnetloop", F_OK) ?
 			     VNL_BACKEND_THREAD : VNL_BACKEND_KMOD;
 		o->backend_auto = true;
 	}

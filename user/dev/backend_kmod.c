@@ -84,9 +84,23 @@ struct kmod_be {
 	bool config_pending;		/* CONFIG, until acknowledged */
 	bool running;			/* DRIVER_OK taken, until reset */
 	/* Each ready queue's used->idx in the VMM's mapping, else NULL. */
-	const uint16_t *used_idx[VNETLOOP_NUM_QUEUES];
-	uint16_t used_seen[VNETLOOP_NUM_QUEUES];	/* at the last VRING */
+	const uint16_t *used_idx[VNL_MAX_QUEUES];
+	uint16_t used_seen[VNL_MAX_QUEUES];	/* at the last VRING */
+	/*
+	 * The device's queue pairs (vnetloop.ko's max_queue_pairs when it
+	 * was opened): at least the guest's, whose control queue (2 N) is
+	 * the device's last virtqueue (2 M).
+	 */
+	unsigned int dev_pairs;
 };
+
+/* The device's virtqueue behind the guest's queue q. */
+static unsigned int kmod_dev_queue(const struct kmod_be *k, unsigned int q)
+{
+	if (k->be.max_pairs > 1 && q == vnl_ctrl_queue(k->be.max_pairs))
+		return vnl_ctrl_queue(k->dev_pairs);
+	return q;
+}
 
 static int kmod_ioctl(struct kmod_be *k, unsigned long cmd, void *arg,
 		      const char *what)
@@ -152,10 +166,11 @@ static int kmod_set_status(struct vnl_backend *b, uint32_t status,
 	return kmod_add_status(k, status);
 }
 
-/* Queue q's layout, position 0 and enable. */
-static int kmod_vring(struct kmod_be *k, unsigned int q,
+/* The guest's queue q's layout, position 0 and enable. */
+static int kmod_vring(struct kmod_be *k, unsigned int gq,
 		      const struct vnl_queue_cfg *c)
 {
+	unsigned int q = kmod_dev_queue(k, gq);
 	struct vhost_vring_state st = { .index = q, .num = c->num };
 	struct vhost_vring_addr a = {
 		.index		 = q,
@@ -205,13 +220,13 @@ static int kmod_start(struct vnl_backend *b, uint64_t features,
 
 	/* The device took the features at FEATURES_OK. */
 	(void)features;
-	for (unsigned int i = 0; i < VNETLOOP_NUM_QUEUES && !ret; i++)
+	for (unsigned int i = 0; i < vnl_backend_nqueues(b) && !ret; i++)
 		if (q[i].ready)
 			ret = kmod_vring(k, i, &q[i]);
 	if (ret)
 		return ret;
 	/* Before the device can use a buffer: every use is news. */
-	for (unsigned int i = 0; i < VNETLOOP_NUM_QUEUES; i++) {
+	for (unsigned int i = 0; i < vnl_backend_nqueues(b); i++) {
 		k->used_idx[i] = q[i].ready ? kmod_used_idx(k, q[i].used) :
 					      NULL;
 		if (k->used_idx[i])
@@ -287,7 +302,7 @@ static void *kmod_watch(void *arg)
 static uint32_t kmod_isr_read(struct vnl_backend *b)
 {
 	struct kmod_be *k = (struct kmod_be *)b;
-	uint16_t used[VNETLOOP_NUM_QUEUES] = { 0 };
+	uint16_t used[VNL_MAX_QUEUES] = { 0 };
 	uint32_t isr = 0;
 	unsigned int q;
 
@@ -301,7 +316,7 @@ static uint32_t kmod_isr_read(struct vnl_backend *b)
 	if (!k->running)
 		return isr;
 
-	for (q = 0; q < VNETLOOP_NUM_QUEUES; q++) {
+	for (q = 0; q < vnl_backend_nqueues(b); q++) {
 		if (!k->used_idx[q])
 			continue;
 		used[q] = kmod_load_used(k->used_idx[q]);
@@ -309,7 +324,7 @@ static uint32_t kmod_isr_read(struct vnl_backend *b)
 			isr |= VIRTIO_MMIO_INT_VRING;
 	}
 	if (isr & VIRTIO_MMIO_INT_VRING)
-		for (q = 0; q < VNETLOOP_NUM_QUEUES; q++)
+		for (q = 0; q < vnl_backend_nqueues(b); q++)
 			if (k->used_idx[q])
 				k->used_seen[q] = used[q];
 	return isr;
@@ -362,17 +377,33 @@ static int kmod_config_io(struct kmod_be *k, bool set, uint32_t off,
 	return ret;
 }
 
+/*
+ * The device's config space, but max_virtqueue_pairs is the guest's: the
+ * device may have more pairs than the VMM gives the guest.
+ */
 static int kmod_config(struct vnl_backend *b, uint32_t off, void *buf,
 		       uint32_t len)
 {
-	return kmod_config_io((struct kmod_be *)b, false, off, buf, len);
+	const uint32_t mvp = offsetof(struct virtio_net_config,
+				      max_virtqueue_pairs);
+	uint8_t le[2] = { b->max_pairs & 0xff, b->max_pairs >> 8 };
+	int ret = kmod_config_io((struct kmod_be *)b, false, off, buf, len);
+
+	for (uint32_t i = 0; !ret && b->max_pairs > 1 && i < sizeof(le); i++)
+		if (mvp + i >= off && mvp + i < off + len)
+			((uint8_t *)buf)[mvp + i - off] = le[i];
+	return ret;
 }
 
 static void kmod_notify(struct vnl_backend *b, unsigned int q)
 {
 	uint64_t one = 1;
 
-	if (q != VNETLOOP_QUEUE_TX)
+	/* RX kicks mean nothing to the device. */
+	if (q < vnl_backend_nqueues(b) && q % 2 == 0 &&
+	    q != vnl_ctrl_queue(b->max_pairs))
+		return;
+	if (q >= vnl_backend_nqueues(b) || b->kick_fd[q] < 0)
 		return;
 	if (write(b->kick_fd[q], &one, sizeof(one)) != sizeof(one))
 		perror("vnetloop: kick eventfd write");
@@ -464,6 +495,38 @@ static int kmod_bind(struct kmod_be *k)
 	return 0;
 }
 
+/*
+ * The device's queue pairs: the guest's may be fewer, never more (the
+ * module parameter decides a device's, when it is opened).
+ */
+static int kmod_check_pairs(struct kmod_be *k)
+{
+	const uint64_t mq = (1ULL << VIRTIO_NET_F_MQ) |
+			    (1ULL << VIRTIO_NET_F_CTRL_VQ);
+	uint16_t le = 0;
+	int ret;
+
+	k->dev_pairs = 1;
+	if ((k->be.features & mq) == mq) {
+		ret = kmod_config_io(k, false,
+				     offsetof(struct virtio_net_config,
+					      max_virtqueue_pairs),
+				     &le, sizeof(le));
+		if (ret)
+			return ret;
+		k->dev_pairs = le16toh(le);
+	}
+	if (k->env.max_pairs <= 1)
+		return 0;
+	if (k->dev_pairs < k->env.max_pairs) {
+		fprintf(stderr, "vnetloop: %s: the device has %u queue pair%s, fewer than the %u asked for: vnetloop.ko gives each device it opens max_queue_pairs pairs (echo %u > /sys/module/vnetloop/parameters/max_queue_pairs)\n",
+			k->path, k->dev_pairs, k->dev_pairs == 1 ? "" : "s",
+			k->env.max_pairs, k->env.max_pairs);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /* What the transport shows the guest, the device must have. */
 static int kmod_check(struct kmod_be *k)
 {
@@ -504,6 +567,8 @@ static int kmod_check(struct kmod_be *k)
 	}
 	if (!ret)
 		k->be.config_size = size;
+	if (!ret)
+		ret = kmod_check_pairs(k);
 	return ret;
 }
 
@@ -584,21 +649,24 @@ static int kmod_set_mac(struct kmod_be *k)
 	return ret;
 }
 
-/* Kicks and calls of both queues, and the config call and its watcher. */
+/* Kicks and calls of every queue, and the config call and its watcher. */
 static int kmod_eventfds(struct kmod_be *k)
 {
 	struct vhost_vring_file f;
 	int ret;
 
 	ret = vnl_backend_wire(&k->be, &k->env, true);
-	for (unsigned int q = 0; q < VNETLOOP_NUM_QUEUES && !ret; q++) {
+	for (unsigned int gq = 0; gq < vnl_backend_nqueues(&k->be) && !ret;
+	     gq++) {
+		unsigned int q = kmod_dev_queue(k, gq);
+
 		f = (struct vhost_vring_file) { .index = q,
-						.fd = k->be.kick_fd[q] };
+						.fd = k->be.kick_fd[gq] };
 		ret = kmod_vring_ioctl(k, VHOST_SET_VRING_KICK, &f,
 				       "VHOST_SET_VRING_KICK", q);
 		/* Queues that share a line share an eventfd: the module
 		 * signals it once per drain. */
-		f.fd = k->be.call_fd[q];
+		f.fd = k->be.call_fd[gq];
 		if (!ret)
 			ret = kmod_vring_ioctl(k, VHOST_SET_VRING_CALL, &f,
 					       "VHOST_SET_VRING_CALL", q);
@@ -632,18 +700,12 @@ int backend_kmod_create(const struct vnl_backend_env *env,
 	struct kmod_be *k = calloc(1, sizeof(*k));
 	int ret;
 
-	if (env->max_pairs > 1) {
-		fprintf(stderr, "vnetloop: the kmod backend does not support %u queue pairs yet: vnetloop.ko has one queue pair per device\n",
-			env->max_pairs);
-		free(k);
-		return -ENOTSUP;
-	}
 	if (!k)
 		return -ENOMEM;
 	k->be.ops = &kmod_ops;
 	for (unsigned int q = 0; q < VNL_MAX_QUEUES; q++)
 		k->be.kick_fd[q] = -1;
-	k->be.max_pairs = 1;
+	k->be.max_pairs = env->max_pairs ? env->max_pairs : 1;
 	k->be.dev_id = -1;
 	k->env = *env;
 	k->path = env->kmod_path ? env->kmod_path : "/dev/vnetloop";
