@@ -27,8 +27,14 @@
 # HMP stop while the guest sends must freeze the device's counters, cont
 # must let the run finish with every frame verified in order, and after
 # system_reset the rebooted guest's run must pass on the same device, whose
-# counters add both runs. The rig checks rmmod, the debugfs entries and the
-# kernel log after the test.
+# counters add both runs. Then multiqueue: with vnetloop.ko's
+# max_queue_pairs at 4, QEMU's virtio-net-pci with mq=on gives the guest 4
+# queue pairs and the control queue; virtio_net negotiates MQ and CTRL_VQ,
+# sets its pairs over the control queue (one: the guest has one CPU;
+# ctrl_mq_set 1), its traffic passes, the device's counters equal the
+# guest's, pair 0's counters (`vnetloop stats --per-queue`) hold them all,
+# and each of its 9 queues and the config has an MSI-X vector. The rig
+# checks rmmod, the debugfs entries and the kernel log after the test.
 #
 # A guest that has not reached /init after BOOT_TIMEOUT seconds (4 s is
 # usual) stalled while booting: a rare hang of KVM on the rig's emulated SVM,
@@ -38,7 +44,7 @@
 # system_reset); a second stall in a row fails. A scenario the same fault
 # spoiled later (guest-log.sh) is run again once.
 #
-#   qemu-vdpa.sh [-n FRAMES] [-s SIZE] [-v] [-o "run1 kill run2 pause"]
+#   qemu-vdpa.sh [-n FRAMES] [-s SIZE] [-v] [-o "run1 kill run2 pause mq"]
 #
 # -o runs only the scenarios named (for experiments; the results of a run
 # depend on the scenarios before it only through the module). Needs root,
@@ -52,7 +58,7 @@ KERNEL=${KERNEL:-$top/build/guest-linux/bzImage}
 INITRD=${INITRD:-$top/build/guest-linux/initramfs.cpio.gz}
 MAP=${MAP:-$top/build/guest-linux/System.map}
 QEMU=${QEMU:-qemu-system-x86_64}
-frames=256 size=1514 verbose='' scenarios='run1 kill run2 pause'
+frames=256 size=1514 verbose='' scenarios='run1 kill run2 pause mq'
 while getopts "n:s:vo:" o; do
 	case $o in
 	n) frames=$OPTARG ;;
@@ -148,6 +154,9 @@ dev_line() {
 	echo "$1" | jq -r '"dev_id \(.dev_id) owner_pid \(.owner_pid) tx_packets=\(.tx_packets) tx_bytes=\(.tx_bytes) rx_packets=\(.rx_packets) rx_bytes=\(.rx_bytes) kicks=\(.kicks) interrupts=\(.interrupts) worker_runs=\(.worker_runs)"' 2>/dev/null
 }
 
+# The NIC's further properties (the mq scenario's), after romfile=.
+NIC_OPTS=''
+
 # start NAME "KERNEL PARAMETERS" [reboot]: QEMU in the background, its pid
 # in qpid; console in $tmp/NAME.log (after the run), monitor on
 # $tmp/NAME.mon.in. A guest reset ends QEMU (-no-reboot: a panicking guest
@@ -164,7 +173,7 @@ start() {
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 reboot=k panic=-1 $GUEST_ARGS $2" \
 		-netdev vhost-vdpa,vhostdev=/dev/vnetloop,id=n0 \
-		-device virtio-net-pci,netdev=n0,romfile=
+		-device "virtio-net-pci,netdev=n0,romfile=$NIC_OPTS"
 	show_cmd "$@" >"$tmp/$name.cmd"
 	: >"$tmp/$name.raw"
 	t_start=$(now_cs)
@@ -531,6 +540,76 @@ pause_run() {
 		"exit status $qrc, gone $gone_rc: left $(tr -d '\n' <"$tmp/left")"
 }
 
+# Multiqueue under QEMU: a device of 4 pairs (max_queue_pairs, as it was
+# afterwards), virtio-net-pci with mq=on.
+mq_run() {
+	t=$1 log=$tmp/$1.log dev='' held='' qrc=255
+	param=/sys/module/vnetloop/parameters/max_queue_pairs
+	was=$(cat "$param" 2>/dev/null)
+	if ! echo 4 >"$param"; then
+		not_ok "$t: cannot set $param to 4"
+		return
+	fi
+	NIC_OPTS=,mq=on,vectors=10
+	if boot "$t" "vnl.frames=$frames vnl.size=$size vnl.hold=1"; then
+		if wait_console "$t" '^vnl-init: holding' "$RUN_TIMEOUT"; then
+			held=1
+			dev=$(devices | jq -c --argjson p "$qpid" '[.[] | select(.owner_pid == $p)][0] // empty')
+			"$VNETLOOP" stats --json --per-queue "$(counter "$dev" dev_id)" \
+				>"$tmp/$t.queues" 2>&1
+		else
+			diag "$t" "no result ${RUN_TIMEOUT}s after /init"
+		fi
+	fi
+	NIC_OPTS=''
+	echo "$was" >"$param"
+	hmp "$t" quit
+	ended "$t"
+	show "$log"
+	grep -E 'vnetloop-traffic: irq after' "$log" | sed 's/^/# /'
+
+	res=$(sed -n 's/^VNETLOOP-GUEST-RESULT: \([A-Z]*\) rc=.*/\1/p' "$log")
+	[ -n "$held" ] && [ "$res" = PASS ]
+	result $? "$t: the guest printed PASS and held" \
+		"result '${res:-none}'; console ends: $(tail -n 5 "$log" | tr '\n' '|')"
+
+	line=$(grep -m1 '^vnl-init: virtio0 at ' "$log")
+	got=${line##* features }
+	# MAC 5, CTRL_VQ 17, MQ 22, EVENT_IDX 29, VERSION_1 32.
+	want=$(awk 'BEGIN { for (i = 0; i < 64; i++)
+		printf "%d", (i == 5 || i == 17 || i == 22 || i == 29 || i == 32)
+		print "" }')
+	[ "$got" = "$want" ]
+	result $? "$t: negotiated MQ and CTRL_VQ with VERSION_1 MAC EVENT_IDX (bits$(bits "$got"))" \
+		"want bits$(bits "$want")"
+
+	guest_frames_ok "$t" "$log" "$frames" "$size"
+	echo "# $t: guest: $(grep -m1 ' counters tx_packets=' "$log")"
+	echo "# $t: device: $(dev_line "$dev") ctrl_mq_set=$(counter "$dev" ctrl_mq_set)"
+	guest_counters_ok "$t" "$log" "$frames" "$size" \
+		"$(counter "$dev" tx_packets)" "$(counter "$dev" tx_bytes)" \
+		"$(counter "$dev" rx_packets)" "$(counter "$dev" rx_bytes)"
+	is "$(counter "$dev" ctrl_mq_set)" 1 &&
+		is "$(counter "$dev" ctrl_chain_invalid)" 0
+	result $? "$t: the guest set its pairs over the control queue (ctrl_mq_set 1, no invalid chain)"
+
+	sed 's/^/# /' "$tmp/$t.queues"
+	jq -e --argjson n "$frames" '.[0].per_queue | length == 4 and
+		.[0].tx_packets == $n and .[0].rx_packets == $n' \
+		"$tmp/$t.queues" >/dev/null 2>&1
+	result $? "$t: vnetloop stats --per-queue: 4 pairs, pair 0's $frames frames"
+
+	vec=$(grep -cE 'vnetloop-traffic: irq after: +[0-9]+:( +[0-9]+)+ +PCI-MSI .* virtio0-(config|input\.[0-3]|output\.[0-3])$' "$log")
+	[ "$vec" -eq 9 ]
+	result $? "$t: 9 MSI-X vectors: config, input.0-3, output.0-3 ($vec)"
+
+	guest_log_clean "$t" "$log"
+	quote '# qemu: ' "$tmp/$t.out"
+	[ "$qrc" -eq 0 ] && [ ! -s "$tmp/$t.out" ] && [ "$gone_rc" -eq 0 ]
+	result $? "$t: QEMU quits with exit status 0 and nothing on stdout or stderr; the device is gone" \
+		"exit status $qrc, gone $gone_rc"
+}
+
 # A scenario, run again once when the nested KVM's fault spoiled it
 # (guest-log.sh; the scenario's diagnostics say so in a line of
 # nested_fault_note's): the failed attempt is shown as comments, the second
@@ -561,6 +640,7 @@ for s in $scenarios; do
 	run*) retried full "$s" ;;
 	kill*) retried kill_run "$s" ;;
 	pause*) retried pause_run "$s" ;;
+	mq*) retried mq_run "$s" ;;
 	*) echo "$0: unknown scenario $s" >&2; exit 2 ;;
 	esac
 done

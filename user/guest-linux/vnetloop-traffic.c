@@ -66,7 +66,7 @@ struct if_stats {
  * on virtio-pci without MSI-X; with MSI-X, one per vector ("virtio0-config",
  * "virtio0-input.0", "virtio0-output.0", or "virtio0-virtqueues" shared).
  */
-#define IRQ_MAX_LINES	4
+#define IRQ_MAX_LINES	34	/* 16 queue pairs and the config: 33 */
 
 struct irq_line {
 	unsigned int lines;	/* lines found; text of the first IRQ_MAX_LINES */
