@@ -10,7 +10,11 @@ RIG_FILES += $(B)/vnetloop $(B)/guest-linux/bzImage $(B)/guest-linux/System.map 
 # Then the same traffic with Debian's stock kernel as the guest, SMP, on
 # virtio-pci with MSI-X (selftests/linux/distro-guest.sh).
 RIG_TESTS += selftests/linux/distro-guest.sh
+# And the scheduler-test shape: 4 vCPUs, 4 queue pairs, a sender per CPU
+# (selftests/linux/mq-guest.sh).
+RIG_TESTS += selftests/linux/mq-guest.sh
 RIG_FILES += selftests/linux/linux-guest.sh selftests/linux/distro-guest.sh \
+	     selftests/linux/mq-guest.sh \
 	     $(B)/guest-distro/vmlinuz $(B)/guest-distro/initramfs.cpio.gz
 
 # `make guest-kernel` links the cached kernel here; a changed fragment or

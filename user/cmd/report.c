@@ -299,6 +299,32 @@ static void report_stopped(const struct run_state *s)
 	close_array();
 }
 
+/*
+ * A device of more than one queue pair: each pair's packets in the text,
+ * every counter in the JSON ("per_queue", an object per pair).
+ */
+static void report_pairs(const struct run_state *s)
+{
+	if (!s->npairs)
+		return;
+	open_array("per_queue");
+	for (unsigned int p = 0; p < s->npairs; p++) {
+		const uint64_t *c = s->pair_counters[p];
+
+		open_object(NULL);
+		print_u64("pair", "  pair %" PRIu64 ":", p);
+		for (unsigned int i = 0; i < s->ncounters; i++)
+			print_u64(vnl_counter_name(i),
+				  i == VNETLOOP_C_TX_PACKETS ?
+				  " tx_packets %" PRIu64 :
+				  i == VNETLOOP_C_RX_PACKETS ?
+				  " rx_packets %" PRIu64 : NULL, c[i]);
+		print_text("\n");
+		close_object();
+	}
+	close_array();
+}
+
 /* The device's counters, and whether they are what the guest counted. */
 static void report_counters(const struct run_state *s)
 {
@@ -328,6 +354,7 @@ static void report_counters(const struct run_state *s)
 	else if (s->have_counters && s->have_result)
 		print_text("counter check: MISMATCH\n");
 	print_bool("counters_match", NULL, s->counters_match);
+	report_pairs(s);
 }
 
 void run_report(const struct run_state *s)

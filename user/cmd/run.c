@@ -638,6 +638,13 @@ static void run_collect(struct run_state *s, struct vm *vm,
 		s->stopped[i] = vm->vcpus[i].stopped;
 	}
 	s->have_counters = !be->ops->counters(be, s->counters, &s->ncounters);
+	s->npairs = 0;
+	for (unsigned int p = 0; s->have_counters && be->max_pairs > 1 &&
+	     be->ops->queue_counters && p < be->max_pairs; p++) {
+		if (be->ops->queue_counters(be, p, s->pair_counters[p]))
+			break;
+		s->npairs = p + 1;
+	}
 	s->counters_match = s->have_counters && s->have_result &&
 		!memcmp(s->counters, r->expect, sizeof(r->expect));
 	s->exit_code = vm->exit_code;

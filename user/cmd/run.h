@@ -71,6 +71,9 @@ struct run_state {
 	bool have_counters;
 	unsigned int ncounters;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];
+	/* With more than one queue pair: each pair's counters. */
+	unsigned int npairs;
+	uint64_t pair_counters[VNL_MAX_PAIRS][VNETLOOP_NUM_COUNTERS];
 	bool counters_match;
 	struct linux_guest guest_linux;	/* with --kernel */
 };

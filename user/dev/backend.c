@@ -361,6 +361,19 @@ int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
 	return 0;
 }
 
+int vnl_ueng_queue_counters(struct vnl_backend *b, unsigned int p,
+			    uint64_t *c)
+{
+	struct vnl_upair *up = &((struct vnl_ueng *)b)->pair[p];
+
+	if (p >= b->max_pairs)
+		return -EINVAL;
+	pthread_mutex_lock(&up->lock);
+	memcpy(c, up->counters, sizeof(up->counters));
+	pthread_mutex_unlock(&up->lock);
+	return 0;
+}
+
 bool vnl_ueng_drain_locked(struct vnl_upair *p)
 {
 	if (!vnl_ueng_active(p->u, p->index))

@@ -99,6 +99,12 @@ struct vnl_backend_ops {
 	 * how many are valid (at least VNETLOOP_NUM_SPEC_COUNTERS).
 	 */
 	int (*counters)(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+	/*
+	 * Optional: queue pair p's counters alone, by id, into
+	 * c[VNETLOOP_NUM_COUNTERS] (0 past what the device has); 0 or -errno.
+	 */
+	int (*queue_counters)(struct vnl_backend *b, unsigned int p,
+			      uint64_t *c);
 	void (*destroy)(struct vnl_backend *b);
 };
 
@@ -231,6 +237,8 @@ int vnl_ueng_config(struct vnl_backend *b, uint32_t off, void *buf,
 		    uint32_t len);
 /* The sum over the pairs. */
 int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
+int vnl_ueng_queue_counters(struct vnl_backend *b, unsigned int p,
+			    uint64_t *c);
 
 /* The ops table of a userspace-engine backend: they differ in two ops. */
 #define VNL_UENG_OPS(backend_name, notify_op, destroy_op) {		\
@@ -243,6 +251,7 @@ int vnl_ueng_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n);
 	.config		= vnl_ueng_config,				\
 	.notify		= notify_op,					\
 	.counters	= vnl_ueng_counters,				\
+	.queue_counters	= vnl_ueng_queue_counters,			\
 	.destroy	= destroy_op,					\
 }
 

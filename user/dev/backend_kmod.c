@@ -436,6 +436,37 @@ static int kmod_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
 	return 0;
 }
 
+/* Pair p's counters, as the module keeps them per queue pair. */
+static int kmod_queue_counters(struct vnl_backend *b, unsigned int p,
+			       uint64_t *c)
+{
+	struct vnl_dev_stats d;
+	struct vnl_nl nl;
+	int ret;
+
+	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
+	vnl_nl_init(&nl, stderr);
+	ret = vnl_nl_get_dev_once(&nl, b->dev_id, VNL_NL_PER_QUEUE, &d);
+	if (ret) {
+		fprintf(stderr, "vnetloop: the module's counters per queue pair: %s\n",
+			nl.err);
+		return ret;
+	}
+	ret = -ENOENT;
+	for (unsigned int i = 0; i < d.nqueues; i++) {
+		if (d.queues[i].key != p)
+			continue;
+		for (unsigned int k = 0; k < VNETLOOP_NUM_COUNTERS; k++)
+			c[k] = d.queues[i].c[k];
+		ret = 0;
+	}
+	vnl_dev_stats_free(&d);
+	if (ret)
+		fprintf(stderr, "vnetloop: device %d has no counters of queue pair %u\n",
+			b->dev_id, p);
+	return ret;
+}
+
 /* Also undoes a create that failed half-way. */
 static void kmod_destroy(struct vnl_backend *b)
 {
@@ -473,6 +504,7 @@ static const struct vnl_backend_ops kmod_ops = {
 	.config		= kmod_config,
 	.notify		= kmod_notify,
 	.counters	= kmod_counters,
+	.queue_counters	= kmod_queue_counters,
 	.destroy	= kmod_destroy,
 };
 

@@ -5,7 +5,7 @@
 # $(B)/guest-linux/bzImage (and System.map, to look up a hung guest's RIP).
 GUEST_LINUX_B       := $(B)/guest-linux
 GUEST_LINUX_CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-		       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -static
+		       -Wshadow -Wstrict-prototypes -Wmissing-prototypes -static -pthread
 GUEST_LINUX_BUSYBOX ?= /bin/busybox
 
 $(GUEST_LINUX_B)/vnetloop-traffic: user/guest-linux/vnetloop-traffic.c

@@ -4,11 +4,20 @@
  * virtio-net device. It sends N frames addressed to the interface's own MAC
  * over a packet socket, receives them back, checks every byte, and reports
  * the interface's own counters and its interrupt lines before and after.
+ * With --senders N, N threads send, thread i pinned to CPU i (a multiqueue
+ * NIC's transmit queue i, when XPS maps CPU i there), and the main thread
+ * receives; order is then checked per sender. The driver's per-queue
+ * counters (ethtool -S), when it has them, are reported per queue.
  *
  * Exit status: 0 all frames came back intact, 1 traffic failed (loss,
  * corruption, timeout, counters disagree), 2 usage, 3 setup failed.
  */
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +46,8 @@
 #define VNL_HDR_LEN	(ETH_HLEN + 12)
 #define VNL_MAX_FRAME	65536
 #define MAX_REPORTS	5
+#define MAX_SENDERS	64
+#define MAX_QUEUES	64
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct opts {
@@ -46,6 +57,7 @@ struct opts {
 	unsigned long timeout_s;
 	const char *ifname;
 	bool allow_reorder;
+	unsigned long senders;	/* 0: the main thread sends */
 };
 
 struct nic {
@@ -74,6 +86,33 @@ struct irq_line {
 	char text[IRQ_MAX_LINES][256];
 };
 
+/*
+ * A sender thread: its frames are the sequence numbers idx, idx + n,
+ * idx + 2n, ... It counts a frame sent before sending it (the frame can
+ * be back before send() returns); the receiver counts it back.
+ */
+struct senders;
+
+struct sender {
+	pthread_t thread;
+	struct senders *all;
+	unsigned int idx;
+	int fd;
+	unsigned char *buf;
+	atomic_ulong sent;
+	atomic_ulong back;
+	unsigned long highest;	/* the receiver's: highest k seen + 1 */
+	int err;		/* errno of a failure, or -1: no CPU idx */
+};
+
+struct senders {
+	unsigned int n;
+	struct sender s[MAX_SENDERS];
+	atomic_bool stop;
+	const struct nic *nic;
+	const struct opts *o;
+};
+
 struct tally {
 	unsigned long sent, received, verified;
 	unsigned long accounted;	/* distinct frames of ours that came back */
@@ -81,13 +120,14 @@ struct tally {
 	unsigned long highest;	/* highest sequence number seen + 1 */
 	unsigned char *seen;	/* one byte per sequence number */
 	unsigned int reports;
+	struct senders *senders;	/* with --senders */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [-n FRAMES] [-s SIZE] [-i IFNAME] [-t SECONDS]\n"
-		"                        [-w WINDOW] [--allow-reorder]\n"
+		"                        [-w WINDOW] [--allow-reorder] [-S N]\n"
 		"  -n, --frames N     frames to send (default 64)\n"
 		"  -s, --size S       frame size in bytes, Ethernet header included,\n"
 		"                     %d..14+MTU (default 256)\n"
@@ -95,7 +135,10 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC  give up when no frame came back for SEC\n"
 		"                     seconds (default 10)\n"
 		"  -w, --window W     frames in flight at most (default 32)\n"
-		"      --allow-reorder  do not fail on frames that arrive out of order\n",
+		"      --allow-reorder  do not fail on frames that arrive out of order\n"
+		"  -S, --senders N    N threads send, thread i on CPU i, each with at\n"
+		"                     most W frames in flight; order is checked per\n"
+		"                     sender (default: the main thread sends)\n",
 		VNL_HDR_LEN);
 }
 
@@ -125,6 +168,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "allow-reorder", no_argument, NULL, 'r' },
+		{ "senders", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,7 +176,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .frames = 64, .size = 256, .window = 32,
 			    .timeout_s = 10 };
-	while ((c = getopt_long(argc, argv, "n:s:i:t:w:h", longopts,
+	while ((c = getopt_long(argc, argv, "n:s:i:t:w:S:h", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -164,6 +208,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			o->allow_reorder = true;
+			break;
+		case 'S':
+			if (parse_ulong(optarg, "senders", 1, MAX_SENDERS,
+					&o->senders))
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -473,6 +522,38 @@ static void report_bad(struct tally *t, unsigned long seq, const char *fmt, ...)
 	printf("\n");
 }
 
+/* Whether frame seq went out (of its sender's, with --senders). */
+static bool frame_was_sent(const struct tally *t, unsigned long seq)
+{
+	const struct senders *ss = t->senders;
+
+	if (!ss)
+		return seq < t->sent;
+	return seq / ss->n < atomic_load(&ss->s[seq % ss->n].sent);
+}
+
+/*
+ * A first arrival of frame seq: out of order after a later one (of the
+ * same sender, with --senders: their frames share no queue); with
+ * --senders it is also back for its sender's window.
+ */
+static void frame_order(struct tally *t, unsigned long seq)
+{
+	unsigned long *hi = &t->highest, k = seq;
+
+	if (t->senders) {
+		struct sender *s = &t->senders->s[seq % t->senders->n];
+
+		atomic_fetch_add(&s->back, 1);
+		hi = &s->highest;
+		k = seq / t->senders->n;
+	}
+	if (k + 1 < *hi)
+		t->out_of_order++;
+	if (k + 1 > *hi)
+		*hi = k + 1;
+}
+
 /* Checks one received frame against what frame_build() sent. */
 static void frame_check(struct tally *t, const struct nic *nic,
 			const struct opts *o, const unsigned char *buf,
@@ -487,9 +568,9 @@ static void frame_check(struct tally *t, const struct nic *nic,
 	}
 	seq = get_be32(buf + ETH_HLEN + 4);
 	t->received++;
-	if (seq >= t->sent) {
+	if (!frame_was_sent(t, seq)) {
 		t->corrupt++;
-		report_bad(t, seq, "was never sent (%lu sent so far)", t->sent);
+		report_bad(t, seq, "was never sent");
 		return;
 	}
 	if (t->seen[seq]) {
@@ -499,10 +580,7 @@ static void frame_check(struct tally *t, const struct nic *nic,
 	}
 	t->seen[seq] = 1;
 	t->accounted++;
-	if (seq + 1 < t->highest)
-		t->out_of_order++;
-	if (seq + 1 > t->highest)
-		t->highest = seq + 1;
+	frame_order(t, seq);
 	if (len != o->size || get_be32(buf + ETH_HLEN + 8) != o->size) {
 		t->corrupt++;
 		report_bad(t, seq, "length %zu, expected %lu", len, o->size);
@@ -641,6 +719,215 @@ static int run_traffic(int fd, const struct nic *nic, const struct opts *o,
 	return 0;
 }
 
+/* A send socket: it takes no frames in (protocol 0), only sends them. */
+static int open_send_socket(const struct nic *nic)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = nic->ifindex,
+	};
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		fprintf(stderr, PROG ": send socket on %s: %s\n", nic->name,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sender thread idx: on CPU idx, its frames, at most window in flight. */
+static void *sender_fn(void *arg)
+{
+	struct sender *me = arg;
+	struct senders *ss = me->all;
+	const struct opts *o = ss->o;
+	unsigned long seq;
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(me->idx, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
+		me->err = errno;
+		return NULL;
+	}
+	for (seq = me->idx; seq < o->frames && !atomic_load(&ss->stop);) {
+		unsigned long k = seq / ss->n;
+
+		if (k - atomic_load(&me->back) >= o->window) {
+			sleep_ms(1);
+			continue;
+		}
+		frame_build(me->buf, ss->nic, seq, o->size);
+		atomic_store(&me->sent, k + 1);
+		if (send(me->fd, me->buf, o->size, 0) == (ssize_t)o->size) {
+			seq += ss->n;
+			continue;
+		}
+		atomic_store(&me->sent, k);
+		if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+			me->err = errno;
+			return NULL;
+		}
+		sleep_ms(1);	/* queue full */
+	}
+	return NULL;
+}
+
+/*
+ * --senders: the threads send, this one receives until every frame is
+ * back or none came back for the timeout. 0, 1 on timeout, -1 on error.
+ */
+static int run_senders(int fd, const struct nic *nic, const struct opts *o,
+		       struct tally *t, unsigned char *rxbuf)
+{
+	struct senders *ss = t->senders;
+	uint64_t last = now_ms();
+	unsigned int i, started = 0;
+	int ret = 0, r;
+
+	ss->n = (unsigned int)o->senders;
+	ss->nic = nic;
+	ss->o = o;
+	for (i = 0; i < ss->n; i++)
+		ss->s[i].fd = -1;
+	for (i = 0; i < ss->n; i++) {
+		struct sender *s = &ss->s[i];
+
+		s->all = ss;
+		s->idx = i;
+		s->fd = open_send_socket(nic);
+		s->buf = malloc(o->size);
+		if (s->fd < 0 || !s->buf) {
+			ret = -1;
+			break;
+		}
+		errno = pthread_create(&s->thread, NULL, sender_fn, s);
+		if (errno) {
+			fprintf(stderr, PROG ": sender %u: %s\n", i,
+				strerror(errno));
+			ret = -1;
+			break;
+		}
+		started++;
+	}
+	while (!ret && t->accounted < o->frames) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t idle = now_ms() - last;
+
+		if (idle >= o->timeout_s * 1000) {
+			ret = 1;
+			break;
+		}
+		r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
+			ret = -1;
+			break;
+		}
+		r = drain_socket(fd, t, nic, o, rxbuf);
+		if (r < 0)
+			ret = -1;
+		else if (r > 0)
+			last = now_ms();
+		for (i = 0; i < started && !ret; i++)
+			if (ss->s[i].err)
+				ret = -1;
+	}
+	atomic_store(&ss->stop, true);
+	t->sent = 0;
+	for (i = 0; i < ss->n; i++) {
+		struct sender *s = &ss->s[i];
+
+		if (i < started)
+			pthread_join(s->thread, NULL);
+		if (s->err)
+			fprintf(stderr, PROG ": sender %u on CPU %u: %s\n", i, i,
+				strerror(s->err));
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s->buf);
+		t->sent += atomic_load(&s->sent);
+	}
+	return ret;
+}
+
+/* The driver's per-queue packet counters (ethtool -S), by queue. */
+struct queue_stats {
+	unsigned int n;		/* queues with both counters; 0: none */
+	uint64_t tx[MAX_QUEUES], rx[MAX_QUEUES];
+};
+
+static int ethtool(int fd, const struct nic *nic, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic->name);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+/* "rx_queue_3_packets" and the like; a driver without them gives n 0. */
+static void queue_stats_read(int fd, const struct nic *nic,
+			     struct queue_stats *q)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *vals = NULL;
+	unsigned int i, qi, ntx = 0, nrx = 0;
+	char dir[3];
+	int used;
+
+	memset(q, 0, sizeof(*q));
+	if (ethtool(fd, nic, &di) || !di.n_stats)
+		return;
+	names = calloc(1, sizeof(*names) + (size_t)di.n_stats * ETH_GSTRING_LEN);
+	vals = calloc(1, sizeof(*vals) + (size_t)di.n_stats * sizeof(uint64_t));
+	if (!names || !vals)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = di.n_stats;
+	vals->cmd = ETHTOOL_GSTATS;
+	vals->n_stats = di.n_stats;
+	if (ethtool(fd, nic, names) || ethtool(fd, nic, vals))
+		goto out;
+	for (i = 0; i < names->len && i < vals->n_stats; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN,
+		       ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = 0;
+		used = 0;
+		if (sscanf(name, "%2[rtx]_queue_%u_packets%n", dir, &qi,
+			   &used) != 2 || name[used] || qi >= MAX_QUEUES)
+			continue;
+		if (!strcmp(dir, "tx")) {
+			q->tx[qi] = vals->data[i];
+			ntx = qi + 1 > ntx ? qi + 1 : ntx;
+		} else if (!strcmp(dir, "rx")) {
+			q->rx[qi] = vals->data[i];
+			nrx = qi + 1 > nrx ? qi + 1 : nrx;
+		}
+	}
+	q->n = ntx < nrx ? ntx : nrx;
+out:
+	free(names);
+	free(vals);
+}
+
+/* One line per queue: what it sent and received during the run. */
+static void queue_stats_print(const struct queue_stats *a,
+			      const struct queue_stats *b)
+{
+	for (unsigned int i = 0; i < b->n && i < a->n; i++)
+		printf(PROG ": queue %u tx_packets=%" PRIu64 " rx_packets=%"
+		       PRIu64 "\n", i, b->tx[i] - a->tx[i], b->rx[i] - a->rx[i]);
+}
+
 /* Counters lag the socket a little (TX completion, end of NAPI poll). */
 static int stats_settle(const struct nic *nic, const struct if_stats *before,
 			const struct tally *t, struct if_stats *after)
@@ -683,6 +970,8 @@ int main(int argc, char **argv)
 	struct tally t = { 0 };
 	struct if_stats s0, s1, sd;
 	struct irq_line irq0, irq1;
+	struct queue_stats q0, q1;
+	struct senders *ss = NULL;
 	struct tpacket_stats ps = { 0 };
 	socklen_t pslen = sizeof(ps);
 	unsigned char *txbuf = NULL, *rxbuf = NULL;
@@ -710,7 +999,9 @@ int main(int argc, char **argv)
 	txbuf = malloc(o.size);
 	rxbuf = malloc(VNL_MAX_FRAME + 1);
 	t.seen = calloc(o.frames, 1);
-	if (!txbuf || !rxbuf || !t.seen) {
+	if (o.senders)
+		t.senders = ss = calloc(1, sizeof(*ss));
+	if (!txbuf || !rxbuf || !t.seen || (o.senders && !ss)) {
 		fprintf(stderr, PROG ": out of memory for %lu frames\n", o.frames);
 		goto out;
 	}
@@ -721,12 +1012,21 @@ int main(int argc, char **argv)
 	if (stats_read(&nic, &s0) || irq_read(nic.dev, &irq0))
 		goto out;
 	print_irq("before", &irq0, nic.dev);
-	printf(PROG ": sending %lu frames of %lu bytes, ethertype 0x%04x, window %lu\n",
-	       o.frames, o.size, VNL_ETHERTYPE, o.window);
+	queue_stats_read(fd, &nic, &q0);
+	if (o.senders)
+		printf(PROG ": sending %lu frames of %lu bytes, ethertype 0x%04x, window %lu, from %lu threads on CPUs 0..%lu\n",
+		       o.frames, o.size, VNL_ETHERTYPE, o.window, o.senders,
+		       o.senders - 1);
+	else
+		printf(PROG ": sending %lu frames of %lu bytes, ethertype 0x%04x, window %lu\n",
+		       o.frames, o.size, VNL_ETHERTYPE, o.window);
 	fflush(stdout);
 
 	t0 = now_ms();
-	r = run_traffic(fd, &nic, &o, &t, txbuf, rxbuf);
+	if (o.senders)
+		r = run_senders(fd, &nic, &o, &t, rxbuf);
+	else
+		r = run_traffic(fd, &nic, &o, &t, txbuf, rxbuf);
 	elapsed = now_ms() - t0;
 	if (r < 0)
 		goto out;
@@ -737,6 +1037,8 @@ int main(int argc, char **argv)
 	if (stats_settle(&nic, &s0, &t, &s1) || irq_read(nic.dev, &irq1))
 		goto out;
 	print_irq("after", &irq1, nic.dev);
+	queue_stats_read(fd, &nic, &q1);
+	queue_stats_print(&q0, &q1);
 
 	sd.tx_packets = s1.tx_packets - s0.tx_packets;
 	sd.tx_bytes = s1.tx_bytes - s0.tx_bytes;
@@ -799,6 +1101,7 @@ int main(int argc, char **argv)
 	status = pass ? 0 : 1;
 out:
 	free(t.seen);
+	free(ss);
 	free(rxbuf);
 	free(txbuf);
 	if (fd >= 0)
