@@ -21,6 +21,17 @@ static void vnl_seq_counters(struct seq_file *m, const char *label,
 	seq_putc(m, '\n');
 }
 
+/* The first line: what the rows are, then the counter names. */
+static void vnl_seq_header(struct seq_file *m, const char *rows)
+{
+	unsigned int i;
+
+	seq_puts(m, rows);
+	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+		seq_printf(m, " %s", vnl_counter_names[i]);
+	seq_putc(m, '\n');
+}
+
 /* The total is the sum of the very lines printed above it. */
 static int vnl_counters_show(struct seq_file *m, void *unused)
 {
@@ -30,10 +41,7 @@ static int vnl_counters_show(struct seq_file *m, void *unused)
 	unsigned int i;
 	int cpu;
 
-	seq_puts(m, "cpu");
-	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
-		seq_printf(m, " %s", vnl_counter_names[i]);
-	seq_putc(m, '\n');
+	vnl_seq_header(m, "cpu");
 
 	for_each_possible_cpu(cpu) {
 		vnl_stats_read_cpu(vd, cpu, v);
@@ -51,24 +59,13 @@ DEFINE_SHOW_ATTRIBUTE(vnl_counters);
 static int vnl_queues_show(struct seq_file *m, void *unused)
 {
 	struct vnl_device *vd = m->private;
-	u64 v[VNETLOOP_NUM_COUNTERS], sum[VNETLOOP_NUM_COUNTERS];
-	u64 total[VNETLOOP_NUM_COUNTERS] = {};
+	u64 sum[VNETLOOP_NUM_COUNTERS], total[VNETLOOP_NUM_COUNTERS] = {};
 	char label[16];
 	unsigned int p, i;
-	int cpu;
 
-	seq_puts(m, "pair");
-	for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
-		seq_printf(m, " %s", vnl_counter_names[i]);
-	seq_putc(m, '\n');
-
+	vnl_seq_header(m, "pair");
 	for (p = 0; p < vd->max_pairs; p++) {
-		memset(sum, 0, sizeof(sum));
-		for_each_possible_cpu(cpu) {
-			vnl_stats_read_pair_cpu(&vd->pairs[p], cpu, v);
-			for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
-				sum[i] += v[i];
-		}
+		vnl_stats_read_pair(&vd->pairs[p], sum);
 		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
 			total[i] += sum[i];
 		snprintf(label, sizeof(label), "%u", p);

@@ -96,17 +96,11 @@ static size_t vnl_dev_msg_size(bool per_cpu, unsigned int pairs)
 /* Each pair's counters (summed over the CPUs), in order. */
 static int vnl_put_pairs(struct sk_buff *skb, struct vnl_device *vd)
 {
-	u64 v[VNETLOOP_NUM_COUNTERS], sum[VNETLOOP_NUM_COUNTERS];
-	unsigned int p, i;
-	int cpu;
+	u64 sum[VNETLOOP_NUM_COUNTERS];
+	unsigned int p;
 
 	for (p = 0; p < vd->max_pairs; p++) {
-		memset(sum, 0, sizeof(sum));
-		for_each_possible_cpu(cpu) {
-			vnl_stats_read_pair_cpu(&vd->pairs[p], cpu, v);
-			for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
-				sum[i] += v[i];
-		}
+		vnl_stats_read_pair(&vd->pairs[p], sum);
 		if (vnl_put_counters(skb, VNETLOOP_A_QUEUE_STATS,
 				     VNETLOOP_STATS_A_PAIR, p, sum))
 			return -EMSGSIZE;

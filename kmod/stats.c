@@ -74,6 +74,21 @@ void vnl_stats_read_pair_cpu(struct vnl_pair *p, int cpu, u64 *v)
 	} while (u64_stats_fetch_retry(&s->syncp, start));
 }
 
+/* One pair's counters, summed over every possible CPU. */
+void vnl_stats_read_pair(struct vnl_pair *p, u64 *v)
+{
+	u64 cv[VNETLOOP_NUM_COUNTERS];
+	unsigned int i;
+	int cpu;
+
+	memset(v, 0, sizeof(cv));
+	for_each_possible_cpu(cpu) {
+		vnl_stats_read_pair_cpu(p, cpu, cv);
+		for (i = 0; i < VNETLOOP_NUM_COUNTERS; i++)
+			v[i] += cv[i];
+	}
+}
+
 /* One CPU's counters of the device: the sum of its pairs' slots. */
 void vnl_stats_read_cpu(struct vnl_device *vd, int cpu, u64 *v)
 {

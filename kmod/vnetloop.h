@@ -183,6 +183,7 @@ void vnl_stats_free(struct vnl_pair *p);
 void vnl_stats_add(struct vnl_pair *p, unsigned int id, u64 n);
 void vnl_stats_commit(void *ctx, const u64 *delta);
 void vnl_stats_read_pair_cpu(struct vnl_pair *p, int cpu, u64 *v);
+void vnl_stats_read_pair(struct vnl_pair *p, u64 *v);
 void vnl_stats_read_cpu(struct vnl_device *vd, int cpu, u64 *v);
 
 /* debugfs.c */

@@ -409,20 +409,32 @@ static void kmod_notify(struct vnl_backend *b, unsigned int q)
 		perror("vnetloop: kick eventfd write");
 }
 
+/* The device's counters over netlink (want: VNL_NL_PER_*), or -errno. */
+static int kmod_read(struct vnl_backend *b, unsigned int want,
+		     struct vnl_dev_stats *d)
+{
+	struct vnl_nl nl;
+	int ret;
+
+	vnl_nl_init(&nl, stderr);
+	ret = vnl_nl_get_dev_once(&nl, b->dev_id, want, d);
+	if (ret)
+		fprintf(stderr, "vnetloop: the module's counters%s: %s\n",
+			want & VNL_NL_PER_QUEUE ? " per queue pair" : "",
+			nl.err);
+	return ret;
+}
+
 static int kmod_counters(struct vnl_backend *b, uint64_t *c, unsigned int *n)
 {
 	struct vnl_dev_stats d;
-	struct vnl_nl nl;
 	unsigned int i;
 	int ret;
 
 	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
-	vnl_nl_init(&nl, stderr);
-	ret = vnl_nl_get_dev_once(&nl, b->dev_id, false, &d);
-	if (ret) {
-		fprintf(stderr, "vnetloop: the module's counters: %s\n", nl.err);
+	ret = kmod_read(b, 0, &d);
+	if (ret)
 		return ret;
-	}
 	/* The counters from the first on, as far as the module sent them. */
 	for (i = 0; i < VNETLOOP_NUM_COUNTERS && (d.present >> i & 1); i++)
 		c[i] = d.c[i];
@@ -441,17 +453,12 @@ static int kmod_queue_counters(struct vnl_backend *b, unsigned int p,
 			       uint64_t *c)
 {
 	struct vnl_dev_stats d;
-	struct vnl_nl nl;
 	int ret;
 
 	memset(c, 0, VNETLOOP_NUM_COUNTERS * sizeof(*c));
-	vnl_nl_init(&nl, stderr);
-	ret = vnl_nl_get_dev_once(&nl, b->dev_id, VNL_NL_PER_QUEUE, &d);
-	if (ret) {
-		fprintf(stderr, "vnetloop: the module's counters per queue pair: %s\n",
-			nl.err);
+	ret = kmod_read(b, VNL_NL_PER_QUEUE, &d);
+	if (ret)
 		return ret;
-	}
 	ret = -ENOENT;
 	for (unsigned int i = 0; i < d.nqueues; i++) {
 		if (d.queues[i].key != p)
