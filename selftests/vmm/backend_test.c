@@ -672,6 +672,56 @@ TEST_F(mq, pairs_above_the_active_count_do_nothing)
 	EXPECT_FALSE(vnl_ueng_active((struct vnl_ueng *)self->b, 1));
 }
 
+/*
+ * VQ_PAIRS_SET between 1 and 4 while every pair sends: no frame is lost
+ * or lands on another pair; a pair kicked while out of use keeps its
+ * frame until a kick after it is in use again.
+ */
+TEST_F(mq, pairs_change_under_traffic)
+{
+	const int rounds = 6;
+	uint64_t c[VNETLOOP_NUM_COUNTERS];
+	int round, p, waited;
+
+	if (!self->b)
+		SKIP(return, NO_MQ);
+	mq_driver_up(&self->m);
+	ASSERT_EQ(VIRTIO_NET_OK, pairs_set(self->mem, &self->m,
+					   self->fd[MQ_CTRL], 0, MQ_PAIRS));
+	for (round = 0; round < rounds; round++) {
+		for (p = 0; p < MQ_PAIRS; p++) {
+			uint8_t *tx = self->mem + BUF(round + 32 * (2 * p + 1));
+
+			add_buf(self->mem, 2 * p, round, HDR + 100, true);
+			memset(tx, 0, HDR);
+			memset(tx + HDR, 0x40 + p, 60);
+			add_buf(self->mem, 2 * p + 1, round, HDR + 60, false);
+			wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 2 * p + 1);
+		}
+		/* Rounds 0, 2, 4 leave one pair in use; the last all four. */
+		ASSERT_EQ(VIRTIO_NET_OK,
+			  pairs_set(self->mem, &self->m, self->fd[MQ_CTRL],
+				    2 + 2 * round,
+				    round % 2 ? MQ_PAIRS : 1));
+	}
+	for (p = 0; p < MQ_PAIRS; p++)
+		wr(&self->m, VIRTIO_MMIO_QUEUE_NOTIFY, 2 * p + 1);
+	for (p = 0; p < MQ_PAIRS; p++) {
+		for (waited = 0; waited < 2000 &&
+		     used_idx(self->mem, 2 * p) < rounds; waited++)
+			usleep(1000);
+		EXPECT_EQ(rounds, used_idx(self->mem, 2 * p)) TH_LOG("pair %d", p);
+		for (round = 0; round < rounds; round++)
+			EXPECT_EQ(0x40 + p, self->mem[BUF(round + 32 * 2 * p) + HDR])
+				TH_LOG("pair %d, frame %d", p, round);
+	}
+	counters(self->b, c);
+	EXPECT_EQ(rounds * MQ_PAIRS, c[VNETLOOP_C_TX_PACKETS]);
+	EXPECT_EQ(rounds * MQ_PAIRS, c[VNETLOOP_C_RX_PACKETS]);
+	EXPECT_EQ(1 + rounds, c[VNETLOOP_C_CTRL_MQ_SET]);
+	EXPECT_EQ(0, c[VNETLOOP_C_TX_DROPPED_NO_RX_BUFFER]);
+}
+
 #endif /* !BACKEND_TEST_KMOD */
 
 TEST(userspace_backends_refuse_too_many_pairs)
