@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests.h"
@@ -241,10 +243,25 @@ static int mq_set_pairs(struct mq *m, uint16_t n)
 		       le, sizeof(le), false);
 }
 
-/* Workers of device id: how many kthreads are named vnetloop-<id>[-q<n>]. */
-static int mq_workers(uint32_t id)
+/* The first bytes of a small file, NUL-terminated; "" if unreadable. */
+static void mq_slurp(const char *path, char *buf, size_t size)
 {
-	char path[300], comm[32], a[24], b[24];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[len > 0 ? len : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Workers of device id: how many kthreads are named vnetloop-<id>[-q<n>];
+ * *foreign: how many of them are not in this process's cgroups (each
+ * joins its starter's, as vhost's does).
+ */
+static int mq_workers(uint32_t id, int *foreign)
+{
+	char path[300], comm[32], a[24], b[24], cg[512], mine[512];
 	struct dirent *d;
 	int n = 0, fd;
 	DIR *dir = opendir("/proc");
@@ -252,6 +269,8 @@ static int mq_workers(uint32_t id)
 
 	if (!dir)
 		return -errno;
+	*foreign = 0;
+	mq_slurp("/proc/self/cgroup", mine, sizeof(mine));
 	snprintf(a, sizeof(a), "vnetloop-%u\n", id);
 	snprintf(b, sizeof(b), "vnetloop-%u-q", id);
 	while ((d = readdir(dir))) {
@@ -264,8 +283,12 @@ static int mq_workers(uint32_t id)
 		if (len <= 0)
 			continue;
 		comm[len] = 0;
-		if (!strcmp(comm, a) || !strncmp(comm, b, strlen(b)))
-			n++;
+		if (strcmp(comm, a) && strncmp(comm, b, strlen(b)))
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/proc/%s/cgroup", d->d_name);
+		mq_slurp(path, cg, sizeof(cg));
+		*foreign += strcmp(cg, mine) != 0;
 	}
 	closedir(dir);
 	return n;
@@ -382,9 +405,11 @@ TEST_F(mq, pairs_loop_back_on_their_own)
 	unsigned int p, i;
 	uint16_t rx_before[PAIRS];
 	struct vring_used_elem e;
+	int foreign = -1;
 
 	ASSERT_EQ(0, mq_start(m, MQ_FEATURES, NVQS));
-	EXPECT_EQ(PAIRS, mq_workers(m->g.dev_id));
+	EXPECT_EQ(PAIRS, mq_workers(m->g.dev_id, &foreign));
+	EXPECT_EQ(0, foreign) TH_LOG("workers outside the owner's cgroups");
 
 	mq_send(m, 2, 1000);
 	vg_sleep_ms(vg_settle_ms());
@@ -500,6 +525,60 @@ TEST_F(mq, pairs_change_under_traffic)
 	ASSERT_EQ(0, mq_wait_used(m, 6, 9));
 }
 
+/* Write s to path; 0 or -errno. */
+static int mq_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Every pair's worker joins the cgroup of the task that starts the device
+ * (cgroup v2; mounted here if it is not): this test moves itself into a
+ * cgroup of its own first, so that a worker left in the root shows.
+ */
+TEST_F(mq, every_worker_joins_the_owners_cgroup)
+{
+	char root[64] = "/sys/fs/cgroup", cg[128], path[192], me[16];
+	struct mq *m = &self->m;
+	bool mounted = false;
+	int n, foreign = -1, i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (access(path, F_OK)) {
+		strcpy(root, "/tmp/vnl-mq-cgroup2");
+		mkdir(root, 0755);
+		ASSERT_EQ(0, mount("cgroup2", root, "cgroup2", 0, NULL))
+			TH_LOG("mount cgroup2: %s", strerror(errno));
+		mounted = true;
+	}
+	snprintf(cg, sizeof(cg), "%s/vnl-mq-%d", root, getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755)) TH_LOG("mkdir %s: %s", cg, strerror(errno));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(me, sizeof(me), "%d", getpid());
+	EXPECT_EQ(0, mq_write(path, me));
+
+	EXPECT_EQ(0, mq_start(m, MQ_FEATURES, NVQS));
+	n = mq_workers(m->g.dev_id, &foreign);
+	EXPECT_EQ(PAIRS, n);
+	EXPECT_EQ(0, foreign) TH_LOG("%d of %d workers outside %s", foreign,
+				     n, cg);
+	/* The workers stop at the reset; then back to the root, and clean. */
+	EXPECT_EQ(0, vg_set_status(&m->g, 0));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", root);
+	EXPECT_EQ(0, mq_write(path, me));
+	for (i = 0; i < 200 && rmdir(cg) && errno == EBUSY; i++)
+		vg_sleep_ms(5);
+	if (mounted)
+		umount(root);
+}
+
 /*
  * A driver that takes CTRL_VQ but not MQ: one pair, the control queue is
  * virtqueue 2, and VQ_PAIRS_SET is refused.
@@ -509,9 +588,10 @@ TEST_F(mq, control_queue_without_mq)
 	struct mq *m = &self->m;
 	uint64_t f = VG_FEATURES_EVENT_IDX | (1ULL << VIRTIO_NET_F_CTRL_VQ);
 	uint8_t le[2] = { 1, 0 }, off = 0;
+	int foreign;
 
 	ASSERT_EQ(0, mq_start(m, f, 3));
-	EXPECT_EQ(1, mq_workers(m->g.dev_id));
+	EXPECT_EQ(1, mq_workers(m->g.dev_id, &foreign));
 	EXPECT_EQ(VIRTIO_NET_ERR,
 		  mq_ctrl_at(m, 2, VIRTIO_NET_CTRL_MQ,
 			     VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, false));
