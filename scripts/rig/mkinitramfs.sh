@@ -211,6 +211,11 @@ fi
 # kvm and kvm-amd: optional (kvm-amd needs SVM, which a host may not offer).
 add_module opt kvm
 add_module opt kvm_amd
+# The vhost-net peer (vnetloop run --backend vhost-net): a tap looped back
+# by tc. Where the kernel has them (the debug rig's has not).
+for m in tun vhost_net sch_ingress cls_matchall act_mirred; do
+	[ -n "${modfile[$m]:-}${builtin[$m]:-}" ] && add_module opt "$m"
+done
 if [ -n "$module" ]; then
 	mkdir -p "$root/lib/modules/$KVER/extra"
 	cp "$module" "$root/lib/modules/$KVER/extra/vnetloop.ko"
@@ -220,6 +225,10 @@ cp "$kmods/modules.builtin" "$kmods/modules.order" "$root/lib/modules/$KVER/" 2>
 # modules.dep for `modprobe` in interactive and --run use.
 depmod -b "$root" "$KVER" 2>/dev/null || die "depmod failed on $root"
 
+# tc, which loops the vhost-net peer's tap back.
+if p=$(command -v tc); then
+	add_file "$p" "$p"
+fi
 # jq, which shell tests use to read JSON.
 if p=$(command -v jq); then
 	add_file "$p" "$p"

@@ -17,7 +17,7 @@ VMM_T_PROGS := mmio_test pci_test pci_wire_test backend_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
 VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio virtio_dev pci pci_virtio \
 		pci_msix pci_bus backend backend_kmod \
-		backend_thread backend_inline) $(NL_CLIENT_OBJS)
+		backend_thread backend_inline backend_vhostnet) $(NL_CLIENT_OBJS)
 
 # What the harness macros expand into: non-static fixture functions, unused
 # variant arguments.

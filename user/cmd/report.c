@@ -349,8 +349,8 @@ static void report_counters(const struct run_state *s)
 	}
 	close_object();
 	if (s->have_counters && s->have_result && s->counters_match)
-		print_text("counter check: the %d device counters match the guest's count\n",
-			   VNETLOOP_NUM_SPEC_COUNTERS);
+		print_text("counter check: the %u device counters match the guest's count\n",
+			   s->nmatch);
 	else if (s->have_counters && s->have_result)
 		print_text("counter check: MISMATCH\n");
 	print_bool("counters_match", NULL, s->counters_match);

@@ -71,6 +71,7 @@ struct run_state {
 	bool have_counters;
 	unsigned int ncounters;
 	uint64_t counters[VNETLOOP_NUM_COUNTERS];
+	unsigned int nmatch;	/* of them, compared with the guest's count */
 	/* With more than one queue pair: each pair's counters. */
 	unsigned int npairs;
 	uint64_t pair_counters[VNL_MAX_PAIRS][VNETLOOP_NUM_COUNTERS];
@@ -79,7 +80,7 @@ struct run_state {
 };
 
 extern const char *const run_scenario_names[VNL_SC_COUNT];
-extern const char *const run_backend_names[3];
+extern const char *const run_backend_names[4];
 extern const char *const run_transport_names[VNL_TRANSPORT_COUNT];
 
 /* report.c: the summary, in the output mode chosen (print.h). */

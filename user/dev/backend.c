@@ -33,6 +33,9 @@ int vnl_backend_create(enum vnl_backend_kind kind,
 	case VNL_BACKEND_INLINE:
 		ret = backend_inline_create(env, &b);
 		break;
+	case VNL_BACKEND_VHOST_NET:
+		ret = backend_vhostnet_create(env, &b);
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -138,7 +138,7 @@ struct vnl_backend_env {
 };
 
 enum vnl_backend_kind { VNL_BACKEND_KMOD, VNL_BACKEND_THREAD,
-			VNL_BACKEND_INLINE };
+			VNL_BACKEND_INLINE, VNL_BACKEND_VHOST_NET };
 
 /* The virtqueues of a device of max_pairs pairs: 2, or 2 max_pairs + 1. */
 static inline unsigned int vnl_queues_of(unsigned int max_pairs)
@@ -178,6 +178,9 @@ int backend_kmod_create(const struct vnl_backend_env *env,
 			struct vnl_backend **out);
 int backend_thread_create(const struct vnl_backend_env *env,
 			  struct vnl_backend **out);
+/* backend_vhostnet.c: the vhost-net peer, for comparisons. */
+int backend_vhostnet_create(const struct vnl_backend_env *env,
+			    struct vnl_backend **out);
 int backend_inline_create(const struct vnl_backend_env *env,
 			  struct vnl_backend **out);
 
