@@ -56,8 +56,9 @@ DEBUG_RIG_INITRAMFS := $(DEBUG_RIG)/initramfs.cpio.gz
 DEBUG_RIG_MODULE := $(CURDIR)/$(DEBUG_RIG)/src/vnetloop.ko
 # The Linux guest boots a whole kernel under nested KVM: too slow on a
 # debug kernel under TCG. Its test and its files (which would build the
-# guest kernel) stay out.
-DEBUG_RIG_TESTS = $(filter-out selftests/linux/%,$(RIG_TESTS))
+# guest kernel) stay out, and so does the vhost-net peer: the debug kernel
+# has no vhost-net.
+DEBUG_RIG_TESTS = $(filter-out selftests/linux/% selftests/vmm/vhost-net.sh,$(RIG_TESTS))
 DEBUG_RIG_FILES = $(filter-out $(B)/guest-linux/% $(B)/guest-distro/%,$(RIG_FILES))
 
 .PHONY: debug-rig debug-rig-initramfs debug-rig-module debug-kernel
