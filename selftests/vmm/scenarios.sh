@@ -200,6 +200,31 @@ for tr in $transports; do
 	done
 done
 
+# The benchmark check (--check sample): TX buffers filled once, each frame
+# checked by header, length, number and two payload bytes; the same
+# frames back, the same counters.
+for tr in $transports; do
+	for b in $backends; do
+		case $tr in
+		pci-intx) trflags="--transport pci --no-msix" ;;
+		*) trflags="--transport $tr" ;;
+		esac
+		j=$tmp/sample.json
+		"$VNETLOOP" run --backend "$b" $trflags --check sample \
+			--frames "$frames" --frame-size "$size" --json \
+			>"$j" 2>"$tmp/err"
+		rc=$?
+		if [ "$rc" -eq 0 ] && jq -e --argjson n "$frames" \
+		   '.counters_match and .check == "sample" and
+		    .guest.frames_verified == $n' "$j" >/dev/null; then
+			ok "$tr $b traffic --check sample: every frame back, sampled, counters match"
+		else
+			not_ok "$tr $b traffic --check sample: vnetloop run exited $rc"
+			comment "$tmp/err"
+		fi
+	done
+done
+
 [ "$spoiled_twice" -eq 0 ]
 result $? "no run refused re-entry twice in a row ($spoiled spoiled by the nested KVM, each run again once)"
 
@@ -246,6 +271,7 @@ if [ -n "$exits" ]; then
 	expect_rc 2 "unknown transport" --transport isa
 	expect_rc 2 "--no-msix without pci" --no-msix
 	expect_rc 2 "--queue-pairs out of range" --queue-pairs 17
+	expect_rc 2 "--check neither full nor sample" --check most
 	# A device of one pair cannot take two: the message says how.
 	if [ -e "$pairs_param" ] && [ "$(cat "$pairs_param")" = 1 ]; then
 		expect_rc 3 "--queue-pairs 2 on a device of one pair" \

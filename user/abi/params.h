@@ -29,6 +29,14 @@ enum vnl_transport { VNL_TRANSPORT_MMIO, VNL_TRANSPORT_PCI,
 #define VNL_TRANSPORT_NAMES { "mmio", "pci" }
 
 #define VNL_PARAMS_MAGIC	0x504c4e56	/* "VNLP" */
+/*
+ * How the guest checks a received frame: every byte (tests), or for
+ * benchmarks its header, length, frame number and two bytes of the
+ * payload, from TX buffers filled once (a guest that spends its time on
+ * the payload measures itself, not the device).
+ */
+enum vnl_check { VNL_CHECK_FULL, VNL_CHECK_SAMPLE };
+
 struct vnl_guest_params {
 	uint32_t magic;
 	uint32_t scenario;	/* enum vnl_scenario */
@@ -47,7 +55,7 @@ struct vnl_guest_params {
 	uint64_t pci_mmio_base;	/* PCI: where the guest may place BARs */
 	uint64_t pci_mmio_size;
 	uint32_t queue_pairs;	/* the device's (1: no MQ offered) */
-	uint32_t pad2;
+	uint32_t check;		/* enum vnl_check: what a received frame gets */
 };
 
 #endif /* VNL_ABI_PARAMS_H */

@@ -138,6 +138,8 @@ static void report_head(const struct run_state *s)
 	print_u64("frame_size", b ? " x %" PRIu64 " bytes" : NULL,
 		  o->frame_size);
 	print_u64("batch", b ? ", batch %" PRIu64 : NULL, o->batch);
+	print_string("check", b && o->check_sample ? ", check %s" : NULL,
+		     o->check_sample ? "sample" : "full");
 	print_bool("event_idx", NULL, o->event_idx);
 	print_text(", EVENT_IDX %s", o->event_idx ? "on" : "off");
 	print_u64("vcpus", ", %" PRIu64 " vCPU", o->vcpus);

@@ -80,6 +80,9 @@ static void run_usage(FILE *f)
 "                     control queue) and the built-in guest sends its\n"
 "                     frames over every pair; kmod needs vnetloop.ko's\n"
 "                     max_queue_pairs at N or more\n"
+"  --check WHAT       full (default): the guest checks every byte it gets\n"
+"                     back; sample (benchmarks): its header, length, number\n"
+"                     and two payload bytes, the TX buffers filled once\n"
 "  -j, --json         print the summary as JSON; the guest console goes to\n"
 "                     stderr\n"
 "  -p, --pretty       with --json: indented over several lines\n"
@@ -110,7 +113,7 @@ static void run_usage(FILE *f)
 
 enum { O_BACKEND = 256, O_FRAMES, O_SIZE, O_BATCH, O_NO_EIDX, O_SCENARIO,
        O_MEM, O_VCPUS, O_KERNEL, O_INITRD, O_CMDLINE, O_TRANSPORT,
-       O_NO_MSIX, O_PAIRS };
+       O_NO_MSIX, O_PAIRS, O_CHECK };
 
 /* A numeric option: where it goes (one of two), its range, its message. */
 struct run_num {
@@ -177,6 +180,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "transport", required_argument, NULL, O_TRANSPORT },
 		{ "no-msix", no_argument, NULL, O_NO_MSIX },
 		{ "queue-pairs", required_argument, NULL, O_PAIRS },
+		{ "check", required_argument, NULL, O_CHECK },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd_setting settings[] = {
@@ -235,6 +239,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 						   optarg);
 			o->transport = i;
 			have_transport = true;
+			break;
+		case O_CHECK:
+			if (strcmp(optarg, "full") && strcmp(optarg, "sample"))
+				return usage_error("run", "--check '%s': full or sample",
+						   optarg);
+			o->check_sample = !strcmp(optarg, "sample");
 			break;
 		case O_SCENARIO:
 			i = run_lookup(run_scenario_names, VNL_SC_COUNT, optarg);
@@ -626,6 +636,7 @@ static int run_load_guest(struct vm *vm, const struct run_opts *o)
 		.pci_mmio_base = VNL_GPA_PCI_MMIO,
 		.pci_mmio_size = VNL_PCI_MMIO_SIZE,
 		.queue_pairs = o->queue_pairs,
+		.check = o->check_sample ? VNL_CHECK_SAMPLE : VNL_CHECK_FULL,
 	};
 
 	if (len < sizeof(*h) || h->magic != VNL_IMAGE_MAGIC ||

@@ -26,6 +26,7 @@ struct run_opts {
 	uint32_t mem_mib;
 	uint32_t vcpus;
 	uint32_t queue_pairs;	/* the NIC's, 1..VNL_MAX_PAIRS */
+	bool check_sample;	/* --check sample: the guest samples frames */
 	bool json;
 	bool pretty;		/* with json: indented */
 	/* --kernel: a Linux guest instead of the built-in one. */

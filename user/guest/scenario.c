@@ -28,8 +28,15 @@ static u32 stride, frame_size;
 static u32 next_frame;
 static u32 tx_inflight;
 
-/* Frames that must arrive, in order: pattern number and delivered length. */
-static struct { u32 frame, len; } expq[EXPECT_MAX];
+/*
+ * Frames that must arrive, in order: pattern number and delivered length;
+ * sampled, the TX buffer whose pattern it carries.
+ */
+static struct { u32 frame, len, slot; } expq[EXPECT_MAX];
+/* Sampled checks: each TX buffer holds its pattern once filled. */
+static bool tx_filled[QSIZE];
+/* The slot of a frame checked in full. */
+#define NO_SLOT		0xffffffffu
 static u32 exp_head, exp_count;
 
 static u8 pattern(u32 frame, u32 j)
@@ -54,7 +61,7 @@ static void expect(enum vnl_expect c, u64 v)
 	result.expect[c] += v;
 }
 
-static void expect_rx(u32 frame, u32 len)
+static void expect_rx(u32 frame, u32 len, u32 slot)
 {
 	u32 tail = (exp_head + exp_count) % EXPECT_MAX;
 
@@ -62,15 +69,51 @@ static void expect_rx(u32 frame, u32 len)
 		return;
 	expq[tail].frame = frame;
 	expq[tail].len = len;
+	expq[tail].slot = slot;
 	exp_count++;
 	expect(VNL_X_RX_PACKETS, 1);
 	expect(VNL_X_RX_BYTES, len);
 }
 
+/*
+ * A sampled frame: sent from TX buffer slot with frame's number in its
+ * first four bytes (little-endian) over the slot's pattern.
+ */
+static bool sampled(u32 len)
+{
+	return params->check == VNL_CHECK_SAMPLE && len >= 8;
+}
+
+static void fill_sampled(u8 *p, u32 slot, u32 frame, u32 len)
+{
+	if (!tx_filled[slot]) {
+		fill_frame(p, slot, frame_size);
+		tx_filled[slot] = true;
+	}
+	memcpy(p + VNL_NET_HDR_LEN, &frame, sizeof(frame));
+	(void)len;
+}
+
+/* The sampled bytes of a received frame: -1, or the first wrong one. */
+static int sample_bad(const u8 *p, u32 frame, u32 slot, u32 len)
+{
+	const u32 at[2] = { len / 2 > 4 ? len / 2 : 4, len - 1 };
+	u32 got;
+
+	memcpy(&got, p, sizeof(got));
+	if (got != frame)
+		return 0;
+	for (u32 i = 0; i < 2; i++)
+		if (p[at[i]] != pattern(slot, at[i]))
+			return (int)at[i];
+	return -1;
+}
+
 static void verify_rx(const u8 *buf, u32 len)
 {
 	static const struct virtio_net_hdr_v1 hdr = { .num_buffers = 1 };
-	u32 frame, want;
+	u32 frame, want, slot;
+	int bad;
 
 	result.frames_received++;
 	if (!exp_count) {
@@ -81,6 +124,7 @@ static void verify_rx(const u8 *buf, u32 len)
 	}
 	frame = expq[exp_head].frame;
 	want = expq[exp_head].len;
+	slot = expq[exp_head].slot;
 	exp_head = (exp_head + 1) % EXPECT_MAX;
 	exp_count--;
 	if (len != VNL_NET_HDR_LEN + want) {
@@ -93,6 +137,17 @@ static void verify_rx(const u8 *buf, u32 len)
 	if (memcmp(buf, &hdr, sizeof(hdr))) {
 		result.mismatches++;
 		fail("frame %u: bad virtio-net header", frame);
+		return;
+	}
+	if (slot != NO_SLOT) {
+		bad = sample_bad(buf + VNL_NET_HDR_LEN, frame, slot, want);
+		if (bad >= 0) {
+			result.mismatches++;
+			fail("frame %u: sampled byte %d is wrong", frame, bad);
+			return;
+		}
+		result.frames_verified++;
+		result.bytes_verified += want;
 		return;
 	}
 	for (u32 j = 0; j < want; j++) {
@@ -214,17 +269,24 @@ static void settle(void)
 static bool queue_frame(u32 len, bool deliver)
 {
 	struct virtq_buf b = { .len = VNL_NET_HDR_LEN + len };
+	u32 slot;
 	u8 *buf;
 
 	if (dev.tx.nfree == 0)
 		return false;
 	/* One buffer per descriptor: the descriptor index picks it. */
-	buf = tx_bufs + (u64)virtq_next_free(&dev.tx) * stride;
+	slot = virtq_next_free(&dev.tx);
+	buf = tx_bufs + (u64)slot * stride;
 	b.gpa = (uintptr_t)buf;
-	fill_frame(buf, next_frame, len);
+	if (sampled(len) && len <= frame_size) {
+		fill_sampled(buf, slot, next_frame, len);
+	} else {
+		fill_frame(buf, next_frame, len);
+		slot = NO_SLOT;
+	}
 	virtq_add(&dev.tx, &b, 1);
 	if (deliver)
-		expect_rx(next_frame, MIN(len, frame_size));
+		expect_rx(next_frame, MIN(len, frame_size), slot);
 	expect(VNL_X_TX_PACKETS, 1);
 	expect(VNL_X_TX_BYTES, len);
 	next_frame++;
@@ -346,7 +408,7 @@ static void sc_oversize(void)
 	fill_frame(big_buf, next_frame, VNL_MAX_FRAME_SIZE);
 	if (!CHECK(virtq_add(&dev.tx, b, 1) >= 0, "TX ring full"))
 		return;
-	expect_rx(next_frame, MIN(VNL_MAX_FRAME_SIZE, frame_size));
+	expect_rx(next_frame, MIN(VNL_MAX_FRAME_SIZE, frame_size), NO_SLOT);
 	expect(VNL_X_TX_PACKETS, 1);
 	expect(VNL_X_TX_BYTES, VNL_MAX_FRAME_SIZE);
 	next_frame++;
