@@ -40,6 +40,12 @@ rig: rig-initramfs
 bench-rig: $(B)/vnetloop modules
 	@scripts/bench-rig.sh
 
+# `make bench-dev`: the guest-less device benchmark, kmod against vhost-net
+# and thread, in one rig boot (scripts/bench-dev.sh; BENCH_* change it).
+.PHONY: bench-dev
+bench-dev: $(B)/bench/vnl_devbench modules
+	@scripts/bench-dev.sh
+
 # The debug rig (check step 55-debug-rig; Documentation/testing.rst, "The
 # debug rig"): the same tests, but the Linux guest's, on a kernel of the
 # rig's release built with KASAN, lockdep, kmemleak and debugobjects
