@@ -5,7 +5,9 @@
 # vmm.rst), carries the built-in guest's traffic over virtio-mmio and
 # virtio-pci: every frame back intact, the tap's tx and rx counters equal
 # to the guest's count. Each line shows the CPU time per frame of vhost's
-# kthread. Needs root, /dev/kvm, /dev/vhost-net, /dev/net/tun, tc and jq;
+# kthread. Then a smoke run of the guest-less benchmark (bench/devbench.c)
+# on kmod, vhost-net and thread. Needs root, /dev/kvm, /dev/vhost-net,
+# /dev/net/tun, /dev/vnetloop, tc and jq;
 # the stock rig kernel has them (the debug rig's kernel has no vhost-net,
 # so it leaves this test out).
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +18,7 @@ echo "TAP version 13"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm (kvm-amd did not load)"
 [ -c /dev/vhost-net ] || skip_all "no /dev/vhost-net (vhost_net not loaded)"
+[ -c /dev/vnetloop ] || skip_all "no /dev/vnetloop (vnetloop.ko not loaded)"
 command -v tc >/dev/null || skip_all "needs tc (iproute2)"
 command -v jq >/dev/null || skip_all "needs jq"
 
@@ -38,6 +41,18 @@ for tr in mmio pci; do
 		jq -c '{result, guest, counters}' "$out" 2>/dev/null | sed 's/^/# /'
 	fi
 done
+# A smoke run of the guest-less benchmark (make bench-dev) on each device:
+# it completes and finds the device's thread and its CPU time.
+DEVBENCH=${DEVBENCH:-$top/build/bench/vnl_devbench}
+for b in kmod vhost-net thread; do
+	line=$("$DEVBENCH" --backend "$b" --frames 2000 --warmup 200 2>"$err")
+	rc=$?
+	dev=$(echo "$line" | sed -n 's/.* device_us_per_frame=\([0-9.]*\) .*/\1/p')
+	[ "$rc" -eq 0 ] && [ -n "$dev" ] && awk -v d="$dev" 'BEGIN { exit !(d > 0) }'
+	result $? "vnl_devbench --backend $b: 2000 frames, the device's CPU measured ($line)" \
+		"exit status $rc: $(tr '\n' '|' <"$err")"
+done
+
 # Nothing left behind: the tap went with the VMM.
 left=$(ls /sys/class/net | grep '^vnl' | tr '\n' ' ')
 [ -z "$left" ]

@@ -60,5 +60,6 @@ all: $(VMM_T_BINS) $(VMM_T_DIR)/backend_kmod_test
 RIG_TESTS += selftests/vmm/rig-vmm.sh
 # The vhost-net peer (selftests/vmm/vhost-net.sh).
 RIG_TESTS += selftests/vmm/vhost-net.sh
+RIG_FILES += $(B)/bench/vnl_devbench
 RIG_FILES += $(B)/vnetloop $(VMM_T_DIR)/backend_kmod_test selftests/vmm/scenarios.sh \
 	     selftests/tap.sh
