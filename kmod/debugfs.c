@@ -89,7 +89,7 @@ static void vnl_seq_queue(struct seq_file *m, const char *name,
 
 static void vnl_seq_pairs(struct seq_file *m, struct vnl_device *vd)
 {
-	char name[8];
+	char name[16];	/* "rx" or "tx" and a pair number */
 	unsigned int i;
 
 	seq_printf(m, "pairs %u max %u\n", READ_ONCE(vd->active_pairs),

@@ -392,19 +392,19 @@ static int vhn_tap(struct vhn_be *v)
 /* Guest RAM for vhost-net: one region, guest-physical to ours. */
 static int vhn_mem(struct vhn_be *v)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mem = {
-		.m = { .nregions = 1 },
-		.r = {
-			.guest_phys_addr = v->env.mem.gpa,
-			.memory_size = v->env.mem.size,
-			.userspace_addr = v->env.mem.hva,
-		},
-	};
+	/* struct vhost_memory ends in a flexible array: room for one. */
+	_Alignas(struct vhost_memory) uint8_t
+		raw[sizeof(struct vhost_memory) +
+		    sizeof(struct vhost_memory_region)] = { 0 };
+	struct vhost_memory *m = (struct vhost_memory *)raw;
 
-	return vhn_ioctl(v, VHOST_SET_MEM_TABLE, &mem, "VHOST_SET_MEM_TABLE");
+	m->nregions = 1;
+	m->regions[0] = (struct vhost_memory_region){
+		.guest_phys_addr = v->env.mem.gpa,
+		.memory_size = v->env.mem.size,
+		.userspace_addr = v->env.mem.hva,
+	};
+	return vhn_ioctl(v, VHOST_SET_MEM_TABLE, m, "VHOST_SET_MEM_TABLE");
 }
 
 int backend_vhostnet_create(const struct vnl_backend_env *env,
