@@ -31,16 +31,22 @@
 			 (1ULL << VIRTIO_NET_F_CTRL_VQ) | \
 			 (1ULL << VIRTIO_NET_F_MQ))
 
-static int param_write(const char *v)
+/* Write s to path; 0 or -errno. */
+static int mq_write(const char *path, const char *s)
 {
-	int fd = open(PARAM, O_WRONLY | O_CLOEXEC), ret = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, v, strlen(v)) < 0)
+	if (write(fd, s, strlen(s)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int param_write(const char *v)
+{
+	return mq_write(PARAM, v);
 }
 
 static int param_read(void)
@@ -523,19 +529,6 @@ TEST_F(mq, pairs_change_under_traffic)
 	EXPECT_EQ(8, used3);
 	ASSERT_EQ(VIRTIO_NET_OK, mq_set_pairs(m, PAIRS));
 	ASSERT_EQ(0, mq_wait_used(m, 6, 9));
-}
-
-/* Write s to path; 0 or -errno. */
-static int mq_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /*
