@@ -82,14 +82,20 @@ static void add_buf(uint8_t *mem, int q, int i, uint32_t len, bool write)
 	__atomic_store_n(avail_idx(mem, q), idx + 1, __ATOMIC_RELEASE);
 }
 
-static void driver_up(struct vnl_mmio *m)
+/*
+ * The driver's way to DRIVER_OK: VERSION_1 and the low feature bits lo,
+ * then queues 0 .. nq - 1 at their rings.
+ */
+static void driver_up_with(struct vnl_mmio *m, uint32_t lo, int nq)
 {
 	wr(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	wr(m, VIRTIO_MMIO_STATUS, 3);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, lo);
 	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
 	wr(m, VIRTIO_MMIO_STATUS, 0xb);
-	for (int q = 0; q < 2; q++) {
+	for (int q = 0; q < nq; q++) {
 		wr(m, VIRTIO_MMIO_QUEUE_SEL, q);
 		wr(m, VIRTIO_MMIO_QUEUE_NUM, QNUM);
 		wr(m, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
@@ -98,6 +104,12 @@ static void driver_up(struct vnl_mmio *m)
 		wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	wr(m, VIRTIO_MMIO_STATUS, 0xf);
+}
+
+/* VERSION_1 only; both queues. */
+static void driver_up(struct vnl_mmio *m)
+{
+	driver_up_with(m, 0, 2);
 }
 
 /* Wait for an interrupt eventfd; returns its count (0 on timeout). */
@@ -532,22 +544,7 @@ FIXTURE_TEARDOWN(mq)
 /* VERSION_1, MQ and CTRL_VQ; every queue. */
 static void mq_driver_up(struct vnl_mmio *m)
 {
-	wr(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(m, VIRTIO_MMIO_STATUS, 3);
-	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)VNETLOOP_FEATURES_MQ);
-	wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
-	wr(m, VIRTIO_MMIO_STATUS, 0xb);
-	for (int q = 0; q < MQ_QUEUES; q++) {
-		wr(m, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(m, VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr(m, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-		wr(m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
-		wr(m, VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
-		wr(m, VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(m, VIRTIO_MMIO_STATUS, 0xf);
+	driver_up_with(m, (uint32_t)VNETLOOP_FEATURES_MQ, MQ_QUEUES);
 }
 
 /*
