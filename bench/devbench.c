@@ -56,6 +56,7 @@ struct bench {
 	int call, config;
 	struct vnl_backend *b;
 	uint64_t sent, received;
+	uint64_t kicks, irqs;	/* notifies written, call signals read */
 };
 
 static uint64_t now_ns(void)
@@ -174,8 +175,10 @@ static bool step(struct bench *x, uint64_t until)
 	}
 	if (n) {
 		virtq_publish(&x->tx);
-		if (virtq_kick_prepare(&x->tx))
+		if (virtq_kick_prepare(&x->tx)) {
 			x->b->ops->notify(x->b, VNETLOOP_QUEUE_TX);
+			x->kicks++;
+		}
 		moved = true;
 	}
 	return moved;
@@ -196,8 +199,11 @@ static int run(struct bench *x, uint64_t until)
 		virtq_enable_cb(&x->tx);
 		struct pollfd p = { .fd = x->call, .events = POLLIN };
 
-		if (poll(&p, 1, 100) == 1 && read(x->call, &v, sizeof(v)) < 0)
-			return -errno;
+		if (poll(&p, 1, 100) == 1) {
+			if (read(x->call, &v, sizeof(v)) < 0)
+				return -errno;
+			x->irqs += v;
+		}
 		if (now_ns() - last > 5000000000ull)
 			return -ETIMEDOUT;
 	}
@@ -298,6 +304,32 @@ static int device_thread(const struct bench *x, char *path, size_t len)
 	}
 }
 
+/* Call signals not read yet: counted, so a phase has them all. */
+static void take_irqs(struct bench *x)
+{
+	uint64_t v;
+
+	if (read(x->call, &v, sizeof(v)) == sizeof(v))
+		x->irqs += v;
+}
+
+/* The device's counters, where it has them; n = 0 when it does not. */
+static void counters(struct bench *x, uint64_t *c, unsigned int *n)
+{
+	*n = 0;
+	if (x->b->ops->counters(x->b, c, n))
+		*n = 0;
+}
+
+/* "key=value" for a per-frame ratio, empty value when unknown. */
+static void per_frame(const char *key, bool have, double v, double frames)
+{
+	if (have)
+		printf(" %s=%.4f", key, v / frames);
+	else
+		printf(" %s=", key);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: vnl_devbench --backend kmod|thread|vhost-net [--frames N] [--size S]\n"
@@ -319,7 +351,10 @@ int main(int argc, char **argv)
 	struct bench x = { .kind = VNL_BACKEND_INLINE, .frames = 200000,
 			   .warmup = 20000, .size = 64, .batch = 32,
 			   .event_idx = true };
-	uint64_t t0, t1, d0, d1, s0, s1;
+	uint64_t t0, t1, d0, d1, s0, s1, k0, i0;
+	uint64_t c0[VNETLOOP_NUM_COUNTERS], c1[VNETLOOP_NUM_COUNTERS];
+	unsigned int n0, n1;
+	double drains = 0;
 	char path[320];
 	int c, ret;
 
@@ -378,6 +413,10 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
+	take_irqs(&x);
+	counters(&x, c0, &n0);
+	k0 = x.kicks;
+	i0 = x.irqs;
 	t0 = now_ns();
 	d0 = thread_ns(path);
 	s0 = self_ns();
@@ -385,6 +424,8 @@ int main(int argc, char **argv)
 	t1 = now_ns();
 	d1 = thread_ns(path);
 	s1 = self_ns();
+	take_irqs(&x);
+	counters(&x, c1, &n1);
 	if (ret) {
 		fprintf(stderr, "vnl_devbench: %s: %s after %" PRIu64 " of %" PRIu64 " frames\n",
 			names[x.kind], strerror(-ret), x.received - x.warmup,
@@ -395,11 +436,24 @@ int main(int argc, char **argv)
 	if (x.kind == VNL_BACKEND_THREAD)
 		s1 -= d1 - d0;
 	printf("backend=%s size=%u batch=%u event_idx=%d frames=%" PRIu64
-	       " device_us_per_frame=%.4f driver_us_per_frame=%.4f frames_per_s=%.0f\n",
+	       " device_us_per_frame=%.4f driver_us_per_frame=%.4f frames_per_s=%.0f",
 	       names[x.kind], x.size, x.batch, x.event_idx, x.frames,
 	       (double)(d1 - d0) / 1000.0 / (double)x.frames,
 	       (double)(s1 - s0) / 1000.0 / (double)x.frames,
 	       (double)x.frames * 1e9 / (double)(t1 - t0));
+	per_frame("kicks_per_frame", true, (double)(x.kicks - k0), x.frames);
+	per_frame("irqs_per_frame", true, (double)(x.irqs - i0), x.frames);
+	/* vhost-net has only the tap's packet and byte counts. */
+	if (n0 > VNETLOOP_C_WORKER_RUNS && n1 > VNETLOOP_C_WORKER_RUNS)
+		drains = (double)(c1[VNETLOOP_C_WORKER_RUNS] -
+				  c0[VNETLOOP_C_WORKER_RUNS]);
+	if (drains > 0)
+		printf(" frames_per_drain=%.2f",
+		       (double)(c1[VNETLOOP_C_TX_PACKETS] -
+				c0[VNETLOOP_C_TX_PACKETS]) / drains);
+	else
+		printf(" frames_per_drain=");
+	printf("\n");
 	x.b->ops->reset(x.b);
 	vnl_backend_destroy(x.b);
 	return 0;

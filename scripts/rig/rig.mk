@@ -89,3 +89,11 @@ $(DEBUG_RIG_INITRAMFS): debug-rig-module $$(DEBUG_RIG_TESTS) $$(DEBUG_RIG_FILES)
 
 debug-rig: debug-rig-initramfs
 	@scripts/rig/debug-rig.sh
+
+# `make perf`: the performance suite (scripts/perf.sh, Documentation/
+# performance.rst): every data plane in one rig boot and on the host, into
+# build/perf/results.csv and plots. Not part of `make check` (its smoke run
+# is). PERF_ARGS passes options, e.g. PERF_ARGS="--rounds 3 --erms".
+.PHONY: perf
+perf: $(B)/vnetloop $(B)/bench/vnl_devbench $(B)/bench/vnl_bench modules
+	@scripts/perf.sh $(PERF_ARGS)
