@@ -2,11 +2,13 @@
 /*
  * Traffic over every queue pair of a multiqueue device (SPEC 4a). The
  * control queue takes VQ_PAIRS_SET: out of range it must ack ERR, to every
- * pair OK. Then each round sends one frame on each pair's TX queue, with
- * one RX buffer posted on each pair's RX queue, and waits for all of them:
- * a frame must come back on its own pair's RX queue, whole. Completions
- * are polled; the interrupts that come (pairs past 0 share pair 0's MSI-X
- * vectors) are taken as they come.
+ * pair OK. Then each round sends a batch of frames on each pair's TX queue
+ * (one kick a pair), with as many RX buffers posted on each pair's RX
+ * queue, and waits for all of them: a frame must come back on its own
+ * pair's RX queue, whole, in the order it was sent (the device keeps a
+ * queue's order). Each pair has its own QSIZE / pairs of the buffers.
+ * Completions are polled; the interrupts that come (pairs past 0 share
+ * pair 0's MSI-X vectors) are taken as they come.
  */
 #include "mq.h"
 
@@ -71,11 +73,17 @@ static u8 mq_pairs_set(const struct mq_ctx *c, u16 n)
 	return cmd->ack;
 }
 
-static bool mq_check(const struct mq_ctx *c, unsigned int pair, u32 frame,
-		     u32 len)
+/* Pair p's k-th buffer of a round: slot p * per + k of rx_bufs, tx_bufs. */
+static u64 mq_slot(const struct mq_ctx *c, unsigned int p, u32 k)
+{
+	return ((u64)p * (QSIZE / c->dev->pairs) + k) * c->stride;
+}
+
+static bool mq_check(const struct mq_ctx *c, unsigned int pair, u32 k,
+		     u32 frame, u32 len)
 {
 	static const struct virtio_net_hdr_v1 hdr = { .num_buffers = 1 };
-	const u8 *buf = c->rx_bufs + (u64)pair * c->stride;
+	const u8 *buf = c->rx_bufs + mq_slot(c, pair, k);
 
 	result.frames_received++;
 	if (len != VNL_NET_HDR_LEN + c->frame_size ||
@@ -99,43 +107,54 @@ static bool mq_check(const struct mq_ctx *c, unsigned int pair, u32 frame,
 	return true;
 }
 
-/* Frame first + p on pair p, for the first n pairs: sent, all back. */
-static bool mq_round(const struct mq_ctx *c, u32 first, unsigned int n)
+/*
+ * Frames first + p * b + k (k < b) on pair p, for the first n pairs: sent,
+ * all back.
+ */
+static bool mq_round(const struct mq_ctx *c, u32 first, unsigned int n,
+		     u32 b)
 {
 	struct vdev *d = c->dev;
 	u32 id, len;
 
 	for (unsigned int p = 0; p < n; p++) {
-		u8 *tx = c->tx_bufs + (u64)p * c->stride;
-		struct virtq_buf rb = {
-			(uintptr_t)c->rx_bufs + (u64)p * c->stride,
-			VNL_NET_HDR_LEN + c->frame_size, VRING_DESC_F_WRITE,
-		};
-		struct virtq_buf tb = {
-			(uintptr_t)tx, VNL_NET_HDR_LEN + c->frame_size, 0,
-		};
+		for (u32 k = 0; k < b; k++) {
+			u8 *tx = c->tx_bufs + mq_slot(c, p, k);
+			struct virtq_buf rb = {
+				(uintptr_t)c->rx_bufs + mq_slot(c, p, k),
+				VNL_NET_HDR_LEN + c->frame_size,
+				VRING_DESC_F_WRITE,
+			};
+			struct virtq_buf tb = {
+				(uintptr_t)tx, VNL_NET_HDR_LEN + c->frame_size,
+				0,
+			};
 
-		/* Another pair's frame would not match this pattern. */
-		memset((void *)(uintptr_t)rb.gpa, 0, rb.len);
-		scenario_fill(tx, first + p, c->frame_size);
-		if (!CHECK(virtq_add(vdev_vq(d, 2 * p), &rb, 1) >= 0 &&
-			   virtq_add(vdev_vq(d, 2 * p + 1), &tb, 1) >= 0,
-			   "pair %u: ring full", p))
-			return false;
+			/* Another pair's frame would not match this pattern. */
+			memset((void *)(uintptr_t)rb.gpa, 0, rb.len);
+			scenario_fill(tx, first + p * b + k, c->frame_size);
+			if (!CHECK(virtq_add(vdev_vq(d, 2 * p), &rb, 1) >= 0 &&
+				   virtq_add(vdev_vq(d, 2 * p + 1), &tb, 1) >= 0,
+				   "pair %u: ring full", p))
+				return false;
+		}
 		vdev_publish_index(d, 2 * p);
 		vdev_publish_index(d, 2 * p + 1);
-		result.frames_sent++;
-		mq_expect(VNL_X_TX_PACKETS, 1);
-		mq_expect(VNL_X_TX_BYTES, c->frame_size);
-		mq_expect(VNL_X_RX_PACKETS, 1);
-		mq_expect(VNL_X_RX_BYTES, c->frame_size);
+		result.frames_sent += b;
+		mq_expect(VNL_X_TX_PACKETS, b);
+		mq_expect(VNL_X_TX_BYTES, (u64)b * c->frame_size);
+		mq_expect(VNL_X_RX_PACKETS, b);
+		mq_expect(VNL_X_RX_BYTES, (u64)b * c->frame_size);
 	}
 	for (unsigned int p = 0; p < n; p++) {
-		if (!mq_used(d, 2 * p + 1, &id, &len) ||
-		    !CHECK(len == 0, "pair %u: TX used length %u", p, len) ||
-		    !mq_used(d, 2 * p, &id, &len) ||
-		    !mq_check(c, p, first + p, len))
-			return false;
+		for (u32 k = 0; k < b; k++) {
+			if (!mq_used(d, 2 * p + 1, &id, &len) ||
+			    !CHECK(len == 0, "pair %u: TX used length %u", p,
+				   len) ||
+			    !mq_used(d, 2 * p, &id, &len) ||
+			    !mq_check(c, p, k, first + p * b + k, len))
+				return false;
+		}
 	}
 	/* What came while the used entries were already there. */
 	mq_irqs(d);
@@ -157,11 +176,18 @@ bool mq_traffic(const struct mq_ctx *c)
 		return false;
 	mq_expect(VNL_X_CTRL_MQ_SET, 1);
 	while (sent < params->frames) {
-		unsigned int n = MIN(d->pairs, params->frames - sent);
+		u64 left = params->frames - sent;
+		/* A batch on every pair while there are enough frames. */
+		u32 b = MIN(c->batch, QSIZE / d->pairs);
+		unsigned int n = d->pairs;
 
-		if (!mq_round(c, sent, n))
+		if (left < (u64)n * b) {
+			b = 1;
+			n = MIN(d->pairs, left);
+		}
+		if (!mq_round(c, sent, n, b))
 			return false;
-		sent += n;
+		sent += (u64)n * b;
 	}
 	return true;
 }

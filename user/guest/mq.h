@@ -10,14 +10,16 @@
 
 struct mq_ctx {
 	struct vdev *dev;	/* started, dev->pairs > 1 */
-	u8 *rx_bufs, *tx_bufs;	/* a buffer per pair at pair x stride */
+	u8 *rx_bufs, *tx_bufs;	/* QSIZE buffers each, stride apart */
 	u32 stride, frame_size;
+	u32 batch;		/* frames a pair sends per round, 1..QSIZE */
 };
 
 /*
  * VQ_PAIRS_SET out of range (ERR), then to every pair (OK), then
- * params->frames frames spread over the pairs' TX queues, each checked
- * on its own pair's RX queue; result.expect[] kept. False on a failure.
+ * params->frames frames spread over the pairs' TX queues, up to a batch
+ * per pair and round, each checked on its own pair's RX queue;
+ * result.expect[] kept. False on a failure.
  */
 bool mq_traffic(const struct mq_ctx *c);
 

@@ -361,6 +361,7 @@ static void mq_measured_traffic(void)
 	const struct mq_ctx c = {
 		.dev = &dev, .rx_bufs = rx_bufs, .tx_bufs = tx_bufs,
 		.stride = stride, .frame_size = frame_size,
+		.batch = MIN(params->batch, QSIZE),
 	};
 
 	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_START, 0);
