@@ -69,6 +69,9 @@ if [ $# -ne 3 ]; then
 	exit 2
 fi
 results=$1 engine=$2 outdir=$3
+case $outdir in
+*[\'\"]*) die 2 "$outdir: OUTDIR with a quote in its name (gnuplot's scripts quote it)" ;;
+esac
 
 for f in "$results" "$engine"; do
 	if [ ! -f "$f" ] || [ ! -r "$f" ]; then
@@ -157,6 +160,8 @@ csv_columns "$engine" "$e_cols" "$e_cols" "" >"$tmp/engine.tsv" || exit 2
 command -v gnuplot >/dev/null ||
 	die 1 "gnuplot not found: install the Debian package gnuplot-nox (scripts/deps.sh does)"
 mkdir -p "$outdir" || die 2 "$outdir: cannot create the directory"
+# absolute, so that the .gp scripts left there run from anywhere
+outdir=$(cd "$outdir" && pwd) || die 2 "$outdir: cannot enter the directory"
 
 # ---- aggregation -----------------------------------------------------------
 
@@ -246,7 +251,9 @@ sel() { # AWK-CONDITION
 
 # ---- gnuplot ---------------------------------------------------------------
 
-if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
+# (the list read whole: grep -q's early exit would fail the pipe)
+terms=$(gnuplot -e 'set terminal' 2>&1)
+if grep -qw pngcairo <<<"$terms"; then
 	term="set terminal pngcairo size 900,500 noenhanced font 'Sans,10'"
 	us="µs"
 else
