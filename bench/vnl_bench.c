@@ -10,13 +10,20 @@
  * memcpy runs alternate within one process, and the medians are reported, so
  * the ratio holds even on a busy machine.
  *
- * Usage: vnl_bench [-r ROUNDS] [-t MS_PER_MEASUREMENT]
+ * Usage: vnl_bench [--csv] [-r ROUNDS] [-t MS_PER_MEASUREMENT]
  *        vnl_bench -c SIZE,BATCH,KICKS
+ *
+ * --csv prints, instead of the table, one header line and a row per frame
+ * size and batch: frame_size, batch, engine_ns_per_frame,
+ * engine_mframes_per_s, memcpy_ns_per_frame, pct_of_memcpy (the engine's
+ * throughput as a percentage of memcpy's, the table's last column);
+ * scripts/perf/plot.sh draws it. -r 1 -t 1 makes a run of a few ms.
  *
  * -c runs only the engine, KICKS rounds of BATCH frames, and prints the
  * frame count: scripts/bench-instr.sh runs it under callgrind, collecting
  * inside engine_round() only, for instructions per frame.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -298,10 +305,58 @@ static int measure(struct bench *b, u32 size, unsigned int batch,
 	return 0;
 }
 
-static void usage(void)
+#define CSV_HEADER "frame_size,batch,engine_ns_per_frame,engine_mframes_per_s," \
+		   "memcpy_ns_per_frame,pct_of_memcpy"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: vnl_bench [-r ROUNDS (1..%d)] [-t MS_PER_MEASUREMENT]\n"
-		"       vnl_bench -c SIZE,BATCH,KICKS\n", MAX_ROUNDS);
+	fprintf(f, "usage: vnl_bench [--csv] [-r ROUNDS (1..%d)] [-t MS_PER_MEASUREMENT]\n"
+		"       vnl_bench -c SIZE,BATCH,KICKS\n"
+		"  --csv       a CSV instead of the table, with the header\n"
+		"              %s\n"
+		"  -r ROUNDS   engine and memcpy measurements per point, the median reported (7)\n"
+		"  -t MS       milliseconds per measurement (10); -r 1 -t 1 is a quick run\n"
+		"  -c S,B,K    only the engine: K kicks of B frames of S bytes, for callgrind\n"
+		"  -h, --help  this text\n", MAX_ROUNDS, CSV_HEADER);
+}
+
+static void print_header(bool csv, unsigned int rounds, double target_ms)
+{
+	if (csv) {
+		printf("%s\n", CSV_HEADER);
+		return;
+	}
+	printf("vnetloop ring engine vs memcpy: queue size %u, median of %u rounds, ~%.0f ms each\n",
+	       QSIZE, rounds, target_ms);
+	printf("(memcpy: one copy of header + payload per frame, the physical bound)\n\n");
+	printf("%7s %6s | %11s %10s %8s | %11s %10s %8s | %9s\n",
+	       "frame", "batch", "engine", "engine", "engine",
+	       "memcpy", "memcpy", "memcpy", "engine/");
+	printf("%7s %6s | %11s %10s %8s | %11s %10s %8s | %9s\n",
+	       "bytes", "frames", "Mframes/s", "ns/frame", "GB/s",
+	       "Mframes/s", "ns/frame", "GB/s", "memcpy");
+	printf("-------------- + --------------------------------- + "
+	       "--------------------------------- + ---------\n");
+	fflush(stdout);
+}
+
+/* One measured point: a table line, or a CSV row in CSV_HEADER's order. */
+static void print_row(bool csv, u32 size, unsigned int batch,
+		      const struct result *res)
+{
+	double bytes = VNL_NET_HDR_LEN + size;
+
+	if (csv)
+		printf("%u,%u,%.2f,%.3f,%.2f,%.2f\n", size, batch,
+		       res->eng_ns, 1e3 / res->eng_ns, res->cpy_ns,
+		       100 * res->ratio);
+	else
+		printf("%7u %6u | %11.3f %10.1f %8.2f | %11.3f %10.1f %8.2f | %8.1f%%\n",
+		       size, batch,
+		       1e3 / res->eng_ns, res->eng_ns, bytes / res->eng_ns,
+		       1e3 / res->cpy_ns, res->cpy_ns, bytes / res->cpy_ns,
+		       100 * res->ratio);
+	fflush(stdout);
 }
 
 /* -c: a fixed amount of engine work, for instruction counts. */
@@ -335,15 +390,28 @@ int main(int argc, char **argv)
 {
 	static const u32 sizes[] = { 64, 1500, 65535 };
 	static const unsigned int batches[] = { 1, 32, 256 };
+	static const struct option longopts[] = {
+		{ "csv", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	unsigned int rounds = 7, si, bi;
 	double target_ms = 10;
 	const char *count = NULL;
 	struct bench b = { 0 };
 	struct result res;
+	bool csv = false;
 	int opt, ret = 0;
 
-	while ((opt = getopt(argc, argv, "c:r:t:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:r:t:h", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			csv = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		case 'c':
 			count = optarg;
 			break;
@@ -354,13 +422,23 @@ int main(int argc, char **argv)
 			target_ms = atof(optarg);
 			break;
 		default:
-			usage();
+			/* getopt_long() has named the option it rejects. */
+			usage(stderr);
 			return 2;
 		}
 	}
-	if (optind != argc || rounds < 1 || rounds > MAX_ROUNDS ||
-	    !(target_ms > 0)) {
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "vnl_bench: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || !(target_ms > 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if (count && csv) {
+		fprintf(stderr, "vnl_bench: -c prints a frame count, not a CSV: use one or the other\n");
 		return 2;
 	}
 
@@ -380,33 +458,15 @@ int main(int argc, char **argv)
 		return ret;
 	}
 
-	printf("vnetloop ring engine vs memcpy: queue size %u, median of %u rounds, ~%.0f ms each\n",
-	       QSIZE, rounds, target_ms);
-	printf("(memcpy: one copy of header + payload per frame, the physical bound)\n\n");
-	printf("%7s %6s | %11s %10s %8s | %11s %10s %8s | %9s\n",
-	       "frame", "batch", "engine", "engine", "engine",
-	       "memcpy", "memcpy", "memcpy", "engine/");
-	printf("%7s %6s | %11s %10s %8s | %11s %10s %8s | %9s\n",
-	       "bytes", "frames", "Mframes/s", "ns/frame", "GB/s",
-	       "Mframes/s", "ns/frame", "GB/s", "memcpy");
-	printf("-------------- + --------------------------------- + "
-	       "--------------------------------- + ---------\n");
-	fflush(stdout);
+	print_header(csv, rounds, target_ms);
 	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 		for (bi = 0; bi < sizeof(batches) / sizeof(batches[0]); bi++) {
-			double bytes = VNL_NET_HDR_LEN + sizes[si];
-
 			if (measure(&b, sizes[si], batches[bi], rounds,
 				    target_ms * 1e6, &res)) {
 				ret = 1;
 				goto out;
 			}
-			printf("%7u %6u | %11.3f %10.1f %8.2f | %11.3f %10.1f %8.2f | %8.1f%%\n",
-			       sizes[si], batches[bi],
-			       1e3 / res.eng_ns, res.eng_ns, bytes / res.eng_ns,
-			       1e3 / res.cpy_ns, res.cpy_ns, bytes / res.cpy_ns,
-			       100 * res.ratio);
-			fflush(stdout);
+			print_row(csv, sizes[si], batches[bi], &res);
 		}
 	}
 out:

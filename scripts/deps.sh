@@ -7,7 +7,7 @@ linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static cpio
 xz-utils zstd lz4 kmod flex bison bc libelf-dev libssl-dev python3 jq valgrind
 libclang-rt-14-dev mmdebstrap dkms dh-dkms debhelper lintian fakeroot
 dpkg-dev patch meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev
-iproute2"
+iproute2 gnuplot-nox"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
