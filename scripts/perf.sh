@@ -70,7 +70,7 @@ for f in build/vnetloop build/bench/vnl_devbench build/bench/vnl_bench; do
 done
 [ -f vnetloop.ko ] || die "vnetloop.ko missing: run 'make perf'"
 mkdir -p "$out" || die "cannot make $out"
-(cd "$out" && rm -f results.csv engine.csv rig.txt host.txt summary.txt ./*.png ./*.dat)
+(cd "$out" && rm -f results.csv results-passed.csv engine.csv rig.txt host.txt summary.txt ./*.png ./*.dat)
 
 # The configurations: "SIZE BATCH EVENT_IDX PAIRS".
 if [ "$smoke" = 1 ]; then
@@ -235,8 +235,8 @@ csv_rows() { # FILE WHERE
 			 ($ph.guest_kicks_per_frame | n), ($ph.guest_irqs_per_frame | n),
 			 ($ph.exits_per_frame | n),
 			 (if $ph.vmm_exits_total == null then "" else $ph.vmm_exits_total / .frames end),
-			 $e, $k] | @csv' <<<"$json" 2>/dev/null ||
-			echo "\"guest\",\"$where\",\"$b\",,$size,$batch,$ev,$pairs,$r,,\"$rc\",,,,,,,,,,,\"$e\",\"$kernel\""
+			 $e, $k] | map(tostring) | join(",")' <<<"$json" 2>/dev/null ||
+			echo "guest,$where,$b,,$size,$batch,$ev,$pairs,$r,,$rc,,,,,,,,,,,$e,$kernel"
 	done
 	sed -n 's/^@P dev //p' "$file" | while read -r r b size batch ev pairs rc kv; do
 		awk -v w="$where" -v r="$r" -v b="$b" -v rc="$rc" -v e="$e" \
@@ -245,7 +245,7 @@ csv_rows() { # FILE WHERE
 				split($i, a, "=")
 				f[a[1]] = a[2]
 			}
-			printf "\"guest-less\",\"%s\",\"%s\",,%s,%s,%s,1,%s,%s,\"%s\",,%s,%s,%s,%s,%s,%s,%s,,,\"%s\",\"%s\"\n",
+			printf "guest-less,%s,%s,,%s,%s,%s,1,%s,%s,%s,,%s,%s,%s,%s,%s,%s,%s,,,%s,%s\n",
 				w, b, size, batch, ev, r, f["frames"], rc,
 				f["frames_per_s"], f["device_us_per_frame"],
 				f["driver_us_per_frame"], f["drain_us_per_frame"],
@@ -265,8 +265,10 @@ failed=$(cat "$out/rig.txt" "$out/host.txt" 2>/dev/null |
 runs=$(($(wc -l <"$out/results.csv") - 1))
 grep -h '^@P err ' "$out/rig.txt" "$out/host.txt" 2>/dev/null | sed 's/^@P err /perf:   /' | head -40 >&2
 
+# The plots and the summary: of the runs that passed.
 plot_rc=0
-scripts/perf/plot.sh "$out/results.csv" "$out/engine.csv" "$out" >"$out/plot.log" 2>&1 || {
+awk -F, 'NR == 1 || $11 == "0"' "$out/results.csv" >"$out/results-passed.csv"
+scripts/perf/plot.sh "$out/results-passed.csv" "$out/engine.csv" "$out" >"$out/plot.log" 2>&1 || {
 	plot_rc=$?
 	echo "perf: scripts/perf/plot.sh failed with status $plot_rc (see $out/plot.log)" >&2
 }

@@ -30,9 +30,9 @@ rows() {
 	local c
 	c=$(col "$4")
 	[ -n "$c" ] || return 0
-	awk -F, -v m="\"$1\"" -v w="\"$2\"" -v b="\"$3\"" -v c="$c" \
+	awk -F, -v m="$1" -v w="$2" -v b="$3" -v c="$c" \
 	    -v s="$(col status)" '
-		NR > 1 && $1 == m && $2 == w && $3 == b && $s == "\"0\"" {
+		NR > 1 && $1 == m && $2 == w && $3 == b && $s == "0" {
 			v = $c
 			gsub(/"/, "", v)
 			print v
