@@ -7,8 +7,9 @@
 #               and thread (no VM: the device's CPU per frame alone)
 #   guest       `vnetloop run --json --check sample` with the built-in
 #               guest on pci with MSI-X, on kmod, vhost-net, thread, inline
-# On the host (real KVM, no module): the same for thread and inline (and
-# vhost-net when the host has /dev/vhost-net).
+# On the host (real KVM): the same for thread and inline, vhost-net when
+# the host has /dev/vhost-net and tc, and kmod when it has /dev/vnetloop
+# (a real test host with the module loaded: --no-rig runs only there).
 #
 # The sweep: frame sizes 64, 1500 and 65536 bytes at batch 32; batches 1,
 # 4, 16, 64 and 256 at 64 bytes; EVENT_IDX off at 64 bytes, batch 32; and
@@ -19,7 +20,8 @@
 # memcpy, bench/vnl_bench.c), the plots and summary.txt
 # (scripts/perf/plot.sh), and the logs.
 #
-# usage: perf.sh [--rounds N] [--out DIR] [--erms] [--no-host] [--smoke]
+# usage: perf.sh [--rounds N] [--out DIR] [--erms] [--no-host] [--no-rig]
+#                [--smoke]
 #
 #   --rounds N  repetitions of the whole sweep (default 5)
 #   --out DIR   where everything goes (default build/perf)
@@ -27,6 +29,7 @@
 #               it boots with clearcpuid=erms, since TCG emulates rep
 #               movsb a byte at a time (the erms column records which)
 #   --no-host   leave out the host's runs
+#   --no-rig    leave out the rig (a real test host with vnetloop.ko)
 #   --smoke     a tiny sweep, one round, for `make check`
 #
 # Environment: PERF_SCALE (frames per run are multiplied by it, default
@@ -38,7 +41,7 @@ set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 
-rounds=5 out=build/perf erms=off host=1 smoke=0
+rounds=5 out=build/perf erms=off host=1 rig=1 smoke=0
 scale=${PERF_SCALE:-1}
 
 usage() {
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2-}; shift ;;
 	--erms) erms=on ;;
 	--no-host) host=0 ;;
+	--no-rig) rig=0 ;;
 	--smoke) smoke=1 rounds=1 ;;
 	-h | --help) usage 0 ;;
 	*) echo "perf: unknown argument '$1'" >&2; usage 2 >&2 ;;
@@ -68,9 +72,10 @@ command -v jq >/dev/null || die "jq not found (scripts/deps.sh installs it)"
 for f in build/vnetloop build/bench/vnl_devbench build/bench/vnl_bench; do
 	[ -x "$f" ] || die "$f missing: run 'make perf'"
 done
-[ -f vnetloop.ko ] || die "vnetloop.ko missing: run 'make perf'"
+[ "$rig" = 0 ] || [ -f vnetloop.ko ] || die "vnetloop.ko missing: run 'make perf'"
+[ "$rig" = 1 ] || [ "$host" = 1 ] || die "--no-rig and --no-host: nothing to run"
 mkdir -p "$out" || die "cannot make $out"
-(cd "$out" && rm -f results.csv results-passed.csv engine.csv rig.txt host.txt summary.txt ./*.png ./*.dat)
+(cd "$out" && rm -rf results.csv results-passed.csv engine.csv rig.txt host.txt summary.txt ./*.png ./*.dat host)
 
 # The configurations: "SIZE BATCH EVENT_IDX PAIRS".
 if [ "$smoke" = 1 ]; then
@@ -178,23 +183,29 @@ RUNNER
 start=$(date +%s)
 echo "perf: $rounds round(s) of $(wc -l <<<"$configs") configurations; logs in $out" >&2
 
-scripts/rig/mkinitramfs.sh -o "$out/initramfs.cpio.gz" -m "$PWD/vnetloop.ko" \
-	-f "build/vnetloop build/bench/vnl_devbench" >"$out/initramfs.log" 2>&1 ||
-	die "cannot build $out/initramfs.cpio.gz (see $out/initramfs.log)"
-{
-	echo 'set -- rig "kmod vhost-net thread inline" "kmod vhost-net thread"'
-	cat "$out/runner.sh"
-} >"$out/inside.sh"
-echo "perf: the rig (clearcpuid=erms: $([ "$erms" = off ] && echo yes || echo no))" >&2
-RIG_ERMS=$erms RIG_OUT=$out/rig RIG_TEST_TIMEOUT=1500 scripts/rig/rig.sh \
-	--timeout 1560 --initrd "$out/initramfs.cpio.gz" \
-	--run-file "$out/inside.sh" >"$out/rig.txt" 2>"$out/rig.log"
-rig_rc=$?
-[ "$rig_rc" -eq 0 ] || echo "perf: the rig failed with status $rig_rc (see $out/rig.log)" >&2
-grep -q '^@P end rig' "$out/rig.txt" || { echo "perf: the rig's runs did not finish" >&2; rig_rc=1; }
+rig_rc=0
+if [ "$rig" = 1 ]; then
+	scripts/rig/mkinitramfs.sh -o "$out/initramfs.cpio.gz" -m "$PWD/vnetloop.ko" \
+		-f "build/vnetloop build/bench/vnl_devbench" >"$out/initramfs.log" 2>&1 ||
+		die "cannot build $out/initramfs.cpio.gz (see $out/initramfs.log)"
+	{
+		echo 'set -- rig "kmod vhost-net thread inline" "kmod vhost-net thread"'
+		cat "$out/runner.sh"
+	} >"$out/inside.sh"
+	echo "perf: the rig (clearcpuid=erms: $([ "$erms" = off ] && echo yes || echo no))" >&2
+	RIG_ERMS=$erms RIG_OUT=$out/rig RIG_TEST_TIMEOUT=1500 scripts/rig/rig.sh \
+		--timeout 1560 --initrd "$out/initramfs.cpio.gz" \
+		--run-file "$out/inside.sh" >"$out/rig.txt" 2>"$out/rig.log"
+	rig_rc=$?
+	[ "$rig_rc" -eq 0 ] || echo "perf: the rig failed with status $rig_rc (see $out/rig.log)" >&2
+	grep -q '^@P end rig' "$out/rig.txt" || { echo "perf: the rig's runs did not finish" >&2; rig_rc=1; }
+fi
 
 if [ "$host" = 1 ]; then
 	hb="thread inline" hd="thread"
+	if [ -c /dev/vnetloop ]; then
+		hb="kmod $hb" hd="kmod $hd"
+	fi
 	if [ -c /dev/vhost-net ] && command -v tc >/dev/null; then
 		hb="$hb vhost-net" hd="$hd vhost-net"
 	else
@@ -256,7 +267,7 @@ csv_rows() { # FILE WHERE
 }
 {
 	echo "$cols"
-	csv_rows "$out/rig.txt" rig
+	[ "$rig" = 1 ] && csv_rows "$out/rig.txt" rig
 	[ "$host" = 1 ] && csv_rows "$out/host.txt" host
 } >"$out/results.csv"
 
@@ -265,14 +276,24 @@ failed=$(cat "$out/rig.txt" "$out/host.txt" 2>/dev/null |
 runs=$(($(wc -l <"$out/results.csv") - 1))
 grep -h '^@P err ' "$out/rig.txt" "$out/host.txt" 2>/dev/null | sed 's/^@P err /perf:   /' | head -40 >&2
 
-# The plots and the summary: of the runs that passed.
+# The plots and the summary, of the runs that passed: the rig's in OUT,
+# the host's in OUT/host.
 plot_rc=0
 awk -F, 'NR == 1 || $11 == "0"' "$out/results.csv" >"$out/results-passed.csv"
-scripts/perf/plot.sh "$out/results-passed.csv" "$out/engine.csv" "$out" >"$out/plot.log" 2>&1 || {
-	plot_rc=$?
-	echo "perf: scripts/perf/plot.sh failed with status $plot_rc (see $out/plot.log)" >&2
-}
-[ -f "$out/summary.txt" ] && cat "$out/summary.txt"
+for w in rig host; do
+	case $w in
+	rig) [ "$rig" = 1 ] || continue; dir=$out ;;
+	host) [ "$host" = 1 ] || continue; dir=$out/host ;;
+	esac
+	PLOT_WHERE=$w scripts/perf/plot.sh "$out/results-passed.csv" "$out/engine.csv" \
+		"$dir" >"$out/plot-$w.log" 2>&1 || {
+		plot_rc=$?
+		echo "perf: scripts/perf/plot.sh failed for $w with status $plot_rc (see $out/plot-$w.log)" >&2
+	}
+done
+for f in "$out/summary.txt" "$out/host/summary.txt"; do
+	[ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }
+done
 echo "perf: $runs runs, $failed failed, in $(($(date +%s) - start)) s; $out/results.csv"
 [ "$rig_rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$plot_rc" -eq 0 ] &&
 	[ "$engine_rc" -eq 0 ]

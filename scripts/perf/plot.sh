@@ -6,6 +6,7 @@
 #
 # usage: plot.sh RESULTS.csv ENGINE.csv OUTDIR
 #        plot.sh -h | --help
+# Environment: PLOT_WHERE (rig, the default, or host): whose runs are drawn.
 #
 # RESULTS.csv: a header line, then a row per run; plain comma-separated
 # values (no quoting), columns found by name, extra columns ignored. Read:
@@ -24,7 +25,8 @@
 # ENGINE.csv: `vnl_bench --csv`: frame_size, batch, engine_ns_per_frame,
 # pct_of_memcpy (medians when a point appears more than once).
 #
-# OUTDIR gets (selection: where=rig, event_idx=1, queue_pairs=1):
+# OUTDIR gets (selection: where=PLOT_WHERE, by default rig; event_idx=1,
+# queue_pairs=1):
 #   us-per-frame.png         guest + device us/frame, stacked, per backend
 #                            and frame size; mode=guest, batch=32 (a panel
 #                            per frame size when they differ 10x or more)
@@ -69,6 +71,11 @@ if [ $# -ne 3 ]; then
 	exit 2
 fi
 results=$1 engine=$2 outdir=$3
+where=${PLOT_WHERE:-rig}
+case $where in
+rig | host) ;;
+*) die 2 "PLOT_WHERE=$where: rig or host" ;;
+esac
 case $outdir in
 *[\'\"]*) die 2 "$outdir: OUTDIR with a quote in its name (gnuplot's scripts quote it)" ;;
 esac
@@ -243,9 +250,9 @@ groups=$outdir/groups.dat
 		cut -d' ' -f3-
 } >"$groups" || die 1 "$groups: cannot write"
 
-# The groups of the plots: where=rig, event_idx=1, queue_pairs=1.
+# The groups of the plots: where=$where, event_idx=1, queue_pairs=1.
 sel() { # AWK-CONDITION
-	awk '!/^#/ && $2 == "rig" && $6 == 1 && $7 == 1' "$groups" |
+	awk -v w="$where" '!/^#/ && $2 == w && $6 == 1 && $7 == 1' "$groups" |
 		awk "$1"
 }
 
@@ -311,8 +318,8 @@ tics() {
 
 # ---- a: guest + device us/frame, stacked ----------------------------------
 
-what="us-per-frame.png (mode=guest, where=rig, batch 32, event_idx 1, 1 pair)"
-title="$us per frame, guest + device (mode=guest, where=rig, batch 32, event_idx 1, 1 pair)"
+what="us-per-frame.png (mode=guest, where=$where, batch 32, event_idx 1, 1 pair)"
+title="$us per frame, guest + device (mode=guest, where=$where, batch 32, event_idx 1, 1 pair)"
 # shellcheck disable=SC2016 # an awk condition
 sel '$1 == "guest" && $5 == 32 && ($10 != "NaN" || $13 != "NaN")' |
 	awk -v order="$backends_order" '
@@ -424,8 +431,8 @@ a_backends=${rest%% | *} a_sizes=${rest##* | }
 
 # ---- b: device us/frame, both modes ---------------------------------------
 
-what="device-us-per-frame.png (where=rig, batch 32, event_idx 1, 1 pair)"
-title="device $us per frame, median and min..max (where=rig, batch 32, event_idx 1, 1 pair)"
+what="device-us-per-frame.png (where=$where, batch 32, event_idx 1, 1 pair)"
+title="device $us per frame, median and min..max (where=$where, batch 32, event_idx 1, 1 pair)"
 d="$outdir/device-us-per-frame.dat"
 # x: the frame size's cluster, a bar per backend, the same in both panels
 # shellcheck disable=SC2016 # an awk condition
@@ -582,7 +589,7 @@ batch_panel() {
 	GP
 }
 
-sel_c="mode=guest, where=rig, 64 B, event_idx 1, 1 pair"
+sel_c="mode=guest, where=$where, 64 B, event_idx 1, 1 pair"
 d="$outdir/fps-vs-batch.dat"
 batch_blocks "$d" "16 17 18" \
 	"batch frames_per_s (median min max), a block per backend"
@@ -679,7 +686,7 @@ d="$outdir/engine.dat"
 
 # The groups of a..d, and per mode the ratios of the median device us/frame.
 # shellcheck disable=SC2016 # an awk condition
-sel '$5 == 32 || ($1 == "guest" && $4 == 64)' | awk -v sel="$sel_c" '
+sel '$5 == 32 || ($1 == "guest" && $4 == 64)' | awk -v sel="$sel_c" -v where="$where" '
 	function v(x, fmt) { return x == "NaN" ? "-" : sprintf(fmt, x) }
 	function ratio(m, a, b) {
 		if (!((m, a) in dev) || !((m, b) in dev) || dev[m, b] <= 0)
@@ -687,7 +694,7 @@ sel '$5 == 32 || ($1 == "guest" && $4 == 64)' | awk -v sel="$sel_c" '
 		return sprintf("%.3f", dev[m, a] / dev[m, b])
 	}
 	BEGIN {
-		print "Medians over rounds (min..max of the device us/frame), where=rig, event_idx 1, 1 queue pair;"
+		print "Medians over rounds (min..max of the device us/frame), where=" where ", event_idx 1, 1 queue pair;"
 		print "the groups of us-per-frame, device-us-per-frame, fps-vs-batch and exits-irqs-vs-batch."
 		print ""
 		printf "%-10s %-10s %6s %5s %6s %12s %21s %12s %12s %12s %12s\n",
