@@ -21,7 +21,7 @@ bench-instr: $(BENCH_BIN)
 
 # The guest-less device benchmark (bench/devbench.c): this process plays
 # the guest against one of vnetloop run's backends. The rig runs it for
-# kmod and vhost-net (scripts/bench-dev.sh), the host for thread.
+# kmod and vhost-net (scripts/perf.sh), the host for thread.
 DEVBENCH_BIN := $(B)/bench/vnl_devbench
 DEVBENCH_UOBJS := $(patsubst %,$(B)/user/dev/%.o,backend backend_kmod \
 		  backend_thread backend_inline backend_vhostnet) \

@@ -16,7 +16,7 @@
  * The measured phase follows a warm-up; over it the device thread's CPU
  * time (schedstat) and this process's own (the driver's, which includes
  * the softirq the tap's loop costs when it runs on this CPU) per frame.
- * One run prints one line of key=value pairs; scripts/bench-dev.sh
+ * One run prints one line of key=value pairs; scripts/perf.sh
  * alternates backends and prints ratios.
  *
  *   vnl_devbench --backend B [--frames N] [--size S] [--batch B]

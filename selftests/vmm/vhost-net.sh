@@ -41,7 +41,7 @@ for tr in mmio pci; do
 		jq -c '{result, guest, counters}' "$out" 2>/dev/null | sed 's/^/# /'
 	fi
 done
-# A smoke run of the guest-less benchmark (make bench-dev) on each device:
+# A smoke run of the guest-less benchmark (make perf) on each device:
 # it completes and finds the device's thread and its CPU time.
 DEVBENCH=${DEVBENCH:-$top/build/bench/vnl_devbench}
 for b in kmod vhost-net thread; do
