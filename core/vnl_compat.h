@@ -32,6 +32,7 @@
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
@@ -91,6 +92,9 @@
  */
 #define vnl_stop_pending()		fatal_signal_pending(current)
 
+/* The drain's clock (drain_ns): monotonic nanoseconds, wall time. */
+#define vnl_now_ns()			ktime_get_ns()
+
 typedef atomic_t vnl_atomic_t;
 #define vnl_atomic_read(a)		atomic_read(a)
 #define vnl_atomic_set(a, v)		atomic_set(a, v)
@@ -104,6 +108,7 @@ typedef atomic_t vnl_atomic_t;
 #include <stdint.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <linux/types.h>	/* __le16 and friends */
 
 typedef uint8_t u8;
@@ -160,11 +165,26 @@ extern void (*vnl_test_access)(void *p, size_t len, bool write);
 /* Set by a test to play a home that stops the drain (see the kernel's). */
 extern bool vnl_test_stop;
 #define vnl_stop_pending()		vnl_test_stop
+/* Set by a test to give the drain a clock of its own (vnl_now_ns()). */
+extern u64 (*vnl_test_clock)(void);
 #else
 #define vnl_test_hook(p, len, w)	do { } while (0)
 /* Userspace homes stop their threads between drains. */
 #define vnl_stop_pending()		false
 #endif
+
+/* The drain's clock (drain_ns): monotonic nanoseconds, wall time. */
+static inline u64 vnl_now_ns(void)
+{
+	struct timespec ts;
+
+#ifdef VNL_ENGINE_TEST_HOOKS
+	if (vnl_test_clock)
+		return vnl_test_clock();
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
 
 /*
  * Nothing faults here, so the labels of the kernel's error paths go unused.

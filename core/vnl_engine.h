@@ -210,6 +210,9 @@ static inline void vnl_engine_isr_ack(struct vnl_engine *e, u32 bits)
  * One drain of the TX queue, then its consequences: ISR bits set,
  * at most one ops->interrupt, NEEDS_RESET, counter deltas committed.
  * Returns true when the budget ran out with TX work left: call again.
+ * A drain of a live engine counts one worker_runs and its time in
+ * drain_ns: vnl_now_ns() read on entry and once more just before the
+ * commit (so the commit and the interrupt are not in it).
  *
  * If the home stops the drain (vnl_stop_pending(): the module's worker got
  * SIGKILL from its stop path), the drain ends at once and leaves no trace:
@@ -227,10 +230,10 @@ bool vnl_drain(struct vnl_engine *e);
  * One drain of the control queue (core/vnl_ctrl.c; SPEC 4a): every pending
  * command is carried out and acked, then the same consequences as
  * vnl_drain() (ISR, at most one ops->interrupt with bit VNETLOOP_QUEUE_CTRL,
- * NEEDS_RESET, counters committed; no worker_runs: the home's run counts
- * once). Does nothing unless the engine is live, the control queue ready
- * and VIRTIO_NET_F_CTRL_VQ negotiated. Returns true when it stopped at
- * VNL_DRAIN_DESCS_MAX with commands left: call again. A stop
+ * NEEDS_RESET, counters committed; no worker_runs nor drain_ns: the home's
+ * run counts once). Does nothing unless the engine is live, the control
+ * queue ready and VIRTIO_NET_F_CTRL_VQ negotiated. Returns true when it
+ * stopped at VNL_DRAIN_DESCS_MAX with commands left: call again. A stop
  * (vnl_stop_pending()) takes the queue's position back as vnl_drain()
  * does; a set_pairs already made is not undone.
  */

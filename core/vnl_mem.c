@@ -121,5 +121,6 @@ int vnl_mem_write(u64 dst, const void *src, u32 n)
 
 void (*vnl_test_access)(void *p, size_t len, bool write);
 bool vnl_test_stop;
+u64 (*vnl_test_clock)(void);
 
 #endif

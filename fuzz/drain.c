@@ -28,6 +28,8 @@ void fz_access(void *p, size_t len, bool write)
 
 	/* Only inside a drain, only inside the table. */
 	CHECK(f && f->in_drain);
+	f->clock++;
+	f->ticks++;
 	if (!len)
 		return;		/* a copy of nothing touches nothing */
 	CHECK(host_gpa(f, p, len, &gpa));
@@ -40,6 +42,19 @@ void fz_access(void *p, size_t len, bool write)
 	if (f->starved && !write)
 		starve(f, gpa, len);
 	race_step(f);
+}
+
+/*
+ * The drain's clock (vnl_test_clock): read only inside a drain, and
+ * ticking once per read besides once per access (fz_access()).
+ */
+u64 fz_clock(void)
+{
+	struct fz *f = cur;
+
+	CHECK(f && f->in_drain);
+	f->clock_reads++;
+	return ++f->clock;
 }
 
 static void fz_commit(void *ctx, const u64 *delta)
@@ -149,6 +164,7 @@ void do_drain(struct fz *f)
 	f->ae_touched = false;
 	f->commits = f->irqs = f->pois_mask = 0;
 	f->calls = f->bytes = 0;
+	f->clock_reads = f->ticks = 0;
 	memset(f->delta, 0, sizeof(f->delta));
 	check_visible(f);
 
@@ -172,16 +188,25 @@ void do_drain(struct fz *f)
 	if (!f->live) {
 		/* Before DRIVER_OK (or after a reset): nothing at all. */
 		CHECK(!dr.more && !f->commits && !f->calls && !f->irqs);
+		CHECK(!f->clock_reads);
 		check_visible(f);
 		return;
 	}
 	CHECK(f->commits == 1);
+	/*
+	 * Two clock reads, the first before the drain's first guest access
+	 * and the second after its last: drain_ns is the one tick of the
+	 * second read plus every access in between.
+	 */
+	CHECK(f->clock_reads == 2);
+	CHECK(dr.d[C_(DRAIN_NS)] == 1 + f->ticks);
 	st.live++;
 	if (!dr.ran) {
 		/* TX not ready or poisoned: a no-op, but a worker run. */
 		CHECK(!dr.more && !f->calls && !f->irqs && !f->pois_mask);
 		for (i = 0; i < NCTR; i++)
-			CHECK(dr.d[i] == (i == C_(WORKER_RUNS)));
+			CHECK(i == C_(DRAIN_NS) ||
+			      dr.d[i] == (i == C_(WORKER_RUNS)));
 		check_visible(f);
 		return;
 	}

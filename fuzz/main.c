@@ -75,6 +75,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	vnl_test_access = fz_access;
+	vnl_test_clock = fz_clock;
 	return 0;
 }
 

@@ -110,6 +110,11 @@ struct fz {
 	u64 delta[NCTR];
 	u32 isr_at_irq, status_at_irq;
 	u64 calls, bytes, work;
+	/*
+	 * The drain's clock (vnl_test_clock): one tick per read of it and
+	 * per guest access, so a drain's drain_ns is 1 + its accesses.
+	 */
+	u64 clock, clock_reads, ticks;
 	bool starved;
 	u64 ae_gpa;		/* TX avail_event, if its used ring is backed */
 	bool ae_valid;
@@ -231,6 +236,7 @@ void op_set_mem(struct fz *f);
 extern const char *const ctr_names[NCTR];
 extern const struct vnl_engine_ops fz_ops, fz_ops_nopoison;
 void fz_access(void *p, size_t len, bool write);
+u64 fz_clock(void);
 void do_drain(struct fz *f);
 
 /* model.c: the independent model of the drain */

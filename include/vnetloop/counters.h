@@ -32,6 +32,7 @@
 	"interrupts",							\
 	"worker_runs",							\
 	"budget_requeues",						\
+	"drain_ns",							\
 }
 
 #endif /* _VNETLOOP_COUNTERS_H */

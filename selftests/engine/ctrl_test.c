@@ -163,6 +163,27 @@ TEST_F(ctrl, pairs_set_in_range)
 	EXPECT_FALSE(vqt_needs_reset(t));
 }
 
+/*
+ * The control queue's drain keeps no time: drain_ns is vnl_drain()'s,
+ * as worker_runs is (the home's run counts once).
+ */
+TEST_F(ctrl, no_time_counted)
+{
+	struct vqt *t = &self->t;
+	u16 head;
+	u64 ack;
+
+	ASSERT_EQ(0, setup_ctrl(t, F_BASE | F_CTRL | F_MQ));
+	vqt_fake_clock(t, 1000);
+	head = pairs_set(t, 2, &ack);
+	vqt_mark(t);
+	EXPECT_ACKED(t, head, 0, ack, VIRTIO_NET_OK);
+	EXPECT_EQ(1u, vqt_delta(t, VNETLOOP_C_CTRL_MQ_SET));
+	EXPECT_EQ(0ul, t->clock_reads);
+	EXPECT_EQ(0u, vqt_delta(t, VNETLOOP_C_WORKER_RUNS));
+	EXPECT_EQ(0u, vqt_delta(t, VNETLOOP_C_DRAIN_NS));
+}
+
 TEST_F(ctrl, pairs_set_out_of_range)
 {
 	static const u16 n[] = { 0, MAX_PAIRS + 1, 0xffff };

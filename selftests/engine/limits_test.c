@@ -283,6 +283,9 @@ TEST_F(limits, stopped_drain_leaves_no_trace)
 	vnl_test_stop = false;
 	EXPECT_EQ(commits, t->commits);
 	EXPECT_DELTA(t, 0);
+	/* Nor the engine's own books: no run, no time. */
+	EXPECT_EQ(0u, vqt_delta(t, VNETLOOP_C_WORKER_RUNS));
+	EXPECT_EQ(0u, vqt_delta(t, VNETLOOP_C_DRAIN_NS));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_TX));
 	EXPECT_EQ(0, vqt_used_idx(t, VQT_RX));
 	EXPECT_FALSE(vqt_needs_reset(t));

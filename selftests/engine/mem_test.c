@@ -3,8 +3,10 @@
  * The memory model (core/vnl_mem.h) and what the engine builds on it: region
  * tables, the one-region rule for rings, buffers that cross from one region
  * into the next, ring alignment, one used->idx store per drain, and the
- * counters the engine keeps itself.
+ * counters the engine keeps itself, drain_ns (its time) among them.
  */
+#include <time.h>
+
 #include "engine_test.h"
 
 VQ_FIXTURE(mem)
@@ -258,6 +260,109 @@ TEST_F(mem, engine_keeps_its_books)
 	EXPECT_EQ(1u, t->c[VNETLOOP_C_BUDGET_REQUEUES]);
 	EXPECT_EQ(2ul, t->interrupts);
 	EXPECT_EQ(0u, t->c[VNETLOOP_C_KICKS]);	/* the home's to count */
+}
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/*
+ * drain_ns on the real clock: 0 until a drain of a live engine, then it
+ * grows over a drain that moves frames, by no more than the time the
+ * caller saw the drain take.
+ */
+TEST_F(mem, drain_ns_grows_over_a_drain)
+{
+	struct vqt *t = &self->t;
+	u64 before, after;
+	unsigned int i;
+
+	EXPECT_EQ(0u, t->c[VNETLOOP_C_DRAIN_NS]);
+	EXPECT_EQ(0u, vqt_drain(t));	/* before DRIVER_OK: not a drain */
+	EXPECT_EQ(0ul, t->commits);
+	EXPECT_EQ(0u, t->c[VNETLOOP_C_DRAIN_NS]);
+	ASSERT_EQ(0, vqt_setup(t, 256, 256, false));
+	vnl_engine_set_budget(&t->eng, 65536, 16 << 20);
+	for (i = 0; i < 200; i++) {
+		vqt_rx_buf(t, 1600, NULL);
+		vqt_tx_frame(t, 1500, i, NULL);
+	}
+	EXPECT_EQ(0u, t->c[VNETLOOP_C_DRAIN_NS]);
+	vqt_mark(t);
+	before = now_ns();
+	EXPECT_DRAIN(t, VRING);
+	after = now_ns();
+	EXPECT_EQ(200u, vqt_delta(t, VNETLOOP_C_TX_PACKETS));
+	EXPECT_LT(0u, vqt_delta(t, VNETLOOP_C_DRAIN_NS));
+	EXPECT_GE(after - before, vqt_delta(t, VNETLOOP_C_DRAIN_NS))
+		TH_LOG("drain_ns %llu, the caller saw %llu ns",
+		       (unsigned long long)vqt_delta(t, VNETLOOP_C_DRAIN_NS),
+		       (unsigned long long)(after - before));
+}
+
+/*
+ * drain_ns on a fake clock: each drain of a live engine reads it twice,
+ * around every guest access it makes, and adds the difference, whichever
+ * way it ends (frames moved, budget spent, TX not ready); a drain before
+ * DRIVER_OK reads it never.
+ */
+TEST_F(mem, drain_ns_spans_every_access)
+{
+	struct vqt *t = &self->t;
+	unsigned long accesses;
+	unsigned int i;
+
+	vqt_fake_clock(t, 1000);
+	EXPECT_EQ(0u, vqt_drain(t));
+	EXPECT_EQ(0ul, t->clock_reads);
+	EXPECT_EQ(0u, t->c[VNETLOOP_C_DRAIN_NS]);
+
+	/* TX not ready: a run without an access, one tick long. */
+	ASSERT_EQ(0, vqt_setup(t, 16, 0, false));
+	vqt_mark(t);
+	EXPECT_DRAIN(t, 0);
+	EXPECT_EQ(2ul, t->clock_reads);
+	EXPECT_EQ(1u, vqt_delta(t, VNETLOOP_C_WORKER_RUNS));
+	EXPECT_EQ(1u, vqt_delta(t, VNETLOOP_C_DRAIN_NS));
+
+	vnl_engine_reset(&t->eng);
+	ASSERT_EQ(0, vqt_setup(t, 16, 16, false));
+	vnl_engine_set_budget(&t->eng, 4, VNL_BUDGET_BYTES);
+	for (i = 0; i < 6; i++) {
+		vqt_rx_buf(t, 128, NULL);
+		vqt_tx_frame(t, 30, i, NULL);
+	}
+	/* Stopped by the budget, then the rest. */
+	t->clock_reads = 0;
+	vqt_mark(t);
+	accesses = t->reads + t->writes;
+	EXPECT_DRAIN(t, VRING | VQT_DRAIN_MORE);
+	accesses = t->reads + t->writes - accesses;
+	EXPECT_LT(0ul, accesses);
+	EXPECT_EQ(2ul, t->clock_reads);
+	EXPECT_EQ(4u, vqt_delta(t, VNETLOOP_C_TX_PACKETS));
+	EXPECT_EQ(1 + 1000 * (u64)accesses,
+		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
+	vqt_mark(t);
+	accesses = t->reads + t->writes;
+	EXPECT_DRAIN(t, VRING);
+	accesses = t->reads + t->writes - accesses;
+	EXPECT_EQ(4ul, t->clock_reads);
+	EXPECT_EQ(2u, vqt_delta(t, VNETLOOP_C_TX_PACKETS));
+	EXPECT_EQ(1 + 1000 * (u64)accesses,
+		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
+	/* A drain with nothing to do still looks at the ring. */
+	vqt_mark(t);
+	accesses = t->reads + t->writes;
+	EXPECT_DRAIN(t, 0);
+	accesses = t->reads + t->writes - accesses;
+	EXPECT_EQ(6ul, t->clock_reads);
+	EXPECT_EQ(1 + 1000 * (u64)accesses,
+		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
 }
 
 TEST_HARNESS_MAIN

@@ -28,6 +28,7 @@ static void vqt_access(void *p, size_t len, bool write)
 
 	if (!t || b < t->mem || b + len > t->mem + VQT_MEM_SIZE)
 		abort();	/* outside the region: the engine is broken */
+	t->clock += t->clock_per_access;
 	if (!write) {
 		t->reads++;
 		return;
@@ -35,6 +36,25 @@ static void vqt_access(void *p, size_t len, bool write)
 	t->writes++;
 	if (t->write_hook)
 		t->write_hook(t, VQT_GPA_BASE + (u64)(b - t->mem), len);
+}
+
+/* vnl_test_clock, for vqt_fake_clock(). */
+static u64 vqt_clock(void)
+{
+	struct vqt *t = vqt_cur;
+
+	if (!t)
+		abort();
+	t->clock_reads++;
+	return ++t->clock;
+}
+
+void vqt_fake_clock(struct vqt *t, u64 per_access)
+{
+	t->clock = 1000000;
+	t->clock_per_access = per_access;
+	t->clock_reads = 0;
+	vnl_test_clock = vqt_clock;
 }
 
 static void vqt_commit(void *ctx, const u64 *delta)
@@ -102,6 +122,7 @@ void vqt_close(struct vqt *t)
 	t->mem = NULL;
 	t->snap = NULL;
 	vnl_test_access = NULL;
+	vnl_test_clock = NULL;
 	vqt_cur = NULL;
 }
 

@@ -66,6 +66,10 @@ struct vqt {
 	unsigned int set_pairs_calls;
 	u16 set_pairs_arg;
 	int set_pairs_ret;
+	/* The engine's clock once vqt_fake_clock() set it up. */
+	u64 clock;				/* now, in "ns" */
+	u64 clock_per_access;			/* added by each guest access */
+	unsigned long clock_reads;		/* reads the engine made */
 };
 
 /* A guest-physical range [start, end). */
@@ -192,6 +196,14 @@ unsigned long vqt_changed_outside(struct vqt *t, const struct vqt_range *r,
 				  unsigned int n);
 /* The whole used ring of queue q, avail_event included. */
 struct vqt_range vqt_used_range(struct vqt *t, unsigned int q);
+
+/*
+ * The engine's clock (vnl_test_clock), until vqt_close(), is a fake one:
+ * it starts at 1000000, ticks 1 on each read and per_access on each guest
+ * access the engine makes, so a drain's drain_ns says which of its
+ * accesses fell between its clock reads.
+ */
+void vqt_fake_clock(struct vqt *t, u64 per_access);
 
 void vqt_mark(struct vqt *t);
 /* Counter delta since vqt_mark(). */
