@@ -453,6 +453,10 @@ int main(int argc, char **argv)
 				c0[VNETLOOP_C_TX_PACKETS]) / drains);
 	else
 		printf(" frames_per_drain=");
+	per_frame("drain_us_per_frame",
+		  n0 > VNETLOOP_C_DRAIN_NS && n1 > VNETLOOP_C_DRAIN_NS,
+		  (double)(c1[VNETLOOP_C_DRAIN_NS] - c0[VNETLOOP_C_DRAIN_NS]) /
+		  1000.0, x.frames);
 	printf("\n");
 	x.b->ops->reset(x.b);
 	vnl_backend_destroy(x.b);
