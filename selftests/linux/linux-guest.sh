@@ -8,6 +8,7 @@
 # memory). Then for each transport (pci, the default for Linux guests, and
 # mmio) and backend (kmod, thread, inline):
 #  - vnetloop exits 0 and the guest printed VNETLOOP-GUEST-RESULT: PASS;
+#  - its JSON has "phase": null (a Linux guest sends no marks);
 #  - the guest found the device (virtio-pci at 00:01.0, or virtio-mmio from
 #    the command line) and virtio_net bound to it;
 #  - N frames went out and came back, every one verified, once, in order;
@@ -189,6 +190,9 @@ traffic_checks() {
 	result $? "$t: vnetloop exits 0 and the guest printed PASS" \
 		"exit status $rc, result '${res:-?}': $(jq -r .result "$json" 2>/dev/null)"
 	[ "$rc" -eq 0 ] || where "$t"
+	# A Linux guest sends no marks: no measured phase.
+	jq -e 'has("phase") and .phase == null' "$json" >/dev/null 2>&1
+	result $? "$t: \"phase\" is null (a Linux guest has no measured phase)"
 
 	drv=$(grep -cE 'vnetloop-traffic: interface [a-z0-9]+ device virtio0 driver virtio_net ' "$log")
 	if [ "$tr" = mmio ]; then

@@ -225,6 +225,83 @@ for tr in $transports; do
 	done
 done
 
+# The measured phase ("phase", Documentation/vmm.rst): 2000 frames in
+# batches of 32 on each backend. What must hold: KVM's own exit count
+# moved (or KVM has no binary statistics and says why), the device drained
+# at least once with at least one frame per drain, the guest kicked at
+# least once and at most once a frame, and nothing counted over the phase
+# exceeds its count over the whole run. inline kicks at every notify, each
+# a QueueNotify exit; thread's eventfd may merge kicks, never add one.
+phase_judge='
+	def whole($k): .counters[$k];
+	.phase as $p |
+	[ (if $p == null then "no phase;" else empty end),
+	  (if $p.frames != $n or ($p.elapsed_s > 0 | not)
+	   then "frames or elapsed_s;" else empty end),
+	  (if $p.kvm == null
+	   then (if ($p.kvm_error | type) != "string"
+		 then "kvm null without kvm_error;" else empty end)
+	   elif ($p.kvm.exits > 0 and $p.exits_per_frame > 0 and
+		 $p.kvm_error == null and
+		 ($p.exits_per_frame_by_reason | type) == "object") | not
+	   then "KVM exits did not move;" else empty end),
+	  (if ($p.vmm_exits_total | type) != "number" or
+	      $p.vmm_exits_total < ($p.vmm_exits.IO // 0)
+	   then "vmm_exits_total;" else empty end),
+	  (if ($p.guest_tx_kicks > 0 and $p.guest_tx_kicks <= $n) | not
+	   then "guest_tx_kicks not in 1..frames;" else empty end),
+	  (if ($p.guest_kicks_per_frame > 0 and $p.guest_irqs_per_frame > 0
+	       and $p.guest_irqs > 0) | not
+	   then "guest per-frame counts;" else empty end),
+	  (if $b == "vhost-net" then
+		(if $p.kicks != null or $p.drains != null or
+		    $p.frames_per_drain != null
+		 then "vhost-net has no kicks or drains of ours;" else empty end)
+	   else
+		(if ($p.drains > 0 and $p.frames_per_drain >= 1 and
+		     $p.kicks > 0 and $p.kicks_per_frame > 0 and
+		     $p.interrupts > 0 and $p.irqs_per_frame > 0) | not
+		 then "device kicks, interrupts or drains;" else empty end),
+		(if $p.kicks > whole("kicks") or
+		    $p.interrupts > whole("interrupts") or
+		    $p.drains > whole("worker_runs") or
+		    $p.vmm_exits_total > .exits_total
+		 then "phase above the whole run;" else empty end)
+	   end),
+	  (if $b == "inline" and ($p.kicks != $p.guest_tx_kicks or
+	      ($p.vmm_exits.MMIO // 0) < $p.guest_tx_kicks)
+	   then "inline: kicks != guest TX kicks or fewer MMIO exits;"
+	   else empty end),
+	  (if $b == "thread" and
+	      $p.kicks > $p.guest_tx_kicks + $p.guest_rx_kicks
+	   then "thread: more kicks than the guest made;" else empty end),
+	  (if $p.drain_ns != null and ($p.drain_us_per_frame | type) != "number"
+	   then "drain_ns without drain_us_per_frame;" else empty end)
+	] | join(" ")'
+for b in $backends; do
+	t="mmio $b traffic --batch 32: phase"
+	j=$tmp/phase.json
+	"$VNETLOOP" run --backend "$b" --frames 2000 --batch 32 --json \
+		>"$j" 2>"$tmp/err"
+	rc=$?
+	why=$(jq -r --arg b "$b" --argjson n 2000 "$phase_judge" "$j" 2>&1)
+	if [ "$rc" -eq 0 ] && [ -z "$why" ]; then
+		ok "$t: $(jq -r '.phase | "\(.exits_per_frame) KVM exits, \(.guest_kicks_per_frame) kicks, \(.frames_per_drain) frames/drain"' "$j")"
+	else
+		not_ok "$t: exit status $rc: $why"
+		comment "$tmp/err"
+		[ -s "$j" ] && jq -c '{result, phase, counters}' "$j" | comment
+	fi
+done
+# The text has the phase's three lines.
+set -- $backends
+"$VNETLOOP" run --backend "$1" --frames 500 >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && grep -q '^phase: 500 frames in .*KVM exits' "$tmp/out" &&
+	grep -q '^phase device: kicks' "$tmp/out" &&
+	grep -q '^phase guest: interrupts [0-9]' "$tmp/out"
+result $? "$1: the text summary has the phase's lines (exit status $rc)"
+
 [ "$spoiled_twice" -eq 0 ]
 result $? "no run refused re-entry twice in a row ($spoiled spoiled by the nested KVM, each run again once)"
 

@@ -10,10 +10,13 @@
 #                             kmod traffic
 #   pci_wire_test             the virtio-pci NIC's KVM wiring on a real VM
 #                             (/dev/kvm), no vCPU running
+#   kvm_stats_test            the KVM statistics reader (user/vmm/
+#                             kvm_stats.c) on stats files made by the
+#                             test, then on a real VM's vCPUs (/dev/kvm)
 # scripts/check.d/30-vmm-host runs all but rig-vmm.sh on the host.
 VMM_T_DIR   := $(B)/selftests/vmm
 VMM_T_KSFT  := $(CACHE)/linux-6.1-tools/tools/testing/selftests
-VMM_T_PROGS := mmio_test pci_test pci_wire_test backend_test
+VMM_T_PROGS := mmio_test pci_test pci_wire_test backend_test kvm_stats_test
 VMM_T_BINS  := $(VMM_T_PROGS:%=$(VMM_T_DIR)/%)
 VMM_T_UOBJS := $(patsubst %,$(B)/user/dev/%.o,mmio virtio_dev pci pci_virtio \
 		pci_msix pci_bus backend backend_kmod \
@@ -43,6 +46,9 @@ $(VMM_T_DIR)/mmio_test $(VMM_T_DIR)/pci_test $(VMM_T_DIR)/pci_wire_test: \
 # The PCI wiring test runs a real VM.
 $(VMM_T_DIR)/pci_wire_test: $(patsubst %,$(B)/user/vmm/%.o,vm vcpu serial \
 		wire pci_wire)
+
+# The KVM statistics reader.
+$(VMM_T_DIR)/kvm_stats_test: $(B)/user/vmm/kvm_stats.o
 
 # The kmod variant of backend_test, for the rig (rig-vmm.sh).
 $(VMM_T_DIR)/backend_kmod_test.o: selftests/vmm/backend_test.c $(USER_HDRS) \

@@ -25,8 +25,12 @@ enum vnl_expect {
 	VNL_NUM_SPEC_COUNTERS
 };
 
-/* The guest's own view of the run; expect[] is what the device must count. */
-#define VNL_RESULT_MAGIC	0x524c4e56	/* "VNLR" */
+/*
+ * The guest's own view of the run; expect[] is what the device must count.
+ * The magic changes with the layout ("VNLR", then "VNR2" when the phase
+ * counts came): the VMM also checks the size the guest passes.
+ */
+#define VNL_RESULT_MAGIC	0x32524e56	/* "VNR2" */
 struct vnl_guest_result {
 	uint32_t magic;
 	uint32_t scenario;
@@ -51,7 +55,16 @@ struct vnl_guest_result {
 	uint64_t mmio_accesses;	/* device register accesses by the guest */
 	uint32_t aps_online;	/* other vCPUs that reached their idle loop */
 	uint32_t pad;
+	/* Between the measured phase's two marks (VNL_UCALL_MARK): */
+	uint64_t phase_irqs;	/* device interrupts taken */
+	uint64_t phase_tx_kicks;	/* QueueNotify writes, as tx_kicks */
+	uint64_t phase_rx_kicks;	/* ... as rx_kicks */
 	uint64_t expect[VNL_NUM_SPEC_COUNTERS];
 };
+
+/* The layout both sides agree on: a change here changes the magic too. */
+_Static_assert(sizeof(struct vnl_guest_result) ==
+	       8 * (24 + VNL_NUM_SPEC_COUNTERS),
+	       "struct vnl_guest_result changed: change VNL_RESULT_MAGIC");
 
 #endif /* VNL_ABI_RESULT_H */

@@ -111,13 +111,252 @@ static void cpu_json(const struct run_state *s, const char *key,
 	close_object();
 }
 
-static uint64_t total_exits(const struct run_state *s)
+static uint64_t exits_sum(const struct vm_exit_stats *e)
 {
 	uint64_t n = 0;
 
 	for (int i = 0; i < VM_NR_EXIT_REASONS; i++)
-		n += s->exits.reason[i];
+		n += e->reason[i];
 	return n;
+}
+
+/*
+ * The measured phase (struct run_phase): every count is its change between
+ * the guest's two marks; one that cannot be had is null, never a zero.
+ */
+
+/* KVM's own statistics the per-frame breakdown names, where KVM has them. */
+static const char *const phase_kvm_reasons[] = {
+	"io_exits", "mmio_exits", "halt_exits", "irq_exits",
+	"irq_window_exits", "signal_exits",
+};
+
+/* Whether there is a phase: the built-in guest's two marks both came. */
+static bool phase_valid(const struct run_state *s)
+{
+	return !s->o->kernel && s->phase.ended;
+}
+
+/* KVM statistic name over the phase; false when KVM has none such. */
+static bool phase_kvm(const struct run_state *s, const char *name,
+		      uint64_t *v)
+{
+	int i;
+
+	if (!s->phase.have_kvm)
+		return false;
+	i = kvm_stats_find(&s->phase.kvm, name);
+	if (i < 0)
+		return false;
+	*v = s->phase.kvm_delta[i];
+	return true;
+}
+
+static const char *phase_kvm_missing(const struct run_state *s)
+{
+	const struct run_phase *p = &s->phase;
+
+	if (p->have_kvm)
+		return NULL;
+	return p->kvm_error[0] ? p->kvm_error :
+	       "the KVM statistics were not read at both marks";
+}
+
+/* Device counter id over the phase; false when the device lacks it. */
+static bool phase_dev(const struct run_state *s, unsigned int id,
+		      uint64_t *v)
+{
+	const struct run_phase *p = &s->phase;
+
+	if (!p->have_dev || id >= p->ndev)
+		return false;
+	*v = p->dev[id];
+	return true;
+}
+
+/* The device's drain time over the phase, in ns. */
+static bool phase_drain_ns(const struct run_state *s, uint64_t *ns)
+{
+	/* VNETLOOP_C_DRAIN_NS: wired when the counter exists */
+	(void)s;
+	(void)ns;
+	return false;
+}
+
+/* The device's numbers over the phase, false where it has none. */
+struct phase_dev_nums {
+	bool have_kicks, have_irqs, have_drains, have_tx, have_ns;
+	uint64_t kicks, irqs, drains, tx, ns;
+};
+
+static void phase_dev_nums(const struct run_state *s,
+			   struct phase_dev_nums *d)
+{
+	*d = (struct phase_dev_nums) { 0 };
+	d->have_kicks = phase_dev(s, VNETLOOP_C_KICKS, &d->kicks);
+	d->have_irqs = phase_dev(s, VNETLOOP_C_INTERRUPTS, &d->irqs);
+	d->have_drains = phase_dev(s, VNETLOOP_C_WORKER_RUNS, &d->drains);
+	d->have_tx = phase_dev(s, VNETLOOP_C_TX_PACKETS, &d->tx);
+	d->have_ns = phase_drain_ns(s, &d->ns);
+}
+
+static void phase_u64(const char *key, bool have, uint64_t v)
+{
+	if (have)
+		print_u64(key, NULL, v);
+	else
+		print_null(key);
+}
+
+/* num / den, or null without the numbers or with den 0. */
+static void phase_ratio(const char *key, int prec, bool have, double num,
+			double den)
+{
+	if (have && den > 0)
+		print_float(key, prec, NULL, num / den);
+	else
+		print_null(key);
+}
+
+/* Text: "LABEL N (R/frame)" or "LABEL unavailable". */
+static void phase_text_count(const char *label, bool have, uint64_t v,
+			     double frames)
+{
+	if (have)
+		print_text("%s %" PRIu64 " (%.4f/frame)", label, v, v / frames);
+	else
+		print_text("%s unavailable", label);
+}
+
+/* Text: three lines, the VM's, the device's and the guest's. */
+static void phase_text(const struct run_state *s)
+{
+	const struct run_phase *p = &s->phase;
+	const struct vnl_guest_result *r = &s->res;
+	double f = s->o->frames;
+	struct phase_dev_nums d;
+	const char *sep = ": ";
+	uint64_t v = 0;
+
+	if (!phase_valid(s)) {
+		print_text("phase: none (the guest's two marks did not both come)\n");
+		return;
+	}
+	print_text("phase: %" PRIu64 " frames in %.6f s; ", s->o->frames,
+		   elapsed(s));
+	if (!phase_kvm(s, "exits", &v)) {
+		print_text("KVM exits unavailable (%s)",
+			   p->have_kvm ? "KVM has no \"exits\" statistic" :
+			   phase_kvm_missing(s));
+	} else {
+		print_text("KVM exits %" PRIu64 " (%.4f/frame", v, v / f);
+		for (size_t i = 0; i < sizeof(phase_kvm_reasons) /
+					sizeof(phase_kvm_reasons[0]); i++) {
+			const char *n = phase_kvm_reasons[i];
+
+			if (!phase_kvm(s, n, &v))
+				continue;
+			print_text("%s%.*s %.4f", sep,
+				   (int)(strlen(n) - strlen("_exits")), n,
+				   v / f);
+			sep = ", ";
+		}
+		print_text(")");
+	}
+	print_text("; VMM exits %" PRIu64 "\n", exits_sum(&p->vmm));
+
+	phase_dev_nums(s, &d);
+	print_text("phase device: ");
+	phase_text_count("kicks", d.have_kicks, d.kicks, f);
+	print_text(", ");
+	phase_text_count("interrupts", d.have_irqs, d.irqs, f);
+	print_text(", ");
+	if (d.have_drains && d.have_tx && d.drains)
+		print_text("drains %" PRIu64 " (%.2f frames/drain)", d.drains,
+			   (double)d.tx / d.drains);
+	else if (d.have_drains)
+		print_text("drains %" PRIu64, d.drains);
+	else
+		print_text("drains unavailable");
+	if (d.have_ns)
+		print_text(", drain time %.4f us/frame\n", d.ns / 1e3 / f);
+	else
+		print_text(", drain time unavailable\n");
+
+	print_text("phase guest: ");
+	phase_text_count("interrupts", true, r->phase_irqs, f);
+	print_text(", kicks TX %" PRIu64 " + RX %" PRIu64 " (%.4f/frame)\n",
+		   r->phase_tx_kicks, r->phase_rx_kicks,
+		   (r->phase_tx_kicks + r->phase_rx_kicks) / f);
+}
+
+/* JSON: "phase", null without one. */
+static void phase_json(const struct run_state *s)
+{
+	const struct run_phase *p = &s->phase;
+	const struct vnl_guest_result *r = &s->res;
+	double f = s->o->frames;
+	struct phase_dev_nums d;
+	bool g = s->have_result;
+	uint64_t v = 0;
+	bool have;
+
+	if (!phase_valid(s)) {
+		print_null("phase");
+		return;
+	}
+	open_object("phase");
+	print_u64("frames", NULL, s->o->frames);
+	print_float("elapsed_s", 6, NULL, elapsed(s));
+	if (p->have_kvm) {
+		open_object("kvm");
+		for (unsigned int i = 0; i < p->kvm.n; i++)
+			print_u64(kvm_stats_name(&p->kvm, i), NULL,
+				  p->kvm_delta[i]);
+		close_object();
+	} else {
+		print_null("kvm");
+	}
+	print_string("kvm_error", NULL, phase_kvm_missing(s));
+	have = phase_kvm(s, "exits", &v);
+	phase_ratio("exits_per_frame", 6, have, v, f);
+	if (p->have_kvm) {
+		open_object("exits_per_frame_by_reason");
+		for (size_t i = 0; i < sizeof(phase_kvm_reasons) /
+					sizeof(phase_kvm_reasons[0]); i++)
+			if (phase_kvm(s, phase_kvm_reasons[i], &v))
+				print_float(phase_kvm_reasons[i], 6, NULL,
+					    v / f);
+		close_object();
+	} else {
+		print_null("exits_per_frame_by_reason");
+	}
+	open_object("vmm_exits");
+	for (int i = 0; i < VM_NR_EXIT_REASONS; i++)
+		if (p->vmm.reason[i])
+			print_u64(vcpu_exit_name(i), NULL, p->vmm.reason[i]);
+	close_object();
+	print_u64("vmm_exits_total", NULL, exits_sum(&p->vmm));
+
+	phase_dev_nums(s, &d);
+	phase_u64("kicks", d.have_kicks, d.kicks);
+	phase_u64("interrupts", d.have_irqs, d.irqs);
+	phase_u64("drains", d.have_drains, d.drains);
+	phase_ratio("frames_per_drain", 3, d.have_drains && d.have_tx, d.tx,
+		    d.drains);
+	phase_ratio("kicks_per_frame", 6, d.have_kicks, d.kicks, f);
+	phase_ratio("irqs_per_frame", 6, d.have_irqs, d.irqs, f);
+	phase_u64("drain_ns", d.have_ns, d.ns);
+	phase_ratio("drain_us_per_frame", 4, d.have_ns, d.ns / 1e3, f);
+
+	/* The guest's own count: the same on every backend. */
+	phase_u64("guest_irqs", g, r->phase_irqs);
+	phase_u64("guest_tx_kicks", g, r->phase_tx_kicks);
+	phase_u64("guest_rx_kicks", g, r->phase_rx_kicks);
+	phase_ratio("guest_irqs_per_frame", 6, g, r->phase_irqs, f);
+	phase_ratio("guest_kicks_per_frame", 6, g,
+		    r->phase_tx_kicks + r->phase_rx_kicks, f);
+	close_object();
 }
 
 /* The first line, the result and the run's JSON members before "linux". */
@@ -197,6 +436,7 @@ static void report_guest(const struct run_state *s)
 		   elapsed(s), o->frames, rate(s));
 	cpu_text(s, "device", &s->cpu_dev, o->backend == VNL_BACKEND_INLINE);
 	cpu_text(s, "vCPU", &s->cpu_vcpu, false);
+	phase_text(s);
 	print_u64("irqs", "interrupts taken by the guest: %" PRIu64, r->irqs);
 	print_u64("irqs_vring", " (VRING %" PRIu64, r->irqs_vring);
 	print_u64("irqs_config", ", CONFIG %" PRIu64, r->irqs_config);
@@ -375,9 +615,10 @@ void run_report(const struct run_state *s)
 	cpu_json(s, "device", &s->cpu_dev);
 	cpu_json(s, "vcpu", &s->cpu_vcpu);
 	close_object();
-	report_exits(&s->exits, total_exits(s), s->o->transport);
+	phase_json(s);
+	report_exits(&s->exits, exits_sum(&s->exits), s->o->transport);
 	print_u64("isr_empty_reads", NULL, s->isr_empty_reads);
-	print_u64("exits_total", NULL, total_exits(s));
+	print_u64("exits_total", NULL, exits_sum(&s->exits));
 	report_stopped(s);
 	report_counters(s);
 	close_object();

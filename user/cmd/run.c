@@ -559,6 +559,103 @@ static void run_cpu_end(struct run_state *s)
 		cpu_end(&s->cpu_dev);
 }
 
+/*
+ * The rest of the measured phase (struct run_phase): KVM's statistics,
+ * the VMM's exits and the device's counters, read at both MARKs outside
+ * the timed part (before run_cpu_begin() and the start time, after the end
+ * time and run_cpu_end()), so reading them costs the phase nothing. The
+ * guest is quiet at both marks: nothing in flight, the device idle.
+ */
+
+/*
+ * KVM's stats files, opened before the vCPUs run: KVM_GET_STATS_FD is a
+ * vCPU ioctl, which waits for the vCPU to leave KVM_RUN, so one vCPU
+ * cannot ask it of another that sits halted (reading the file can be done
+ * at any time).
+ */
+static void phase_kvm_open(struct run_phase *p, const struct vm *vm)
+{
+	int fds[VNL_MAX_VCPUS];
+
+	for (unsigned int i = 0; i < vm->nvcpus && i < VNL_MAX_VCPUS; i++)
+		fds[i] = vm->vcpus[i].fd;
+	if (kvm_stats_open(&p->kvm, vm->vm_fd, fds, vm->nvcpus)) {
+		snprintf(p->kvm_error, sizeof(p->kvm_error), "%s",
+			 p->kvm.error);
+		return;
+	}
+	p->kvm_start = calloc(p->kvm.n ? p->kvm.n : 1, sizeof(uint64_t));
+	p->kvm_delta = calloc(p->kvm.n ? p->kvm.n : 1, sizeof(uint64_t));
+	if (!p->kvm_start || !p->kvm_delta) {
+		snprintf(p->kvm_error, sizeof(p->kvm_error),
+			 "no memory for %u KVM statistics", p->kvm.n);
+		free(p->kvm_start);
+		free(p->kvm_delta);
+		p->kvm_start = p->kvm_delta = NULL;
+		kvm_stats_close(&p->kvm);
+		return;
+	}
+	p->kvm_opened = true;
+}
+
+static void phase_kvm_error(struct run_phase *p)
+{
+	snprintf(p->kvm_error, sizeof(p->kvm_error), "%s", p->kvm.error);
+}
+
+static void run_phase_begin(struct run_state *s, const struct vm *vm)
+{
+	struct run_phase *p = &s->phase;
+
+	p->started = true;
+	p->ended = p->have_kvm = p->have_dev = false;
+	p->kvm_started = p->kvm_opened &&
+			 !kvm_stats_read(&p->kvm, p->kvm_start);
+	if (p->kvm_opened && !p->kvm_started)
+		phase_kvm_error(p);
+	vm_exit_stats_sum(vm, &p->vmm_start);
+	p->dev_started = !s->be->ops->counters(s->be, p->dev_start,
+					       &p->ndev);
+}
+
+static void run_phase_end(struct run_state *s, const struct vm *vm)
+{
+	struct run_phase *p = &s->phase;
+	uint64_t dev[VNETLOOP_NUM_COUNTERS];
+	unsigned int n;
+
+	if (!p->started)
+		return;
+	if (p->kvm_started) {
+		/* The end's values, then in place the difference. */
+		p->have_kvm = !kvm_stats_read(&p->kvm, p->kvm_delta);
+		if (p->have_kvm)
+			kvm_stats_delta(p->kvm.n, p->kvm_start, p->kvm_delta,
+					p->kvm_delta);
+		else
+			phase_kvm_error(p);
+	}
+	vm_exit_stats_sum(vm, &p->vmm);
+	vm_exit_stats_sub(&p->vmm, &p->vmm_start);
+	if (p->dev_started && !s->be->ops->counters(s->be, dev, &n)) {
+		if (n < p->ndev)
+			p->ndev = n;
+		for (unsigned int i = 0; i < p->ndev; i++)
+			p->dev[i] = dev[i] - p->dev_start[i];
+		p->have_dev = true;
+	}
+	p->ended = true;
+}
+
+static void run_phase_fini(struct run_phase *p)
+{
+	kvm_stats_close(&p->kvm);
+	free(p->kvm_start);
+	free(p->kvm_delta);
+	p->kvm_start = p->kvm_delta = NULL;
+	p->kvm_opened = false;
+}
+
 static bool run_ucall(struct vm *vm, struct vcpu *v, uint64_t gpa)
 {
 	struct run_state *s = vm->opaque;
@@ -576,11 +673,13 @@ static bool run_ucall(struct vm *vm, struct vcpu *v, uint64_t gpa)
 	switch (uc.cmd) {
 	case VNL_UCALL_MARK:
 		if (uc.arg[0] == VNL_MARK_TRAFFIC_START) {
+			run_phase_begin(s, vm);
 			run_cpu_begin(s, vm);
 			s->t_start = run_now();
 		} else {
 			s->t_end = run_now();
 			run_cpu_end(s);
+			run_phase_end(s, vm);
 		}
 		return true;
 	case VNL_UCALL_FAIL:
@@ -655,10 +754,9 @@ static void run_collect(struct run_state *s, struct vm *vm,
 	const struct vnl_guest_result *r = &s->res;
 
 	s->nvcpus = vm->nvcpus;
-	for (unsigned int i = 0; i < vm->nvcpus; i++) {
-		vm_exit_stats_add(&s->exits, &vm->vcpus[i].stats);
+	vm_exit_stats_sum(vm, &s->exits);
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
 		s->stopped[i] = vm->vcpus[i].stopped;
-	}
 	s->have_counters = !be->ops->counters(be, s->counters, &s->ncounters);
 	s->npairs = 0;
 	for (unsigned int p = 0; s->have_counters && be->max_pairs > 1 &&
@@ -775,10 +873,14 @@ static int run_vm(struct run_opts *o, struct run_state *s)
 	vm.serial = &serial;
 	vm.ucall = run_ucall;
 	vm.opaque = s;
+	s->be = be;
+	if (!o->kernel)
+		phase_kvm_open(&s->phase, &vm);
 
 	vm_run(&vm);
 	/* Counters before the device goes away with its file. */
 	run_collect(s, &vm, be);
+	s->be = NULL;
 	if (o->kernel)
 		s->exit_code = linux_guest_verdict(&s->guest_linux,
 						   s->exit_code, s->why,
@@ -812,9 +914,12 @@ int cmd_run(int argc, char **argv)
 	s.o = &o;
 	s.backend_name = run_backend_names[o.backend];
 	ret = run_vm(&o, &s);
-	if (ret == VM_EXIT_SETUP || ret == VM_EXIT_NO_BACKEND)
+	if (ret == VM_EXIT_SETUP || ret == VM_EXIT_NO_BACKEND) {
+		run_phase_fini(&s.phase);
 		return ret;
+	}
 	out_begin(stdout, o.json, o.pretty);
 	run_report(&s);
+	run_phase_fini(&s.phase);
 	return out_finish(ret);
 }

@@ -10,6 +10,7 @@
 #include "user/abi/params.h"
 #include "user/abi/result.h"
 #include "user/dev/backend.h"
+#include "user/vmm/kvm_stats.h"
 #include "user/vmm/linux_guest.h"
 #include "user/vmm/vm.h"
 
@@ -50,6 +51,29 @@ struct run_cpu {
 	char error[160];	/* why there is no number */
 };
 
+/*
+ * What moved over the measured phase, between the guest's two MARKs: each
+ * source is read at both and reported as the difference (report.c).
+ */
+struct run_phase {
+	bool started;		/* the start MARK came */
+	bool ended;		/* ... and then the end MARK: the rest is valid */
+	/* KVM's statistics (kvm_stats.h), summed over the vCPUs. */
+	bool kvm_opened;	/* kvm is open, kvm_start and kvm_delta too */
+	bool kvm_started;	/* read at the start MARK */
+	bool have_kvm;		/* ... and at the end: kvm_delta is valid */
+	struct kvm_stats kvm;
+	uint64_t *kvm_start, *kvm_delta;	/* kvm.n each */
+	char kvm_error[192];	/* why there are no KVM statistics */
+	/* The VMM's own exit counts, at the start, then over the phase. */
+	struct vm_exit_stats vmm_start, vmm;
+	/* The device's counters by VNETLOOP_C_* id, likewise. */
+	bool dev_started;	/* read at the start MARK */
+	bool have_dev;		/* ... and at the end: dev is valid */
+	unsigned int ndev;	/* how many are valid (both reads) */
+	uint64_t dev_start[VNETLOOP_NUM_COUNTERS], dev[VNETLOOP_NUM_COUNTERS];
+};
+
 struct run_state {
 	const struct run_opts *o;
 	const char *backend_name;
@@ -65,6 +89,8 @@ struct run_state {
 	double t_start, t_end;		/* MARK timestamps, seconds */
 	struct run_cpu cpu_dev;		/* the device's thread, that phase */
 	struct run_cpu cpu_vcpu;	/* the vCPU threads, that phase */
+	struct run_phase phase;		/* ... and everything else, counted */
+	struct vnl_backend *be;		/* the device, while the VM runs */
 	/* From the VM and the device. */
 	struct vm_exit_stats exits;
 	unsigned int nvcpus;

@@ -340,13 +340,35 @@ static bool traffic(u64 n, bool deliver, const char *what)
 	return drain(what);
 }
 
+/*
+ * The measured phase's marks, and the guest's own counts between them
+ * (result.phase_*), each read just before its mark.
+ */
+static u64 phase_irqs0, phase_tx_kicks0, phase_rx_kicks0;
+
+static void phase_start(void)
+{
+	phase_irqs0 = irq_count;
+	phase_tx_kicks0 = result.tx_kicks;
+	phase_rx_kicks0 = result.rx_kicks;
+	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_START, 0);
+}
+
+static void phase_end(void)
+{
+	result.phase_irqs = irq_count - phase_irqs0;
+	result.phase_tx_kicks = result.tx_kicks - phase_tx_kicks0;
+	result.phase_rx_kicks = result.rx_kicks - phase_rx_kicks0;
+	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_END, 0);
+}
+
 static bool measured_traffic(const char *what)
 {
 	bool ok;
 
-	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_START, 0);
+	phase_start();
 	ok = traffic(params->frames, true, what);
-	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_END, 0);
+	phase_end();
 	return ok;
 }
 
@@ -364,9 +386,9 @@ static void mq_measured_traffic(void)
 		.batch = MIN(params->batch, QSIZE),
 	};
 
-	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_START, 0);
+	phase_start();
 	mq_traffic(&c);
-	ucall(VNL_UCALL_MARK, VNL_MARK_TRAFFIC_END, 0);
+	phase_end();
 }
 
 static bool start_device(bool fill_rx)

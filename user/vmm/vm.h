@@ -178,5 +178,12 @@ void *vcpu_thread(void *arg);
 const char *vcpu_exit_name(unsigned int reason);
 void vm_exit_stats_add(struct vm_exit_stats *sum,
 		       const struct vm_exit_stats *s);
+/* d -= s, field by field. */
+void vm_exit_stats_sub(struct vm_exit_stats *d, const struct vm_exit_stats *s);
+/*
+ * Every vCPU's counts now, summed into *sum. Safe from any thread (see
+ * vcpu.c for what a vCPU still running makes of it).
+ */
+void vm_exit_stats_sum(const struct vm *vm, struct vm_exit_stats *sum);
 
 #endif /* VNL_VM_H */
