@@ -174,15 +174,6 @@ static bool phase_dev(const struct run_state *s, unsigned int id,
 	return true;
 }
 
-/* The device's drain time over the phase, in ns. */
-static bool phase_drain_ns(const struct run_state *s, uint64_t *ns)
-{
-	/* VNETLOOP_C_DRAIN_NS: wired when the counter exists */
-	(void)s;
-	(void)ns;
-	return false;
-}
-
 /* The device's numbers over the phase, false where it has none. */
 struct phase_dev_nums {
 	bool have_kicks, have_irqs, have_drains, have_tx, have_ns;
@@ -197,7 +188,7 @@ static void phase_dev_nums(const struct run_state *s,
 	d->have_irqs = phase_dev(s, VNETLOOP_C_INTERRUPTS, &d->irqs);
 	d->have_drains = phase_dev(s, VNETLOOP_C_WORKER_RUNS, &d->drains);
 	d->have_tx = phase_dev(s, VNETLOOP_C_TX_PACKETS, &d->tx);
-	d->have_ns = phase_drain_ns(s, &d->ns);
+	d->have_ns = phase_dev(s, VNETLOOP_C_DRAIN_NS, &d->ns);
 }
 
 static void phase_u64(const char *key, bool have, uint64_t v)
