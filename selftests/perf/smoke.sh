@@ -68,9 +68,9 @@ for b in thread inline; do
 done
 positive guest-less host thread device_us_per_frame
 
-n=$(awk 'NR > 1' "$out/engine.csv" 2>/dev/null | grep -c .)
-[ "$n" -gt 0 ]
-result $? "engine.csv: $n rows of the engine against memcpy"
+rows_n=$(awk 'NR > 1' "$out/engine.csv" 2>/dev/null | grep -c .)
+[ "$rows_n" -gt 0 ]
+result $? "engine.csv: $rows_n rows of the engine against memcpy"
 for p in us-per-frame device-us-per-frame fps-vs-batch exits-irqs-vs-batch engine; do
 	[ "$(head -c 4 "$out/$p.png" 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ]
 	result $? "$p.png is a PNG"
