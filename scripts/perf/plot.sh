@@ -582,7 +582,7 @@ batch_panel() {
 	set xrange [$lo / 1.5:$hi * 1.5]
 	set xtics $(tics "$batches") nomirror
 	set ytics
-	set yrange [0:*]
+	$(if [ "${8-}" = log ]; then echo "set logscale y; set yrange [*:*]"; else echo "unset logscale y; set yrange [0:*]"; fi)
 	set xlabel "batch (frames per kick)"
 	set ylabel "$4"
 	plot $plot
@@ -604,10 +604,11 @@ batch_blocks "$d" "19 20 21 22 23 24" \
 	"batch exits_per_frame (median min max) irqs_per_frame (median min max), a block per backend"
 {
 	echo "set multiplot layout 1,2 title \"exits and interrupts per frame against batch, median and min..max ($sel_c)\""
-	batch_panel "$d" 2 "" "VM exits per frame" "VM exits" \
-		"exits-irqs-vs-batch.png, exits ($sel_c)" "top right"
+	# Exits span from one a frame (inline, batch 1) to a few hundredths.
+	batch_panel "$d" 2 "" "VM exits per frame (log)" "VM exits" \
+		"exits-irqs-vs-batch.png, exits ($sel_c)" "top right" log
 	batch_panel "$d" 5 "" "guest interrupts per frame" "interrupts" \
-		"exits-irqs-vs-batch.png, irqs ($sel_c)" "top right"
+		"exits-irqs-vs-batch.png, irqs ($sel_c)" "bottom left"
 } | gp exits-irqs-vs-batch || exit 1
 
 # ---- e: the engine --------------------------------------------------------
