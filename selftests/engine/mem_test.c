@@ -304,6 +304,14 @@ TEST_F(mem, drain_ns_grows_over_a_drain)
 		       (unsigned long long)(after - before));
 }
 
+/* One drain expecting FLAGS; ACC gets the guest accesses it made. */
+#define TIMED_DRAIN(t, flags, acc) do {				\
+	vqt_mark(t);							\
+	(acc) = (t)->reads + (t)->writes;				\
+	EXPECT_DRAIN(t, flags);						\
+	(acc) = (t)->reads + (t)->writes - (acc);			\
+} while (0)
+
 /*
  * drain_ns on a fake clock: each drain of a live engine reads it twice,
  * around every guest access it makes, and adds the difference, whichever
@@ -338,28 +346,19 @@ TEST_F(mem, drain_ns_spans_every_access)
 	}
 	/* Stopped by the budget, then the rest. */
 	t->clock_reads = 0;
-	vqt_mark(t);
-	accesses = t->reads + t->writes;
-	EXPECT_DRAIN(t, VRING | VQT_DRAIN_MORE);
-	accesses = t->reads + t->writes - accesses;
+	TIMED_DRAIN(t, VRING | VQT_DRAIN_MORE, accesses);
 	EXPECT_LT(0ul, accesses);
 	EXPECT_EQ(2ul, t->clock_reads);
 	EXPECT_EQ(4u, vqt_delta(t, VNETLOOP_C_TX_PACKETS));
 	EXPECT_EQ(1 + 1000 * (u64)accesses,
 		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
-	vqt_mark(t);
-	accesses = t->reads + t->writes;
-	EXPECT_DRAIN(t, VRING);
-	accesses = t->reads + t->writes - accesses;
+	TIMED_DRAIN(t, VRING, accesses);
 	EXPECT_EQ(4ul, t->clock_reads);
 	EXPECT_EQ(2u, vqt_delta(t, VNETLOOP_C_TX_PACKETS));
 	EXPECT_EQ(1 + 1000 * (u64)accesses,
 		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
 	/* A drain with nothing to do still looks at the ring. */
-	vqt_mark(t);
-	accesses = t->reads + t->writes;
-	EXPECT_DRAIN(t, 0);
-	accesses = t->reads + t->writes - accesses;
+	TIMED_DRAIN(t, 0, accesses);
 	EXPECT_EQ(6ul, t->clock_reads);
 	EXPECT_EQ(1 + 1000 * (u64)accesses,
 		  vqt_delta(t, VNETLOOP_C_DRAIN_NS));
