@@ -2,6 +2,7 @@
 /* The recording fake backend of the transport tests. */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include "selftests/vmm/fake_be.h"
 
@@ -113,6 +114,18 @@ void fake_be_init(struct fake_be *f, const uint8_t mac[6])
 	/* The MAC and the link status word, zero. */
 	f->be.config_size = 8;
 	memcpy(f->config, mac, 6);
+}
+
+int fake_be_one_line(struct fake_be *f)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	f->be.config_fd = fd;
+	for (unsigned int q = 0; q < vnl_backend_nqueues(&f->be); q++)
+		f->be.call_fd[q] = fd;
+	return 0;
 }
 
 void fake_be_pairs(struct fake_be *f, unsigned int pairs)

@@ -60,5 +60,11 @@ void fake_be_init(struct fake_be *f, const uint8_t mac[6]);
  * up to max_virtqueue_pairs (10 bytes).
  */
 void fake_be_pairs(struct fake_be *f, unsigned int pairs);
+/*
+ * One interrupt line, as virtio-mmio and PCI INTx have: a new eventfd as
+ * the configuration interrupt and every queue's of the device (after
+ * fake_be_pairs, if any). 0 or -errno; the test closes be.config_fd.
+ */
+int fake_be_one_line(struct fake_be *f);
 
 #endif /* VNL_FAKE_BE_H */

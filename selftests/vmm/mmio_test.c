@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
 #include "selftests/vmm/fake_be.h"
@@ -109,10 +108,7 @@ FIXTURE(mmio) {
 FIXTURE_SETUP(mmio)
 {
 	fake_be_init(&self->f, test_mac);
-	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.config_fd);
-	/* One line: every interrupt on the same eventfd. */
-	self->f.be.call_fd[0] = self->f.be.call_fd[1] = self->f.be.config_fd;
+	ASSERT_EQ(0, fake_be_one_line(&self->f));
 	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES);
 }
 
@@ -618,10 +614,7 @@ FIXTURE_SETUP(mq)
 {
 	fake_be_init(&self->f, test_mac);
 	fake_be_pairs(&self->f, MQ_PAIRS);
-	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.config_fd);
-	for (unsigned int q = 0; q < MQ_QUEUES; q++)
-		self->f.be.call_fd[q] = self->f.be.config_fd;
+	ASSERT_EQ(0, fake_be_one_line(&self->f));
 	vnl_mmio_init(&self->m, &self->f.be, VNETLOOP_FEATURES | F_MQ);
 }
 

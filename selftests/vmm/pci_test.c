@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
 #include "selftests/vmm/fake_be.h"
@@ -201,9 +200,7 @@ FIXTURE(pci) {
 FIXTURE_SETUP(pci)
 {
 	fake_be_init(&self->f, test_mac);
-	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.config_fd);
-	self->f.be.call_fd[0] = self->f.be.call_fd[1] = self->f.be.config_fd;
+	ASSERT_EQ(0, fake_be_one_line(&self->f));
 	memset(&self->v, 0, sizeof(self->v));
 	vnl_pci_init(&self->p, &self->f.be, VNETLOOP_FEATURES, &fake_pci_ops,
 		     &self->v, BAR_BASE, 10);
@@ -848,10 +845,7 @@ FIXTURE_SETUP(mq)
 {
 	fake_be_init(&self->f, test_mac);
 	fake_be_pairs(&self->f, MQ_PAIRS);
-	self->f.be.config_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->f.be.config_fd);
-	for (unsigned int q = 0; q < MQ_QUEUES; q++)
-		self->f.be.call_fd[q] = self->f.be.config_fd;
+	ASSERT_EQ(0, fake_be_one_line(&self->f));
 	memset(&self->v, 0, sizeof(self->v));
 	vnl_pci_init(&self->p, &self->f.be, VNETLOOP_FEATURES | F_MQ,
 		     &fake_pci_ops, &self->v, BAR_BASE, 10);
