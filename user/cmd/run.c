@@ -573,6 +573,12 @@ static void run_cpu_end(struct run_state *s)
  * cannot ask it of another that sits halted (reading the file can be done
  * at any time).
  */
+/* Why the KVM statistics are missing: the reader's own words. */
+static void phase_kvm_error(struct run_phase *p)
+{
+	snprintf(p->kvm_error, sizeof(p->kvm_error), "%s", p->kvm.error);
+}
+
 static void phase_kvm_open(struct run_phase *p, const struct vm *vm)
 {
 	int fds[VNL_MAX_VCPUS];
@@ -580,8 +586,7 @@ static void phase_kvm_open(struct run_phase *p, const struct vm *vm)
 	for (unsigned int i = 0; i < vm->nvcpus && i < VNL_MAX_VCPUS; i++)
 		fds[i] = vm->vcpus[i].fd;
 	if (kvm_stats_open(&p->kvm, vm->vm_fd, fds, vm->nvcpus)) {
-		snprintf(p->kvm_error, sizeof(p->kvm_error), "%s",
-			 p->kvm.error);
+		phase_kvm_error(p);
 		return;
 	}
 	p->kvm_start = calloc(p->kvm.n ? p->kvm.n : 1, sizeof(uint64_t));
@@ -596,11 +601,6 @@ static void phase_kvm_open(struct run_phase *p, const struct vm *vm)
 		return;
 	}
 	p->kvm_opened = true;
-}
-
-static void phase_kvm_error(struct run_phase *p)
-{
-	snprintf(p->kvm_error, sizeof(p->kvm_error), "%s", p->kvm.error);
 }
 
 static void run_phase_begin(struct run_state *s, const struct vm *vm)
