@@ -1,8 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # Reading the Linux guest's console, for the tests that boot it
 # (selftests/linux/linux-guest.sh under vnetloop's VMM,
-# selftests/qemu/qemu-vdpa.sh under QEMU). POSIX sh: the rig runs busybox.
-# Needs MAP, the guest kernel's System.map.
+# selftests/qemu/qemu-vdpa.sh under QEMU), and what they all need first.
+# POSIX sh: the rig runs busybox. Needs MAP, the guest kernel's System.map.
+
+# guest_require KERNEL_HINT INITRD_HINT: skip the whole test (tap.sh's
+# skip_all) unless it runs as root with KVM, jq, VNETLOOP, KERNEL and
+# INITRD; a missing file's message says how to make it.
+guest_require() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+	[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+	command -v jq >/dev/null || skip_all "needs jq"
+	[ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
+	[ -f "$KERNEL" ] || skip_all "$KERNEL missing ($1)"
+	[ -f "$INITRD" ] || skip_all "$INITRD missing ($2)"
+}
 
 # console_log RAW LOG: the serial console as lines. The kernel's printk
 # and a program's write share the port, so a kernel message can land in the

@@ -95,12 +95,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 echo "TAP version 13"
 . "${0%/*}/../tap.sh"
 . "${0%/*}/guest-log.sh"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root"
-[ -c /dev/kvm ] || skip_all "no /dev/kvm"
-command -v jq >/dev/null || skip_all "needs jq"
-[ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
-[ -f "$KERNEL" ] || skip_all "$KERNEL missing (make guest-kernel)"
-[ -f "$INITRD" ] || skip_all "$INITRD missing (make)"
+guest_require "make guest-kernel" make
 case " $backends " in
 *" kmod "*) [ -c /dev/vnetloop ] ||
 	skip_all "no /dev/vnetloop (vnetloop.ko not loaded)" ;;

@@ -48,12 +48,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 echo "TAP version 13"
 . "${0%/*}/../tap.sh"
 . "${0%/*}/guest-log.sh"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root"
-[ -c /dev/kvm ] || skip_all "no /dev/kvm"
-command -v jq >/dev/null || skip_all "needs jq"
-[ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
-[ -f "$KERNEL" ] || skip_all "$KERNEL missing (make guest-distro)"
-[ -f "$INITRD" ] || skip_all "$INITRD missing (make guest-distro)"
+guest_require "make guest-distro" "make guest-distro"
 
 tmp=$(mktemp -d) || exit 1
 param=/sys/module/vnetloop/parameters/max_queue_pairs

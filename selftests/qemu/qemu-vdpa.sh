@@ -86,14 +86,9 @@ PAUSE_FRAMES=${PAUSE_FRAMES:-50000}
 echo "TAP version 13"
 . "${0%/*}/../tap.sh"
 . "${0%/*}/../linux/guest-log.sh"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root"
-[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+guest_require "make guest-kernel" make
 [ -c /dev/vnetloop ] || skip_all "no /dev/vnetloop (vnetloop.ko not loaded)"
-command -v jq >/dev/null || skip_all "needs jq"
 command -v "$QEMU" >/dev/null || skip_all "$QEMU missing (qemu-system-x86)"
-[ -x "$VNETLOOP" ] || skip_all "$VNETLOOP not built"
-[ -f "$KERNEL" ] || skip_all "$KERNEL missing (make guest-kernel)"
-[ -f "$INITRD" ] || skip_all "$INITRD missing (make)"
 
 tmp=$(mktemp -d) || exit 1
 qpid='' mpid=''
